@@ -1,0 +1,1 @@
+"""Coop's audit ledger (filled by the ledger issue)."""
