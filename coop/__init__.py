@@ -1,0 +1,36 @@
+"""Coop: a task marketplace owned by its workers."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from coop import config as config_module
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config=None) -> Flask:
+    """Build the app: defaults, environment, then the overrides given (tests pass a mapping)."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"))
+    app.config.from_mapping(config_module.DEFAULTS)
+    app.config.from_mapping(config_module.from_environment())
+    app.config.from_mapping(config or {})
+    app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_FILE_BYTES"] * 8 + 1024 * 1024
+    app.config.setdefault("SECRET_KEY", config_module.load_secret_key(app.config["INSTANCE_DIR"]))
+
+    from coop import db, extensions, web
+    from coop.auth.views import bp as auth_bp
+    from coop.board.views import bp as board_bp
+    from coop.delivery.views import bp as delivery_bp
+    from coop.market.views import bp as market_bp
+
+    db.init_app(app)
+    extensions.init_app(app)
+    web.init_app(app)
+    for blueprint in (auth_bp, market_bp, delivery_bp, board_bp):
+        app.register_blueprint(blueprint)
+
+    from coop import cli
+
+    cli.init_app(app)
+    return app

@@ -1,0 +1,1 @@
+"""Auditable events, receipts and proofs."""

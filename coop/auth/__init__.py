@@ -1,0 +1,1 @@
+"""Accounts: registration, membership applications, sign-in and roles."""

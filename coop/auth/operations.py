@@ -1,0 +1,120 @@
+"""Account operations: each takes the actor explicitly and owns its transaction."""
+
+import secrets
+
+from flask_babel import gettext as _
+
+from coop.audit.events import record
+from coop.auth.passwords import check_password, hash_password
+from coop.db import database, write_transaction
+from coop.errors import DomainError, Forbidden, NotFound
+from coop.models import MemberStatus, Role, User
+
+# Hash once so a login with an unknown email costs the same time as a wrong password.
+_DUMMY_HASH = hash_password(secrets.token_hex(16))
+
+
+def _new_pseudonym() -> str:
+    return "w-" + secrets.token_hex(4)
+
+
+def _check_new_email(email: str) -> str:
+    email = email.strip().lower()
+    if User.select().where(User.email == email).exists():
+        raise DomainError(_("An account with this email already exists."), field="email")
+    return email
+
+
+def create_user(email, name, password, role, member_status=None, application_note=""):
+    """Create an account; members start as applicants unless a status is given."""
+    if role not in set(Role):
+        raise DomainError(_("Unknown role: %(role)s", role=role), field="role")
+    if role in (Role.MEMBER, Role.BOARD) and member_status is None:
+        member_status = MemberStatus.APPLICANT
+    with database.atomic():
+        return User.create(
+            email=_check_new_email(email),
+            name=name.strip(),
+            password_hash=hash_password(password),
+            role=role,
+            member_status=member_status,
+            application_note=application_note,
+            pseudonym=_new_pseudonym(),
+        )
+
+
+def register_client(email, name, password):
+    return create_user(email, name, password, Role.CLIENT)
+
+
+def apply_for_membership(email, name, password, note, sensitive_opt_in=False):
+    user = create_user(email, name, password, Role.MEMBER, application_note=note)
+    if sensitive_opt_in:
+        user.sensitive_opt_in = True
+        user.save()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """Return the user for these credentials, or None (same cost either way)."""
+    user = User.get_or_none(User.email == (email or "").strip().lower())
+    if user is None:
+        check_password(_DUMMY_HASH, password or "")
+        return None
+    return user if check_password(user.password_hash, password or "") else None
+
+
+def _pending_applicant(applicant_id: int) -> User:
+    applicant = User.get_or_none(User.id == applicant_id)
+    if applicant is None or applicant.role not in (Role.MEMBER, Role.BOARD):
+        raise NotFound(_("No such application."))
+    if applicant.member_status != MemberStatus.APPLICANT:
+        raise DomainError(_("This application has already been decided."))
+    return applicant
+
+
+def admit_member(actor: User, applicant_id: int) -> User:
+    """Admit an applicant as a member of the coop."""
+    if not actor.is_board:
+        raise Forbidden(_("Only the board can admit members."))
+    with write_transaction():
+        applicant = _pending_applicant(applicant_id)
+        applicant.member_status = MemberStatus.ACTIVE
+        applicant.save()
+        record("member.admitted", member=applicant.pseudonym, by=actor.pseudonym)
+    return applicant
+
+
+def decline_member(actor: User, applicant_id: int, reason: str) -> User:
+    """Decline an application; the reason is mandatory and shown to the applicant."""
+    if not actor.is_board:
+        raise Forbidden(_("Only the board can decline applications."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("A reason is required to decline an application."), field="reason")
+    with write_transaction():
+        applicant = _pending_applicant(applicant_id)
+        applicant.member_status = MemberStatus.DECLINED
+        applicant.decline_reason = reason
+        applicant.save()
+    return applicant
+
+
+def set_role(user: User, role: str) -> User:
+    """Change a user's role (CLI); a member made board stays an active member."""
+    if role not in set(Role):
+        raise DomainError(_("Unknown role: %(role)s", role=role))
+    user.role = role
+    if role in (Role.MEMBER, Role.BOARD):
+        user.member_status = MemberStatus.ACTIVE
+    else:
+        user.member_status = None
+    user.save()
+    return user
+
+
+def update_preferences(actor: User, sensitive_opt_in: bool, timezone: str) -> User:
+    actor.sensitive_opt_in = bool(sensitive_opt_in) and actor.is_member
+    actor.timezone = timezone
+    actor.save()
+    return actor

@@ -1,0 +1,134 @@
+"""Sign-in, registration, membership applications, settings and language."""
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from coop.auth import operations
+from coop.auth.forms import (
+    ApplyForm,
+    EmptyForm,
+    LanguageForm,
+    LoginForm,
+    RegisterForm,
+    SettingsForm,
+)
+from coop.errors import DomainError
+from coop.extensions import limiter, login_manager
+from coop.models import User
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    return User.get_or_none(User.id == int(user_id)) if user_id.isdigit() else None
+
+
+def _safe_next(target: str | None) -> str:
+    """Follow ?next= only to a path on this site, never to another host."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        if not urlsplit(target).netloc:
+            return target
+    return url_for("market.home")
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = operations.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            session.clear()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append(_("Wrong email or password."))
+    return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 400
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        logout_user()
+        session.clear()
+    return redirect(url_for("market.home"))
+
+
+def _register(form, create):
+    if form.validate_on_submit():
+        try:
+            user = create(form)
+        except DomainError as error:
+            getattr(form, error.field or "email").errors.append(error.message)
+        else:
+            login_user(user)
+            return True
+    return False
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    form = RegisterForm()
+
+    def create(f):
+        return operations.register_client(f.email.data, f.name.data, f.password.data)
+
+    if _register(form, create):
+        flash(_("Welcome! You can now post tasks."), "success")
+        return redirect(url_for("market.client_dashboard"))
+    status = 400 if form.errors else 200
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/apply", methods=["GET", "POST"])
+def apply():
+    form = ApplyForm()
+
+    def create(f):
+        return operations.apply_for_membership(
+            f.email.data, f.name.data, f.password.data, f.note.data, f.sensitive_opt_in.data
+        )
+
+    if _register(form, create):
+        flash(_("Thank you: the board will review your application."), "success")
+        return redirect(url_for("auth.settings"))
+    status = 400 if form.errors else 200
+    return render_template("auth/apply.html", form=form), status
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    form = SettingsForm(obj=current_user)
+    if form.validate_on_submit():
+        operations.update_preferences(current_user, form.sensitive_opt_in.data, form.timezone.data)
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("auth.settings"))
+    status = 400 if form.errors else 200
+    return render_template("auth/settings.html", form=form), status
+
+
+@bp.post("/language")
+def language():
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["lang"] = form.lang.data
+    return redirect(_safe_next(request.form.get("next")))

@@ -1,0 +1,1 @@
+"""The board: admissions, parameters, disputes and members."""

@@ -1,0 +1,156 @@
+"""The `coop` command: thin wrappers over operations, each with --help."""
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from coop.db import database
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create a file readable by its owner only; never overwrite one that exists."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+
+
+@click.command("init")
+@with_appcontext
+def init_command():
+    """Create the instance folder, the secret key and the tables (upgrading an old schema)."""
+    from coop import migrations
+
+    instance = Path(current_app.config["INSTANCE_DIR"])
+    instance.mkdir(parents=True, exist_ok=True)
+    secret = instance / "secret_key"
+    if not secret.exists() and not os.environ.get("COOP_SECRET_KEY"):
+        _write_private(secret, secrets.token_urlsafe(48))
+        click.echo(f"Wrote a new secret key to {secret} (mode 0600).")
+    with database.connection_context():
+        applied = migrations.upgrade()
+    click.echo(f"Database ready ({len(applied)} migration(s) applied).")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve_command(host, port, workers):
+    """Serve the site with gunicorn."""
+    args = [sys.executable, "-m", "gunicorn", "--workers", str(workers)]
+    args += ["--bind", f"{host}:{port}", "--access-logfile", "-", "coop.wsgi:app"]
+    os.execv(sys.executable, args)
+
+
+@click.command("tick")
+@with_appcontext
+def tick_command():
+    """Return overdue tasks to the board and accept deliveries left unreviewed (run from cron)."""
+    from coop.delivery.operations import auto_accept_overdue
+    from coop.market.operations import return_overdue_tasks
+    from coop.models import utcnow
+
+    now = utcnow()
+    with database.connection_context():
+        returned = return_overdue_tasks(now)
+        accepted = auto_accept_overdue(now)
+    click.echo(f"{returned} overdue task(s) returned to the board; {accepted} delivery(ies) accepted.")
+
+
+@click.group("user")
+def user_group():
+    """Create, list and change the role of accounts."""
+
+
+@user_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["client", "member", "board"]), required=True)
+@click.password_option()
+@with_appcontext
+def user_create(email, name, role, password):
+    """Create an account (members and board members are admitted at once)."""
+    from coop.auth.operations import create_user
+    from coop.errors import DomainError
+
+    status = None if role == "client" else "active"
+    with database.connection_context():
+        try:
+            user = create_user(email, name, password, role, member_status=status)
+        except DomainError as error:
+            raise click.ClickException(error.message)
+    click.echo(f"Created {user.email} ({user.role}).")
+
+
+@user_group.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(["client", "member", "board"]))
+@with_appcontext
+def user_role(email, role):
+    """Give an account another role."""
+    from coop.auth.operations import set_role
+    from coop.models import User
+
+    with database.connection_context():
+        user = User.get_or_none(User.email == email.strip().lower())
+        if user is None:
+            raise click.ClickException(f"No account with email {email}.")
+        set_role(user, role)
+    click.echo(f"{user.email} is now {role}.")
+
+
+@user_group.command("list")
+@with_appcontext
+def user_list():
+    """List every account: email, role, membership status."""
+    from coop.models import User
+
+    with database.connection_context():
+        for user in User.select().order_by(User.id):
+            click.echo(f"{user.email}\t{user.role}\t{user.member_status or '-'}\t{user.name}")
+
+
+@click.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+@with_appcontext
+def demo_command(if_empty):
+    """Load demo data through the same operations as the web, and print the logins."""
+    from coop import demo
+    from coop.models import User
+
+    with database.connection_context():
+        if if_empty and User.select().exists():
+            click.echo("Demo data already loaded; logins are in the README.")
+            return
+        logins = demo.load()
+    click.echo("Demo logins (password for all: %s):" % demo.PASSWORD)
+    for role, email in logins:
+        click.echo(f"  {role:<8} {email}")
+
+
+COMMANDS = [init_command, serve_command, tick_command, user_group, demo_command]
+
+
+def init_app(app) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def _create_app():
+    from coop import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(
+    name="coop",
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    help="Coop: a task marketplace owned by its workers.",
+)

@@ -1,0 +1,51 @@
+"""Configuration read from COOP_* environment variables; tests pass a plain mapping."""
+
+import os
+from pathlib import Path
+
+DEFAULT_NTP_SERVERS = "0.pool.ntp.org,1.pool.ntp.org,2.pool.ntp.org,3.pool.ntp.org"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment() -> dict:
+    """Return the settings named by COOP_* variables, with defaults for the rest."""
+    instance = Path(os.environ.get("COOP_INSTANCE_DIR", "instance")).resolve()
+    return {
+        "INSTANCE_DIR": str(instance),
+        "DATABASE_URL": os.environ.get("COOP_DATABASE_URL", f"sqlite:///{instance / 'coop.db'}"),
+        "UPLOAD_DIR": os.environ.get("COOP_UPLOAD_DIR", str(instance / "files")),
+        "MAX_FILE_BYTES": int(os.environ.get("COOP_MAX_FILE_BYTES", 25 * 1024 * 1024)),
+        "RATELIMIT_STORAGE_URI": os.environ.get("COOP_RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_RATE_LIMIT": os.environ.get("COOP_LOGIN_RATE_LIMIT", "10 per minute"),
+        "SESSION_COOKIE_SECURE": _env_bool("COOP_SECURE_COOKIES", True),
+        "REMEMBER_COOKIE_SECURE": _env_bool("COOP_SECURE_COOKIES", True),
+        "LEDGER_ORIGIN": os.environ.get("COOP_LEDGER_ORIGIN", "coop.example/ledger"),
+        "NTP_SERVERS": os.environ.get("COOP_NTP_SERVERS", DEFAULT_NTP_SERVERS),
+        "TIMEZONE": os.environ.get("COOP_TIMEZONE", "Europe/Paris"),
+    }
+
+
+DEFAULTS = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "WTF_CSRF_TIME_LIMIT": None,
+    "BABEL_DEFAULT_LOCALE": "en",
+    "LANGUAGES": ("en", "fr"),
+    "TASKS_PER_PAGE": 20,
+}
+
+
+def load_secret_key(instance_dir: str) -> str | None:
+    """Return COOP_SECRET_KEY, else the key `coop init` wrote to the instance folder."""
+    if os.environ.get("COOP_SECRET_KEY"):
+        return os.environ["COOP_SECRET_KEY"]
+    path = Path(instance_dir) / "secret_key"
+    return path.read_text().strip() if path.exists() else None

@@ -1,0 +1,1 @@
+"""Deliveries: uploads, reviews, disputes and auto-acceptance."""

@@ -1,0 +1,1 @@
+"""Tasks, claims, bids and awards."""

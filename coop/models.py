@@ -1,0 +1,249 @@
+"""Peewee models: people, tasks, bids, deliveries, disputes, earnings and the coop's settings.
+
+Times are naive UTC datetimes; money is integer cents; percentages are basis points.
+"""
+
+import enum
+import json
+from datetime import UTC, datetime
+
+import peewee
+from flask_login import UserMixin
+
+from coop.db import database
+
+
+def utcnow() -> datetime:
+    """Return the current UTC time as a naive datetime (how every column stores time)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Role(enum.StrEnum):
+    CLIENT = "client"
+    MEMBER = "member"
+    BOARD = "board"
+
+
+class MemberStatus(enum.StrEnum):
+    APPLICANT = "applicant"
+    ACTIVE = "active"
+    DECLINED = "declined"
+
+
+class Pricing(enum.StrEnum):
+    FIXED = "fixed"
+    BIDS = "bids"
+
+
+class TaskState(enum.StrEnum):
+    OPEN = "open"  # fixed price: claimable; bids: accepting bids
+    ASSIGNED = "assigned"  # a member works on it
+    DELIVERED = "delivered"  # waiting for the client's review
+    REJECTED = "rejected"  # the member may resubmit, dispute or release
+    DISPUTED = "disputed"  # the board decides
+    COMPLETED = "completed"  # accepted and paid
+    CANCELLED = "cancelled"
+
+
+class BidState(enum.StrEnum):
+    LIVE = "live"
+    WITHDRAWN = "withdrawn"
+    AWARDED = "awarded"
+    NOT_SELECTED = "not_selected"
+
+
+class DeliveryState(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class DisputeState(enum.StrEnum):
+    OPEN = "open"
+    UPHELD = "upheld"  # the member was right: the delivery is accepted
+    DISMISSED = "dismissed"  # the rejection stands
+
+
+CATEGORIES = (
+    "moderation",
+    "transcription",
+    "image_labelling",
+    "search_relevance",
+    "id_check",
+    "photo_clipping",
+    "data_entry",
+)
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class User(UserMixin, BaseModel):
+    email = peewee.CharField(max_length=254, unique=True)
+    name = peewee.CharField(max_length=100)
+    password_hash = peewee.CharField(max_length=255)
+    role = peewee.CharField(max_length=16, index=True)
+    member_status = peewee.CharField(max_length=16, null=True, index=True)
+    application_note = peewee.TextField(default="")
+    decline_reason = peewee.TextField(default="")
+    pseudonym = peewee.CharField(max_length=32, unique=True)
+    sensitive_opt_in = peewee.BooleanField(default=False)
+    capital_cents = peewee.BigIntegerField(default=0)
+    locale = peewee.CharField(max_length=8, null=True)
+    timezone = peewee.CharField(max_length=64, default="Europe/Paris")
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    @property
+    def is_member(self) -> bool:
+        """Board members are members too."""
+        return self.role in (Role.MEMBER, Role.BOARD) and self.member_status == MemberStatus.ACTIVE
+
+    @property
+    def is_board(self) -> bool:
+        return self.role == Role.BOARD and self.member_status == MemberStatus.ACTIVE
+
+    @property
+    def is_client(self) -> bool:
+        return self.role == Role.CLIENT
+
+    @property
+    def is_active(self) -> bool:
+        """Declined applicants may still sign in to read the reason; nobody is locked out."""
+        return True
+
+
+class Task(BaseModel):
+    client = peewee.ForeignKeyField(User, backref="posted_tasks", on_delete="RESTRICT")
+    title = peewee.CharField(max_length=120)
+    description = peewee.TextField()
+    instructions = peewee.TextField(default="")
+    category = peewee.CharField(max_length=32, index=True)
+    estimated_minutes = peewee.IntegerField()
+    deadline = peewee.DateTimeField()
+    sensitive = peewee.BooleanField(default=False, index=True)
+    content_note = peewee.CharField(max_length=300, default="")
+    pricing = peewee.CharField(max_length=8, index=True)
+    price_cents = peewee.BigIntegerField(null=True)  # fixed price, or the awarded bid
+    budget_cents = peewee.BigIntegerField(null=True)  # ceiling for bids
+    bidding_deadline = peewee.DateTimeField(null=True)
+    # Pay per hour in cents, kept so the board can sort by it with an index.
+    pay_per_hour_cents = peewee.BigIntegerField(index=True)
+    state = peewee.CharField(max_length=16, default=TaskState.OPEN, index=True)
+    member = peewee.ForeignKeyField(User, backref="tasks", null=True, on_delete="RESTRICT")
+    assigned_at = peewee.DateTimeField(null=True)
+    attempts = peewee.IntegerField(default=0)
+    created_at = peewee.DateTimeField(default=utcnow)
+    completed_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("state", "pay_per_hour_cents"), False), (("member", "state"), False))
+
+
+class TaskAttachment(BaseModel):
+    task = peewee.ForeignKeyField(Task, backref="attachments", on_delete="CASCADE")
+    filename = peewee.CharField(max_length=255)
+    sha256 = peewee.CharField(max_length=64, index=True)
+    size = peewee.BigIntegerField()
+
+
+class Bid(BaseModel):
+    task = peewee.ForeignKeyField(Task, backref="bids", on_delete="CASCADE")
+    member = peewee.ForeignKeyField(User, backref="bids", on_delete="RESTRICT")
+    amount_cents = peewee.BigIntegerField()
+    eta_hours = peewee.IntegerField()
+    note = peewee.CharField(max_length=500, default="")
+    state = peewee.CharField(max_length=16, default=BidState.LIVE, index=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("task", "member"), True),)
+
+
+class Delivery(BaseModel):
+    task = peewee.ForeignKeyField(Task, backref="deliveries", on_delete="CASCADE")
+    member = peewee.ForeignKeyField(User, backref="deliveries", on_delete="RESTRICT")
+    attempt = peewee.IntegerField()
+    note = peewee.TextField(default="")
+    state = peewee.CharField(max_length=16, default=DeliveryState.PENDING, index=True)
+    submitted_at = peewee.DateTimeField(default=utcnow, index=True)
+    on_time = peewee.BooleanField(default=True)
+    review_reason = peewee.TextField(default="")
+    reviewed_at = peewee.DateTimeField(null=True)
+    auto_accepted = peewee.BooleanField(default=False)
+
+
+class DeliveryFile(BaseModel):
+    delivery = peewee.ForeignKeyField(Delivery, backref="files", on_delete="CASCADE")
+    filename = peewee.CharField(max_length=255)
+    sha256 = peewee.CharField(max_length=64, index=True)
+    size = peewee.BigIntegerField()
+    content_type = peewee.CharField(max_length=127, default="application/octet-stream")
+
+
+class Dispute(BaseModel):
+    delivery = peewee.ForeignKeyField(Delivery, backref="disputes", on_delete="CASCADE")
+    task = peewee.ForeignKeyField(Task, backref="disputes", on_delete="CASCADE")
+    member = peewee.ForeignKeyField(User, backref="disputes", on_delete="RESTRICT")
+    reason = peewee.TextField()
+    state = peewee.CharField(max_length=16, default=DisputeState.OPEN, index=True)
+    resolution_reason = peewee.TextField(default="")
+    resolved_by = peewee.ForeignKeyField(User, null=True, on_delete="RESTRICT")
+    created_at = peewee.DateTimeField(default=utcnow)
+    resolved_at = peewee.DateTimeField(null=True)
+
+
+class Earning(BaseModel):
+    """A member credited for an accepted task: price = earnings + coop margin."""
+
+    member = peewee.ForeignKeyField(User, backref="earnings", on_delete="RESTRICT")
+    task = peewee.ForeignKeyField(Task, backref="earning", unique=True, on_delete="RESTRICT")
+    price_cents = peewee.BigIntegerField()
+    earnings_cents = peewee.BigIntegerField()
+    margin_cents = peewee.BigIntegerField()
+    created_at = peewee.DateTimeField(default=utcnow, index=True)
+
+
+class Parameter(BaseModel):
+    """One of the coop's settings, as an integer (cents, minutes, basis points or a count)."""
+
+    key = peewee.CharField(max_length=64, primary_key=True)
+    value = peewee.BigIntegerField()
+    updated_at = peewee.DateTimeField(default=utcnow)
+
+
+class Event(BaseModel):
+    """An auditable event, recorded in the same transaction as the change it describes."""
+
+    kind = peewee.CharField(max_length=64, index=True)
+    data = peewee.TextField()
+    created_at = peewee.DateTimeField(default=utcnow)
+    ledger_index = peewee.BigIntegerField(null=True, unique=True)
+
+    @property
+    def payload(self) -> dict:
+        return json.loads(self.data)
+
+
+class SchemaVersion(BaseModel):
+    """Which migrations have run on this database."""
+
+    name = peewee.CharField(max_length=100, primary_key=True)
+    applied_at = peewee.DateTimeField(default=utcnow)
+
+
+MODELS = [
+    User,
+    Task,
+    TaskAttachment,
+    Bid,
+    Delivery,
+    DeliveryFile,
+    Dispute,
+    Earning,
+    Parameter,
+    Event,
+]

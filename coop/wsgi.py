@@ -1,0 +1,5 @@
+"""The WSGI entry point for gunicorn: `gunicorn coop.wsgi:app`."""
+
+from coop import create_app
+
+app = create_app()

@@ -1,0 +1,174 @@
+"""Fixtures: the app on SQLite (and on PostgreSQL when COOP_TEST_POSTGRES_URL is set),
+clients signed in as each role, and factories for users, tasks and bids."""
+
+import os
+import uuid
+from datetime import timedelta
+
+import peewee
+import pytest
+from flask_login import FlaskLoginClient
+
+from coop import create_app
+from coop.auth.passwords import hash_password
+from coop.db import database
+from coop.models import MemberStatus, Role, Task, User, utcnow
+
+PASSWORD = "correct horse battery"
+PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: scrypt is slow on purpose
+
+BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("COOP_TEST_POSTGRES_URL") else [])
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """Create a fresh PostgreSQL database for this run and drop it afterwards."""
+    base = os.environ.get("COOP_TEST_POSTGRES_URL")
+    if not base:
+        pytest.skip("COOP_TEST_POSTGRES_URL is not set")
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(base)
+    name = f"coop_test_{uuid.uuid4().hex[:12]}"
+    admin = peewee.PostgresqlDatabase(
+        parts.path.lstrip("/") or "postgres",
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username,
+        password=parts.password,
+    )
+    admin.connect()
+    admin.connection().autocommit = True
+    admin.execute_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        database.close() if not database.is_closed() else None
+        admin.execute_sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+        )
+        admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.close()
+
+
+def _reset_postgres():
+    tables = [t for t in database.get_tables() if t != "schema_version"]
+    if tables:
+        quoted = ", ".join(f'"{t}"' for t in tables)
+        database.execute_sql(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, tmp_path, request):
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'coop.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """An app on a fresh database with every migration applied."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": database_url,
+            "INSTANCE_DIR": str(tmp_path / "instance"),
+            "UPLOAD_DIR": str(tmp_path / "files"),
+            "WTF_CSRF_ENABLED": False,
+            "SESSION_COOKIE_SECURE": False,
+            "RATELIMIT_ENABLED": False,
+            "NTP_SERVERS": "",
+        }
+    )
+    app.test_client_class = FlaskLoginClient
+    from coop import migrations
+
+    with app.app_context():
+        database.connect(reuse_if_open=True)
+        migrations.upgrade()
+        if database_url.startswith("postgres"):
+            _reset_postgres()
+        yield app
+        if not database.is_closed():
+            database.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    counter = iter(range(1, 1_000_000))
+
+    def make(role=Role.CLIENT, **overrides):
+        n = next(counter)
+        fields = {
+            "email": f"{role}{n}@example.test",
+            "name": f"{role.title()} {n}",
+            "password_hash": PASSWORD_HASH,
+            "role": role,
+            "member_status": None if role == Role.CLIENT else MemberStatus.ACTIVE,
+            "pseudonym": f"w-{uuid.uuid4().hex[:8]}",
+        }
+        fields.update(overrides)
+        return User.create(**fields)
+
+    return make
+
+
+@pytest.fixture
+def make_member(make_user):
+    return lambda **kw: make_user(Role.MEMBER, **kw)
+
+
+@pytest.fixture
+def make_client_user(make_user):
+    return lambda **kw: make_user(Role.CLIENT, **kw)
+
+
+@pytest.fixture
+def make_board(make_user):
+    return lambda **kw: make_user(Role.BOARD, **kw)
+
+
+@pytest.fixture
+def make_task(app, make_client_user):
+    """Create an open fixed-price task directly (tests of operations post through them)."""
+
+    def make(client=None, **overrides):
+        minutes = overrides.pop("estimated_minutes", 30)
+        price = overrides.pop("price_cents", 1000)
+        fields = {
+            "client": client or make_client_user(),
+            "title": "Label 50 photos",
+            "description": "Draw boxes around bicycles.",
+            "instructions": "Use the attached guide.",
+            "category": "image_labelling",
+            "estimated_minutes": minutes,
+            "deadline": utcnow() + timedelta(days=3),
+            "pricing": "fixed",
+            "price_cents": price,
+            "pay_per_hour_cents": price * 60 // minutes,
+        }
+        fields.update(overrides)
+        return Task.create(**fields)
+
+    return make
+
+
+def login_client(app, user):
+    """A test client signed in as user (None: anonymous)."""
+    return app.test_client(user=user) if user is not None else app.test_client()
