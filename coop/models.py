@@ -219,8 +219,10 @@ class Event(BaseModel):
     """An auditable event, recorded in the same transaction as the change it describes."""
 
     kind = peewee.CharField(max_length=64, index=True)
+    subject = peewee.CharField(max_length=64, index=True)  # "task:12", "delivery:7", …
     data = peewee.TextField()
     created_at = peewee.DateTimeField(default=utcnow)
+    unix_ns = peewee.BigIntegerField(index=True)  # the ledger's time for the event
     ledger_index = peewee.BigIntegerField(null=True, unique=True)
 
     @property

@@ -1,6 +1,8 @@
-"""The coop's parameters, set by the board: defaults, validation and reading."""
+"""The coop's parameters, set by the board: defaults, bounds, rules and reading."""
 
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
+
+from flask_babel import gettext as _
 
 from coop.models import Parameter
 
@@ -16,6 +18,21 @@ class Params:
     sensitive_minutes_per_day: int = 120
     review_window_hours: int = 72
     max_attempts: int = 3
+    # Surplus split (SCOP defaults, Loi 78-763 art. 33); the development reserve is the rest.
+    legal_reserve_bp: int = 1500
+    work_share_bp: int = 4500
+    dividends_bp: int = 1000
+    # Work-share basis as a weighted mix in percent (earnings, hours, equal shares); sum 100.
+    basis_earnings_pct: int = 100
+    basis_hours_pct: int = 0
+    basis_equal_pct: int = 0
+
+    @property
+    def development_reserve_bp(self) -> int:
+        return 10000 - self.legal_reserve_bp - self.work_share_bp - self.dividends_bp
+
+    def as_dict(self) -> dict:
+        return asdict(self)
 
 
 # (minimum, maximum) for each parameter: anything outside is refused with these bounds.
@@ -27,7 +44,39 @@ BOUNDS = {
     "sensitive_minutes_per_day": (0, 480),
     "review_window_hours": (1, 24 * 30),
     "max_attempts": (1, 10),
+    "legal_reserve_bp": (0, 10000),
+    "work_share_bp": (0, 10000),
+    "dividends_bp": (0, 10000),
+    "basis_earnings_pct": (0, 100),
+    "basis_hours_pct": (0, 100),
+    "basis_equal_pct": (0, 100),
 }
+
+
+def rule_violations(params: Params) -> dict[str, str]:
+    """Return {field: message quoting the rule} for each rule the parameters break."""
+    problems = {}
+    for name, (low, high) in BOUNDS.items():
+        value = getattr(params, name)
+        if not low <= value <= high:
+            problems[name] = _("Must be between %(low)s and %(high)s.", low=low, high=high)
+    if params.legal_reserve_bp < 1500:
+        problems["legal_reserve_bp"] = _(
+            "Loi 78-763, art. 33: at least 15% of the surplus goes to the legal reserve."
+        )
+    if params.work_share_bp < 2500:
+        problems["work_share_bp"] = _(
+            "Loi 78-763, art. 33: the work share is at least 25% of the surplus."
+        )
+    if params.dividends_bp > params.work_share_bp:
+        problems["dividends_bp"] = _(
+            "Loi 78-763, art. 33: dividends may never exceed the work share."
+        )
+    if params.development_reserve_bp < 0:
+        problems["dividends_bp"] = _("The reserves, work share and dividends exceed 100%.")
+    if params.basis_earnings_pct + params.basis_hours_pct + params.basis_equal_pct != 100:
+        problems["basis_equal_pct"] = _("The work-share basis weights must add up to 100%.")
+    return problems
 
 
 def current() -> Params:

@@ -2,15 +2,36 @@
 
 Every operation that changes something a client, a member or the board may later need to
 prove (a task awarded, a delivery submitted or reviewed, a task completed, a dispute resolved,
-a member admitted, parameters changed) calls `record` before its transaction commits, so the
-change and its record are both kept or both lost.
+a member admitted, parameters changed, a month closed, a statement issued) calls `record`
+before its transaction commits, so the change and its record are both kept or both lost.
 """
 
 import json
+import time
 
 from coop.models import Event
 
 
-def record(kind: str, **data) -> Event:
-    """Record an auditable event of this kind with opaque ids, amounts and hashes."""
-    return Event.create(kind=kind, data=json.dumps(data, sort_keys=True, separators=(",", ":")))
+def record(kind: str, subject: str, **data) -> Event:
+    """Record an auditable event about subject ("task:12") with opaque ids, amounts, hashes."""
+    payload = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return Event.create(kind=kind, subject=subject, data=payload, unix_ns=time.time_ns())
+
+
+def events_for(subject: str) -> list[Event]:
+    """Return the events recorded about a subject, oldest first."""
+    return list(Event.select().where(Event.subject == subject).order_by(Event.id))
+
+
+def completion_times(start_ns: int, end_ns: int) -> list[tuple[int, int | None, int]]:
+    """Return (task id, ledger index, unix_ns) of tasks completed in [start_ns, end_ns)."""
+    rows = (
+        Event.select(Event.subject, Event.ledger_index, Event.unix_ns)
+        .where(
+            (Event.kind == "task.completed")
+            & (Event.unix_ns >= start_ns)
+            & (Event.unix_ns < end_ns)
+        )
+        .order_by(Event.unix_ns)
+    )
+    return [(int(r.subject.split(":")[1]), r.ledger_index, r.unix_ns) for r in rows]

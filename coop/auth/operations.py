@@ -81,7 +81,7 @@ def admit_member(actor: User, applicant_id: int) -> User:
         applicant = _pending_applicant(applicant_id)
         applicant.member_status = MemberStatus.ACTIVE
         applicant.save()
-        record("member.admitted", member=applicant.pseudonym, by=actor.pseudonym)
+        record("member.admitted", f"user:{applicant.id}", member=applicant.pseudonym)
     return applicant
 
 
