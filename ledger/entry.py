@@ -1,0 +1,285 @@
+"""Ledger entries: canonical JSON bytes that are hashed as stored and never re-encoded.
+
+An entry is a JSON object encoded the RFC 8785 way (UTF-8, keys sorted, no insignificant
+whitespace, integers only). Its keys are ``v``, ``index``, ``kind``, ``prev`` (lowercase hex
+of the previous entry's leaf hash; 64 zeros at index 0), ``time`` and ``data``. ``data`` holds
+opaque IDs, integer amounts and SHA-256 hex digests only, so nobody's name or words end up in
+an append-only log. See docs/ledger-format.md.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time as _time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .merkle import leaf_hash
+
+__all__ = [
+    "FORMAT_VERSION",
+    "GENESIS_PREV",
+    "MAX_INT",
+    "MAX_STRING",
+    "Entry",
+    "InvalidEntry",
+    "TimeBlock",
+    "TimeSource",
+    "canonical_json",
+    "decode_entry",
+    "encode_entry",
+    "parse_envelope",
+    "rfc3339_ns",
+]
+
+FORMAT_VERSION = 1
+GENESIS_PREV = bytes(32)
+# I-JSON (RFC 7493) and RFC 8785 only promise exact integers up to 2**53 - 1.
+MAX_INT = 2**53 - 1
+MAX_STRING = 128
+MAX_DEPTH = 4
+MAX_ITEMS = 64
+
+_KIND = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
+_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
+# Ids, hex digests, amounts as strings, URNs: no spaces, quotes or backslashes, so no prose.
+_STRING = re.compile(r"[A-Za-z0-9_.:@/+=\[\]-]*")
+
+
+class InvalidEntry(ValueError):
+    """An entry's data or bytes break the entry format."""
+
+
+def rfc3339_ns(unix_ns: int) -> str:
+    """Return unix_ns as an RFC 3339 UTC timestamp with nanoseconds, ending in Z."""
+    seconds, nanos = divmod(unix_ns, 1_000_000_000)
+    return _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(seconds)) + f".{nanos:09d}Z"
+
+
+@dataclass(frozen=True)
+class TimeSource:
+    """One NTP server's sample behind a timestamp (all integers: entries hold no floats)."""
+
+    server: str
+    stratum: int
+    offset_ns: int
+    delay_ns: int
+    root_distance_ns: int
+    age_ms: int
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON object for the entry's time block."""
+        return {
+            "age_ms": self.age_ms,
+            "delay_ns": self.delay_ns,
+            "offset_ns": self.offset_ns,
+            "root_distance_ns": self.root_distance_ns,
+            "server": self.server,
+            "stratum": self.stratum,
+        }
+
+
+@dataclass(frozen=True)
+class TimeBlock:
+    """When an entry was made, how sure we are, and which servers said so."""
+
+    unix_ns: int
+    uncertainty_ns: int
+    synced: bool
+    sources: tuple[TimeSource, ...] = field(default=())
+
+    @property
+    def rfc3339(self) -> str:
+        """Return the timestamp as RFC 3339 UTC."""
+        return rfc3339_ns(self.unix_ns)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the entry's ``time`` object."""
+        return {
+            "rfc3339": self.rfc3339,
+            "sources": [s.to_json() for s in self.sources],
+            "synced": self.synced,
+            "uncertainty_ns": self.uncertainty_ns,
+            "unix_ns": self.unix_ns,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> TimeBlock:
+        """Build a time block from an entry's ``time`` object."""
+        try:
+            block = cls(
+                obj["unix_ns"],
+                obj["uncertainty_ns"],
+                obj["synced"],
+                tuple(TimeSource(**s) for s in obj["sources"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise InvalidEntry(f"bad time block: {exc}") from None
+        if block.to_json() != obj:
+            raise InvalidEntry("time block has unexpected fields or a wrong rfc3339")
+        return block
+
+
+def _check_value(value: Any, depth: int, where: str) -> None:
+    # bool is an int subclass; check it first so True is not range-checked as 1.
+    if value is None or isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        if not -MAX_INT <= value <= MAX_INT:
+            raise InvalidEntry(f"{where}: integer out of the exact JSON range")
+        return
+    if isinstance(value, str):
+        if len(value) > MAX_STRING:
+            raise InvalidEntry(f"{where}: string longer than {MAX_STRING} characters")
+        if not _STRING.fullmatch(value):
+            raise InvalidEntry(f"{where}: strings hold ids and hashes, not text")
+        return
+    if isinstance(value, float):
+        raise InvalidEntry(f"{where}: floats are not allowed (use integer cents)")
+    if depth >= MAX_DEPTH:
+        raise InvalidEntry(f"{where}: nested deeper than {MAX_DEPTH}")
+    if isinstance(value, list | tuple):
+        if len(value) > MAX_ITEMS:
+            raise InvalidEntry(f"{where}: more than {MAX_ITEMS} items")
+        for i, item in enumerate(value):
+            _check_value(item, depth + 1, f"{where}[{i}]")
+        return
+    if isinstance(value, Mapping):
+        if len(value) > MAX_ITEMS:
+            raise InvalidEntry(f"{where}: more than {MAX_ITEMS} keys")
+        for key, item in value.items():
+            if not isinstance(key, str) or not _KEY.fullmatch(key):
+                raise InvalidEntry(f"{where}: key {key!r} is not a short lowercase name")
+            _check_value(item, depth + 1, f"{where}.{key}")
+        return
+    raise InvalidEntry(f"{where}: {type(value).__name__} is not allowed")
+
+
+def canonical_json(value: Any) -> bytes:
+    """Return the canonical encoding: sorted keys, no whitespace, UTF-8, no floats."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ledger entry: its decoded fields and the stored bytes that are the truth."""
+
+    index: int
+    kind: str
+    prev: bytes
+    time: TimeBlock
+    data: Mapping[str, Any]
+    raw: bytes = field(repr=False)
+
+    @property
+    def leaf_hash(self) -> bytes:
+        """Return the RFC 9162 leaf hash of the stored bytes."""
+        return leaf_hash(self.raw)
+
+
+def encode_entry(
+    index: int, kind: str, prev: bytes, time: TimeBlock, data: Mapping[str, Any]
+) -> Entry:
+    """Validate the fields and return the entry with its canonical bytes."""
+    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index <= MAX_INT:
+        raise InvalidEntry("index must be a non-negative integer")
+    if not isinstance(kind, str) or len(kind) > 64 or not _KIND.fullmatch(kind):
+        raise InvalidEntry(f"kind {kind!r} is not like 'delivery.submitted'")
+    if len(prev) != 32 or (index == 0) != (prev == GENESIS_PREV):
+        raise InvalidEntry("prev must be 32 bytes, all zero exactly at index 0")
+    if not isinstance(data, Mapping):
+        raise InvalidEntry("data must be an object")
+    _check_value(dict(data), 0, "data")
+    for source in time.sources:
+        _check_value(source.to_json(), 1, "time.sources")
+    if time.unix_ns < 0 or time.uncertainty_ns < 0:
+        raise InvalidEntry("time must be non-negative")
+    obj = {
+        "data": data,
+        "index": index,
+        "kind": kind,
+        "prev": prev.hex(),
+        "time": time.to_json(),
+        "v": FORMAT_VERSION,
+    }
+    return Entry(index, kind, prev, time, dict(data), canonical_json(obj))
+
+
+def _no_float(text: str) -> Any:
+    raise InvalidEntry("floats are not allowed")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise InvalidEntry("duplicate key")
+    return obj
+
+
+def decode_entry(raw: bytes) -> Entry:
+    """Decode and fully validate stored bytes; they must be exactly canonical."""
+    try:
+        obj = json.loads(
+            raw.decode("utf-8"),
+            parse_float=_no_float,
+            parse_constant=_no_float,
+            object_pairs_hook=_no_duplicates,
+        )
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise InvalidEntry(f"not UTF-8 JSON: {exc}") from None
+    if not isinstance(obj, dict) or set(obj) != {"data", "index", "kind", "prev", "time", "v"}:
+        raise InvalidEntry("entry must have exactly data, index, kind, prev, time and v")
+    if obj["v"] != FORMAT_VERSION:
+        raise InvalidEntry(f"unknown format version {obj['v']!r}")
+    if not isinstance(obj["prev"], str) or not re.fullmatch(r"[0-9a-f]{64}", obj["prev"]):
+        raise InvalidEntry("prev must be 64 lowercase hex digits")
+    if not isinstance(obj["time"], dict):
+        raise InvalidEntry("time must be an object")
+    entry = encode_entry(
+        obj["index"],
+        obj["kind"],
+        bytes.fromhex(obj["prev"]),
+        TimeBlock.from_json(obj["time"]),
+        obj["data"],
+    )
+    if entry.raw != raw:
+        raise InvalidEntry("bytes are not in canonical form")
+    return Entry(entry.index, entry.kind, entry.prev, entry.time, entry.data, raw)
+
+
+# int64 range: unix_ns needs 19 digits (it exceeds 2**53; parse it as a 64-bit integer).
+_INT = rb"(?:0|[1-9][0-9]{0,18})"
+_SOURCE = (
+    rb'\{"age_ms":' + _INT + rb',"delay_ns":' + _INT + rb',"offset_ns":-?' + _INT
+    + rb',"root_distance_ns":' + _INT + rb',"server":"[A-Za-z0-9_.:@/+=\[\]-]{0,128}"'
+    + rb',"stratum":' + _INT + rb"\}"
+)  # fmt: skip
+# Everything after "data": a fixed grammar that cannot contain ',"index":', so the last
+# occurrence of that marker is the top-level one and fields sit where this says.
+_TAIL = re.compile(
+    rb',"index":(' + _INT + rb'),"kind":"([a-z0-9_.]{1,64})","prev":"([0-9a-f]{64})"'
+    rb',"time":\{"rfc3339":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z"'
+    rb',"sources":\[(?:' + _SOURCE + rb"(?:," + _SOURCE + rb")*)?\]"
+    rb',"synced":(?:true|false),"uncertainty_ns":' + _INT + rb',"unix_ns":(' + _INT + rb")"
+    rb'\},"v":1\}'
+)
+_HEAD = b'{"data":{'
+
+
+def parse_envelope(raw: bytes) -> tuple[int, bytes, int] | None:
+    """Return (index, prev hex, unix_ns) from stored bytes without a full JSON decode.
+
+    Fast path for verifying large exports: it checks the grammar of everything outside
+    ``data``; ``decode_entry`` is the full check. Returns None when the bytes do not fit.
+    """
+    pos = raw.rfind(b',"index":')
+    if pos < 0 or not raw.startswith(_HEAD):
+        return None
+    m = _TAIL.fullmatch(raw, pos)
+    if m is None:
+        return None
+    return int(m[1]), m[3], int(m[4])
