@@ -1,0 +1,41 @@
+# Coop: `make run` serves the demo, `make test` runs the suite. Both set up .venv first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test bench lint install translations
+
+install: $(STAMP)
+
+# Reinstall only when the package metadata changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pybabel compile -d coop/translations --statistics >/dev/null
+	touch $(STAMP)
+
+run: install
+	$(BIN)/coop init
+	$(BIN)/coop demo --if-empty
+	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C to stop)"
+	$(BIN)/coop serve --host 127.0.0.1 --port 5000
+
+test: install
+	$(BIN)/pybabel compile -d coop/translations >/dev/null
+	$(BIN)/pytest -n 2 --dist loadfile
+
+bench: install
+	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/board.py
+	$(BIN)/python bench/statements.py
+
+lint: install
+	$(BIN)/ruff check .
+
+# Refresh the message catalogue after changing user-facing strings.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o coop/translations/messages.pot .
+	$(BIN)/pybabel update -i coop/translations/messages.pot -d coop/translations
+	$(BIN)/pybabel compile -d coop/translations
