@@ -1,0 +1,474 @@
+"""Ledger storage with peewee: entries, stored Merkle hashes and published checkpoints.
+
+Tables are bound through ``database_proxy``; the app calls ``bind(database)`` so that an entry
+commits in the same transaction as the change that caused it. Appends serialise across
+processes: on SQLite the transaction must be ``BEGIN IMMEDIATE`` (``db.atomic('IMMEDIATE')``;
+``append`` opens one itself when none is open); on PostgreSQL ``append`` takes a
+transaction-scoped advisory lock. The primary key on the index is the last line of defence:
+two appenders that somehow read the same tip cannot both commit.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import os
+import struct
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import peewee
+
+from . import merkle
+from .entry import GENESIS_PREV, Entry, TimeBlock, encode_entry, parse_envelope
+from .note import Signer, Verifier, format_checkpoint, open_checkpoint, sign_note
+from .verify import (
+    BUNDLE_FORMAT,
+    EXPORT_CHECKPOINT,
+    EXPORT_ENTRIES,
+    ChainChecker,
+    LedgerTampered,
+)
+
+__all__ = [
+    "ADVISORY_LOCK_KEY",
+    "TABLES",
+    "ConsistencyProof",
+    "InclusionProof",
+    "Ledger",
+    "LedgerCheckpoint",
+    "LedgerEntry",
+    "LedgerHash",
+    "TimeSourceLike",
+    "bind",
+    "create_tables",
+    "database_proxy",
+]
+
+# 'coop' in ASCII: one constant every process agrees on for pg_advisory_xact_lock.
+ADVISORY_LOCK_KEY = 0x636F6F70
+_BATCH = 10_000
+_LENGTH = struct.Struct(">I")
+
+database_proxy = peewee.DatabaseProxy()
+
+
+class _Model(peewee.Model):
+    class Meta:
+        database = database_proxy
+
+
+class LedgerEntry(_Model):
+    """One entry: its canonical bytes (the truth) and columns derived from them."""
+
+    index = peewee.BigIntegerField(primary_key=True, column_name="idx")
+    kind = peewee.CharField(max_length=64)
+    body = peewee.BlobField(column_name="bytes")
+    leaf_hash = peewee.BlobField()
+    unix_ns = peewee.BigIntegerField()
+
+    class Meta:
+        table_name = "ledger_entry"
+
+
+class LedgerHash(_Model):
+    """A stored Merkle hash at its Go tlog stored-hash index."""
+
+    stored_index = peewee.BigIntegerField(primary_key=True)
+    hash = peewee.BlobField()
+
+    class Meta:
+        table_name = "ledger_hash"
+
+
+class LedgerCheckpoint(_Model):
+    """A signed checkpoint we published, one per tree size."""
+
+    size = peewee.BigIntegerField(primary_key=True)
+    root = peewee.BlobField()
+    note = peewee.TextField()
+    created_ns = peewee.BigIntegerField()
+
+    class Meta:
+        table_name = "ledger_checkpoint"
+
+
+TABLES = [LedgerEntry, LedgerHash, LedgerCheckpoint]
+
+
+def bind(database: peewee.Database) -> None:
+    """Bind the ledger's tables to the app's database."""
+    database_proxy.initialize(database)
+
+
+def create_tables() -> None:
+    """Create the ledger's tables if they do not exist."""
+    database_proxy.create_tables(TABLES, safe=True)
+
+
+class TimeSourceLike(Protocol):
+    """Anything with ``now() -> TimeBlock`` (a ``ledger.clock.Clock``, or a fake in tests)."""
+
+    def now(self) -> TimeBlock: ...
+
+
+class _UnsyncedClock:
+    """System time, said to be unsynchronised (used when the app gives no clock)."""
+
+    def now(self) -> TimeBlock:
+        from .clock import UNSYNCED_UNCERTAINTY_NS
+
+        return TimeBlock(time.time_ns(), UNSYNCED_UNCERTAINTY_NS, False, ())
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """RFC 9162 inclusion proof of one leaf in a tree of ``size`` leaves."""
+
+    index: int
+    size: int
+    leaf_hash: bytes
+    hashes: tuple[bytes, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return ``{"index", "size", "leaf_hash", "hashes"}`` with base64 hashes."""
+        return {
+            "index": self.index,
+            "size": self.size,
+            "leaf_hash": _b64(self.leaf_hash),
+            "hashes": [_b64(h) for h in self.hashes],
+        }
+
+
+@dataclass(frozen=True)
+class ConsistencyProof:
+    """RFC 9162 consistency proof between two tree sizes."""
+
+    old_size: int
+    new_size: int
+    hashes: tuple[bytes, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return ``{"from", "to", "hashes"}`` with base64 hashes."""
+        return {
+            "from": self.old_size,
+            "to": self.new_size,
+            "hashes": [_b64(h) for h in self.hashes],
+        }
+
+
+class Ledger:
+    """The append-only ledger in the bound database."""
+
+    def __init__(self, clock: TimeSourceLike | None = None):
+        self.clock = clock or _UnsyncedClock()
+
+    @property
+    def db(self) -> peewee.Database:
+        """Return the database the tables are bound to."""
+        if database_proxy.obj is None:
+            raise RuntimeError("ledger tables are not bound: call ledger.store.bind(database)")
+        return database_proxy.obj
+
+    def _sql(self, sql: str, params: Sequence[Any] = ()) -> peewee.Cursor:
+        db = self.db
+        return db.execute_sql(sql.replace("?", db.param), params)
+
+    def _is_postgres(self) -> bool:
+        return isinstance(self.db, peewee.PostgresqlDatabase)
+
+    def _read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
+        if not indexes:
+            return []
+        marks = ",".join("?" * len(indexes))
+        rows = self._sql(
+            # Only placeholders are interpolated; the values travel as parameters.
+            f"SELECT stored_index, hash FROM ledger_hash WHERE stored_index IN ({marks})",  # noqa: S608
+            list(indexes),
+        ).fetchall()
+        found = {i: bytes(h) for i, h in rows}
+        try:
+            return [found[i] for i in indexes]
+        except KeyError as exc:
+            raise LedgerTampered(-1, f"stored hash {exc.args[0]} is missing") from None
+
+    def append(self, kind: str, data: Mapping[str, Any]) -> Entry:
+        """Append an entry inside the caller's transaction (or a new one) and return it."""
+        db = self.db
+        if db.in_transaction():
+            ctx = nullcontext()
+        elif self._is_postgres():
+            ctx = db.atomic()
+        else:
+            ctx = db.atomic("IMMEDIATE")
+        with ctx:
+            return self._append(kind, data)
+
+    def _append(self, kind: str, data: Mapping[str, Any]) -> Entry:
+        if self._is_postgres():
+            self._sql("SELECT pg_advisory_xact_lock(?)", [ADVISORY_LOCK_KEY])
+        tip = self._sql(
+            "SELECT idx, leaf_hash, unix_ns FROM ledger_entry ORDER BY idx DESC LIMIT 1"
+        ).fetchone()
+        if tip is None:
+            index, prev, last_ns = 0, GENESIS_PREV, 0
+        else:
+            index, prev, last_ns = tip[0] + 1, bytes(tip[1]), tip[2]
+        stamp = self.clock.now()
+        if stamp.unix_ns < last_ns:
+            # Never let time run backwards along the chain; widen the uncertainty by the
+            # clamp so the recorded interval still contains what the clock said.
+            stamp = TimeBlock(
+                last_ns,
+                stamp.uncertainty_ns + (last_ns - stamp.unix_ns),
+                stamp.synced,
+                stamp.sources,
+            )
+        entry = encode_entry(index, kind, prev, stamp, data)
+        leaf = merkle.leaf_hash(entry.raw)
+        hashes = merkle.stored_hashes_for_leaf(index, leaf, self._read_hashes)
+        self._sql(
+            "INSERT INTO ledger_entry (idx, kind, bytes, leaf_hash, unix_ns) VALUES (?,?,?,?,?)",
+            [index, kind, entry.raw, leaf, stamp.unix_ns],
+        )
+        first = merkle.stored_hash_index(0, index)
+        marks = ",".join(["(?,?)"] * len(hashes))
+        params: list[Any] = []
+        for i, h in enumerate(hashes):
+            params += [first + i, h]
+        # Only placeholders are interpolated; the values travel as parameters.
+        self._sql(f"INSERT INTO ledger_hash (stored_index, hash) VALUES {marks}", params)  # noqa: S608
+        return entry
+
+    def size(self) -> int:
+        """Return the number of entries."""
+        row = self._sql("SELECT MAX(idx) FROM ledger_entry").fetchone()
+        return 0 if row[0] is None else row[0] + 1
+
+    def root(self, size: int | None = None) -> bytes:
+        """Return the tree root at size (default: now), reading O(log n) stored hashes."""
+        size = self.size() if size is None else size
+        return merkle.tree_hash(size, self._read_hashes)
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
+        """Return the inclusion proof of entry index in the tree of size."""
+        size = self.size() if size is None else size
+        hashes = merkle.inclusion_proof(index, size, self._read_hashes)
+        leaf = self._read_hashes([merkle.stored_hash_index(0, index)])[0]
+        return InclusionProof(index, size, leaf, tuple(hashes))
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
+        """Return the consistency proof from old_size to new_size."""
+        new_size = self.size() if new_size is None else new_size
+        if new_size > self.size():
+            raise ValueError(f"the ledger has fewer than {new_size} entries")
+        hashes = merkle.consistency_proof(old_size, new_size, self._read_hashes)
+        return ConsistencyProof(old_size, new_size, tuple(hashes))
+
+    def entry_bytes(self, index: int) -> bytes:
+        """Return the stored bytes of entry index."""
+        row = self._sql("SELECT bytes FROM ledger_entry WHERE idx = ?", [index]).fetchone()
+        if row is None:
+            raise IndexError(f"no ledger entry {index}")
+        return bytes(row[0])
+
+    def iter_entries(self, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
+        """Yield stored entry bytes in index order, in batches."""
+        stop = self.size() if stop is None else stop
+        while start < stop:
+            end = min(start + _BATCH, stop)
+            rows = self._sql(
+                "SELECT bytes FROM ledger_entry WHERE idx >= ? AND idx < ? ORDER BY idx",
+                [start, end],
+            ).fetchall()
+            for (raw,) in rows:
+                yield bytes(raw)
+            if len(rows) != end - start:
+                raise LedgerTampered(start + len(rows), "entry is missing")
+            start = end
+
+    def latest_checkpoint(self) -> str | None:
+        """Return the note of the largest published checkpoint, if any."""
+        row = self._sql(
+            "SELECT note FROM ledger_checkpoint ORDER BY size DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def checkpoint(self, signer: Signer, origin: str) -> str:
+        """Sign the current size and root; record it when the tree has grown; return the note."""
+        with self.db.atomic():
+            size = self.size()
+            row = self._sql("SELECT note FROM ledger_checkpoint WHERE size = ?", [size]).fetchone()
+            if row is not None and row[0].startswith(origin + "\n"):
+                return row[0]
+            root = self.root(size)
+            note = sign_note(format_checkpoint(origin, size, root), signer)
+            latest = self._sql("SELECT MAX(size) FROM ledger_checkpoint").fetchone()[0]
+            if latest is None or size > latest:
+                self._sql(
+                    "INSERT INTO ledger_checkpoint (size, root, note, created_ns) "
+                    "VALUES (?,?,?,?)",
+                    [size, root, note, time.time_ns()],
+                )
+            return note
+
+    def bundle(
+        self,
+        index: int,
+        signer: Signer | None = None,
+        origin: str | None = None,
+        checkpoint: str | None = None,
+        verifier: Verifier | None = None,
+    ) -> dict[str, Any]:
+        """Return a receipt bundle proving entry index is in a signed checkpoint.
+
+        Uses the given checkpoint note, else a fresh one from signer and origin, else the
+        latest published checkpoint.
+        """
+        if checkpoint is None and signer is not None:
+            if origin is None:
+                raise ValueError("signing a checkpoint needs the log's origin")
+            checkpoint = self.checkpoint(signer, origin)
+        if checkpoint is None:
+            checkpoint = self.latest_checkpoint()
+        if checkpoint is None:
+            raise LookupError("no checkpoint published yet")
+        if verifier is None and signer is not None:
+            verifier = signer.verifier
+        size = int(checkpoint.split("\n", 2)[1])
+        if not 0 <= index < size:
+            raise IndexError(f"entry {index} is not covered by the checkpoint of size {size}")
+        proof = self.inclusion_proof(index, size)
+        bundle: dict[str, Any] = {
+            "format": BUNDLE_FORMAT,
+            "index": index,
+            "size": size,
+            "entry": _b64(self.entry_bytes(index)),
+            "inclusion": proof.to_json(),
+            "checkpoint": checkpoint,
+        }
+        if verifier is not None:
+            bundle["verifier_key"] = str(verifier)
+        return bundle
+
+    def export(
+        self, folder: str | os.PathLike, signer: Signer | None = None, origin: str | None = None
+    ) -> int:
+        """Write entries.bin and checkpoint to folder; return the number of entries.
+
+        With a signer, exports the whole ledger under a fresh checkpoint; without, exports
+        exactly the entries covered by the latest published checkpoint.
+        """
+        if signer is not None:
+            if origin is None:
+                raise ValueError("signing a checkpoint needs the log's origin")
+            note = self.checkpoint(signer, origin)
+        else:
+            note = self.latest_checkpoint()
+            if note is None:
+                raise LookupError("no checkpoint published yet")
+        size = int(note.split("\n", 2)[1])
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / EXPORT_ENTRIES, "wb") as f:
+            for raw in self.iter_entries(0, size):
+                f.write(_LENGTH.pack(len(raw)))
+                f.write(raw)
+        (folder / EXPORT_CHECKPOINT).write_text(note, encoding="utf-8")
+        return size
+
+    def verify(self, verifier: Verifier | None = None) -> int:
+        """Recompute the chain, leaves, stored hashes and checkpoint roots; return the size.
+
+        :raises LedgerTampered: naming the first bad index.
+        """
+        checkpoints = {
+            size: (bytes(root), note)
+            for size, root, note in self._sql(
+                "SELECT size, root, note FROM ledger_checkpoint"
+            ).fetchall()
+        }
+        size = self.size()
+        checker = ChainChecker()
+        expected_index = 0
+        hash_rows = self._iter_hashes()
+        self._check_checkpoint(checkpoints, 0, checker, verifier)
+        for start in range(0, size, _BATCH):
+            rows = self._sql(
+                "SELECT idx, kind, bytes, leaf_hash, unix_ns FROM ledger_entry "
+                "WHERE idx >= ? AND idx < ? ORDER BY idx",
+                [start, start + _BATCH],
+            ).fetchall()
+            for index, kind, raw, leaf, unix_ns in rows:
+                raw = bytes(raw)
+                if index != expected_index:
+                    raise LedgerTampered(expected_index, "entry is missing")
+                written = checker.add(raw)
+                fields = parse_envelope(raw)
+                if not hmac.compare_digest(written[0], bytes(leaf)):
+                    raise LedgerTampered(index, "leaf_hash column does not match the bytes")
+                marker = b',"kind":"' + kind.encode() + b'","prev":"'
+                if fields is None or unix_ns != fields[2] or marker not in raw:
+                    raise LedgerTampered(index, "kind or unix_ns column does not match the bytes")
+                first = merkle.stored_hash_index(0, index)
+                for i, h in enumerate(written):
+                    stored = next(hash_rows, None)
+                    if stored is None or stored[0] != first + i:
+                        raise LedgerTampered(index, f"stored hash {first + i} is missing")
+                    if not hmac.compare_digest(stored[1], h):
+                        raise LedgerTampered(index, f"stored hash {first + i} is wrong")
+                expected_index += 1
+                self._check_checkpoint(checkpoints, expected_index, checker, verifier)
+        if expected_index != size:
+            raise LedgerTampered(expected_index, "entry is missing")
+        extra = next(hash_rows, None)
+        if extra is not None:
+            raise LedgerTampered(size - 1, f"unexpected stored hash {extra[0]}")
+        if checkpoints:
+            bad = min(checkpoints)
+            raise LedgerTampered(bad - 1, f"checkpoint of size {bad} is beyond the ledger")
+        return size
+
+    def _iter_hashes(self) -> Iterator[tuple[int, bytes]]:
+        start = 0
+        while True:
+            rows = self._sql(
+                "SELECT stored_index, hash FROM ledger_hash WHERE stored_index >= ? "
+                "ORDER BY stored_index LIMIT ?",
+                [start, _BATCH * 2],
+            ).fetchall()
+            if not rows:
+                return
+            for i, h in rows:
+                yield i, bytes(h)
+            start = rows[-1][0] + 1
+
+    @staticmethod
+    def _check_checkpoint(
+        checkpoints: dict[int, tuple[bytes, str]],
+        size: int,
+        checker: ChainChecker,
+        verifier: Verifier | None,
+    ) -> None:
+        if size not in checkpoints:
+            return
+        root, note = checkpoints.pop(size)
+        index = max(size - 1, 0)
+        if not hmac.compare_digest(root, checker.root()):
+            raise LedgerTampered(index, f"checkpoint of size {size} has the wrong root")
+        body = note.split("\n\n", 1)[0] + "\n"
+        if body != format_checkpoint(body.split("\n", 1)[0], size, root):
+            raise LedgerTampered(index, f"checkpoint note of size {size} does not match")
+        if verifier is not None:
+            try:
+                open_checkpoint(note, verifier)
+            except ValueError as exc:
+                raise LedgerTampered(index, f"checkpoint of size {size}: {exc}") from None

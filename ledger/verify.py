@@ -1,0 +1,352 @@
+"""Offline verification of ledger exports and receipt bundles, without the app or a database.
+
+Only the standard library and ``cryptography`` are needed (no peewee, ntplib, flask or
+coop), so a client can run ``python -m ledger verify-export`` or ``verify-bundle`` on a copy
+of this package alone. Formats are described in docs/ledger-format.md.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import mmap
+import os
+import re
+import struct
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .entry import GENESIS_PREV, InvalidEntry, decode_entry, parse_envelope
+from .merkle import EMPTY_ROOT, InvalidProof, leaf_hash, node_hash, verify_inclusion
+from .note import Checkpoint, InvalidNote, Verifier, open_checkpoint
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "EXPORT_CHECKPOINT",
+    "EXPORT_ENTRIES",
+    "ChainChecker",
+    "LedgerTampered",
+    "VerifiedBundle",
+    "VerifiedExport",
+    "iter_export_entries",
+    "verify_bundle",
+    "verify_export",
+]
+
+EXPORT_ENTRIES = "entries.bin"
+EXPORT_CHECKPOINT = "checkpoint"
+BUNDLE_FORMAT = "coop-ledger-receipt/1"
+_LENGTH = struct.Struct(">I")
+_GENESIS_HEX = GENESIS_PREV.hex().encode()
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+# Below this many entries one process is faster than starting workers.
+_PARALLEL_MIN = 50_000
+_CHUNK_LOG2 = 16
+
+
+class LedgerTampered(Exception):
+    """The ledger or an export of it is not what was signed; names the first bad index."""
+
+    def __init__(self, index: int, reason: str):
+        super().__init__(f"entry {index}: {reason}")
+        self.index = index
+        self.reason = reason
+
+
+class ChainChecker:
+    """Check entries one by one: index sequence, prev links, time order, and the tree."""
+
+    def __init__(self, strict: bool = False):
+        self.size = 0
+        self.strict = strict
+        self._prev = _GENESIS_HEX
+        self._unix_ns = 0
+        # Roots of the complete subtrees covering the leaves so far, largest first.
+        self._frontier: list[tuple[int, bytes]] = []
+
+    def add(self, raw: bytes) -> list[bytes]:
+        """Check the next entry; return the stored hashes its append must have written."""
+        index = self.size
+        leaf = leaf_hash(raw)
+        self.check_fields(index, raw)
+        self._prev = leaf.hex().encode()
+        self.size += 1
+        return self.push(leaf)
+
+    def check_fields(self, index: int, raw: bytes) -> None:
+        """Check an entry's own fields against the chain so far."""
+        if self.strict:
+            try:
+                entry = decode_entry(raw)
+            except InvalidEntry as exc:
+                raise LedgerTampered(index, f"entry does not decode: {exc}") from None
+            fields = (entry.index, entry.prev.hex().encode(), entry.time.unix_ns)
+        else:
+            fields = parse_envelope(raw)
+            if fields is None:
+                raise LedgerTampered(index, "entry bytes do not follow the entry format")
+        got_index, prev, unix_ns = fields
+        if got_index != index:
+            raise LedgerTampered(index, f"entry says it is index {got_index}")
+        if not hmac.compare_digest(prev, self._prev):
+            raise LedgerTampered(index, "prev is not the previous entry's leaf hash")
+        if unix_ns < self._unix_ns:
+            raise LedgerTampered(index, "timestamp is earlier than the previous entry's")
+        self._unix_ns = unix_ns
+
+    def push(self, leaf: bytes) -> list[bytes]:
+        """Add a leaf hash to the tree; return the new stored hashes (tlog order)."""
+        written = [leaf]
+        h, level = leaf, 0
+        frontier = self._frontier
+        while frontier and frontier[-1][0] == level:
+            h = node_hash(frontier.pop()[1], h)
+            level += 1
+            written.append(h)
+        frontier.append((level, h))
+        return written
+
+    def push_subtree(self, h: bytes, level: int) -> None:
+        """Add the root of a complete aligned subtree of 2**level leaves (-1: final fringe)."""
+        frontier = self._frontier
+        while level >= 0 and frontier and frontier[-1][0] == level:
+            h = node_hash(frontier.pop()[1], h)
+            level += 1
+        frontier.append((level, h))
+
+    def root(self) -> bytes:
+        """Return the root of the tree so far."""
+        if not self._frontier:
+            return EMPTY_ROOT
+        h = self._frontier[-1][1]
+        for _, left in reversed(self._frontier[:-1]):
+            h = node_hash(left, h)
+        return h
+
+
+def _read_length_prefixed(buf: Any, start: int = 0, stop: int | None = None) -> Iterator[bytes]:
+    size = len(buf)
+    pos = start
+    count = 0
+    while pos < size and (stop is None or count < stop):
+        if pos + 4 > size:
+            raise ValueError("truncated length prefix")
+        (length,) = _LENGTH.unpack_from(buf, pos)
+        end = pos + 4 + length
+        if end > size:
+            raise ValueError("truncated entry")
+        yield bytes(buf[pos + 4 : end])
+        pos = end
+        count += 1
+
+
+def iter_export_entries(folder: str | os.PathLike) -> Iterator[bytes]:
+    """Yield the stored bytes of each entry in an export folder, in index order."""
+    path = Path(folder) / EXPORT_ENTRIES
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            yield from _read_length_prefixed(buf)
+
+
+@dataclass(frozen=True)
+class VerifiedExport:
+    """What a verified export proved: this many entries, this root, this checkpoint."""
+
+    size: int
+    root: bytes
+    checkpoint: Checkpoint
+
+
+def _offsets(buf: Any) -> list[int]:
+    """Return the byte offset of every entry (cheap: it reads 4 bytes per entry)."""
+    offsets = []
+    pos, size = 0, len(buf)
+    unpack = _LENGTH.unpack_from
+    while pos < size:
+        if pos + 4 > size:
+            raise LedgerTampered(len(offsets), "export is truncated inside a length prefix")
+        offsets.append(pos)
+        pos += 4 + unpack(buf, pos)[0]
+    if pos != size:
+        raise LedgerTampered(len(offsets) - 1, "export is truncated inside an entry")
+    offsets.append(pos)
+    return offsets
+
+
+def _check_chunk(path: str, first: int, start: int, stop: int, strict: bool) -> tuple:
+    """Check the entries from index ``first`` stored at bytes [start, stop) of path.
+
+    Returns ("ok", subtree root, first entry's prev, last leaf hex, first unix_ns, last
+    unix_ns) for the parent to check the seams, or ("bad", index, reason).
+    """
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+        view = buf[start:stop]
+    first_raw = next(_read_length_prefixed(view, 0, 1))
+    head = parse_envelope(first_raw)
+    if head is None:
+        return ("bad", first, "entry bytes do not follow the entry format")
+    checker = ChainChecker(strict)
+    checker.size = first
+    # The seam with the previous chunk is checked by the parent, from what we return.
+    checker._prev = head[1]
+    try:
+        for raw in _read_length_prefixed(view):
+            checker.add(raw)
+    except LedgerTampered as exc:
+        return ("bad", exc.index, exc.reason)
+    return ("ok", checker.root(), head[1], checker._prev, head[2], checker._unix_ns)
+
+
+def _parallel_root(path: str, offsets: list[int], strict: bool) -> bytes:
+    """Verify a large export in aligned power-of-two chunks across processes; return root."""
+    n = len(offsets) - 1
+    chunk = 1 << _CHUNK_LOG2
+    jobs = [(first, min(first + chunk, n)) for first in range(0, n, chunk)]
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        futures = [
+            pool.submit(_check_chunk, path, first, offsets[first], offsets[last], strict)
+            for first, last in jobs
+        ]
+        results = [f.result() for f in futures]
+    prev, last_ns = _GENESIS_HEX, 0
+    tree = ChainChecker()
+    for (first, last), result in zip(jobs, results, strict=True):
+        if result[0] == "bad":
+            raise LedgerTampered(result[1], result[2])
+        _, root, first_prev, tail_prev, first_ns, chunk_last_ns = result
+        if not hmac.compare_digest(first_prev, prev):
+            raise LedgerTampered(first, "prev is not the previous entry's leaf hash")
+        if first_ns < last_ns:
+            raise LedgerTampered(first, "timestamp is earlier than the previous entry's")
+        prev, last_ns = tail_prev, chunk_last_ns
+        # A whole chunk is a complete aligned subtree; only the last chunk may be partial,
+        # and then its root is the right-hand fringe that RFC 9162 folds in last.
+        tree.push_subtree(root, _CHUNK_LOG2 if last - first == chunk else -1)
+    return tree.root()
+
+
+def _load_checkpoint(folder: Path, verifier: Verifier) -> Checkpoint:
+    try:
+        text = (folder / EXPORT_CHECKPOINT).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidNote(f"cannot read the export's checkpoint: {exc.strerror}") from None
+    return open_checkpoint(text, verifier)
+
+
+def verify_export(
+    folder: str | os.PathLike, verifier: Verifier, strict: bool = False
+) -> VerifiedExport:
+    """Recompute an export's chain and root and check them against its signed checkpoint.
+
+    :raises InvalidNote: the checkpoint is not signed by verifier.
+    :raises LedgerTampered: an entry breaks the chain, or the root differs.
+    """
+    folder = Path(folder)
+    checkpoint = _load_checkpoint(folder, verifier)
+    path = folder / EXPORT_ENTRIES
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            offsets = [0]
+        else:
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+                offsets = _offsets(buf)
+    size = len(offsets) - 1
+    if size >= _PARALLEL_MIN and (os.cpu_count() or 1) > 1:
+        root = _parallel_root(str(path), offsets, strict)
+    else:
+        checker = ChainChecker(strict)
+        for raw in iter_export_entries(folder):
+            checker.add(raw)
+        root = checker.root()
+    if size != checkpoint.size:
+        bad = min(size, checkpoint.size)
+        raise LedgerTampered(bad, f"export holds {size} entries, checkpoint {checkpoint.size}")
+    if not hmac.compare_digest(root, checkpoint.root):
+        raise LedgerTampered(max(size - 1, 0), "root does not match the signed checkpoint")
+    return VerifiedExport(size, root, checkpoint)
+
+
+@dataclass(frozen=True)
+class VerifiedBundle:
+    """What a verified receipt bundle proved."""
+
+    index: int
+    size: int
+    entry_raw: bytes
+    checkpoint: Checkpoint
+    matched_sha256: str | None
+
+
+def _b64(value: Any, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise InvalidProof(f"{what} must be a base64 string")
+    try:
+        return base64.b64decode(value.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        raise InvalidProof(f"{what} is not base64") from None
+
+
+def _hashes_in(value: Any) -> Iterable[str]:
+    if isinstance(value, str) and _SHA256_HEX.fullmatch(value):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _hashes_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _hashes_in(item)
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Return the SHA-256 of a file as lowercase hex, reading it in blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_bundle(
+    bundle: Mapping[str, Any], verifier: Verifier, file: str | os.PathLike | None = None
+) -> VerifiedBundle:
+    """Check a receipt bundle: entry, inclusion proof, checkpoint, and optionally a file.
+
+    :raises InvalidNote: the checkpoint is not signed by verifier.
+    :raises InvalidProof: the proof does not tie the entry to the checkpoint.
+    :raises LedgerTampered: the entry is malformed or the file is not in it.
+    """
+    if bundle.get("format") != BUNDLE_FORMAT:
+        raise InvalidProof(f"not a {BUNDLE_FORMAT} bundle")
+    checkpoint = open_checkpoint(bundle.get("checkpoint", ""), verifier)
+    raw = _b64(bundle.get("entry"), "entry")
+    proof = bundle.get("inclusion")
+    if not isinstance(proof, Mapping) or not isinstance(proof.get("hashes"), list):
+        raise InvalidProof("bundle has no inclusion proof")
+    index, size = proof.get("index"), proof.get("size")
+    if not isinstance(index, int) or not isinstance(size, int) or size != checkpoint.size:
+        raise InvalidProof("inclusion proof is not for the checkpoint's tree size")
+    try:
+        entry = decode_entry(raw)
+    except InvalidEntry as exc:
+        raise LedgerTampered(index, f"entry does not decode: {exc}") from None
+    if entry.index != index:
+        raise LedgerTampered(index, f"entry says it is index {entry.index}")
+    leaf = leaf_hash(raw)
+    if not hmac.compare_digest(_b64(proof.get("leaf_hash"), "leaf_hash"), leaf):
+        raise InvalidProof("leaf_hash is not the hash of the entry")
+    hashes = [_b64(h, "proof hash") for h in proof["hashes"]]
+    verify_inclusion(index, size, leaf, hashes, checkpoint.root)
+    matched = None
+    if file is not None:
+        digest = file_sha256(file)
+        if not any(hmac.compare_digest(digest, h) for h in _hashes_in(entry.data)):
+            raise LedgerTampered(index, "the file's SHA-256 is not in the entry")
+        matched = digest
+    return VerifiedBundle(index, size, raw, checkpoint, matched)
