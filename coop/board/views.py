@@ -1,11 +1,105 @@
-"""Board pages: applications, parameters, members."""
+"""Board pages: dashboard, applications, parameters, members."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from coop import params as params_module
+from coop.auth import operations as auth_operations
+from coop.auth.forms import EmptyForm, ReasonForm
+from coop.board import operations
+from coop.board.forms import ParametersForm, display_with_unit, format_percent
+from coop.models import TaskState, utcnow
+from coop.web import board_required
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 
 
-# SKELETON: the board helper replaces this.
+def _month_start():
+    return operations.start_of_month(utcnow(), current_app.config["TIMEZONE"])
+
+
 @bp.get("/")
+@board_required
 def dashboard():
-    return render_template("market/home.html")
+    figures = operations.dashboard_figures(current_user, _month_start())
+    return render_template("board/dashboard.html", figures=figures, states=list(TaskState))
+
+
+def _applications_page(failed_id=None, failed_form=None, status=200):
+    return (
+        render_template(
+            "board/applications.html",
+            pending=operations.pending_applications(current_user),
+            decisions=operations.recent_decisions(current_user),
+            failed_id=failed_id,
+            failed_form=failed_form,
+            form=EmptyForm(),
+        ),
+        status,
+    )
+
+
+@bp.get("/applications")
+@board_required
+def applications():
+    return _applications_page()
+
+
+@bp.post("/applications/<int:applicant_id>/admit")
+@board_required
+def admit(applicant_id: int):
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        return _applications_page(status=400)
+    applicant = auth_operations.admit_member(current_user, applicant_id)
+    flash(_("%(name)s is now a member.", name=applicant.name), "success")
+    return redirect(url_for("board.applications"))
+
+
+@bp.post("/applications/<int:applicant_id>/decline")
+@board_required
+def decline(applicant_id: int):
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _applications_page(failed_id=applicant_id, failed_form=form, status=400)
+    applicant = auth_operations.decline_member(current_user, applicant_id, form.reason.data)
+    flash(_("The application of %(name)s was declined.", name=applicant.name), "success")
+    return redirect(url_for("board.applications"))
+
+
+@bp.route("/parameters", methods=["GET", "POST"])
+@board_required
+def parameters():
+    current = params_module.current()
+    form = ParametersForm()
+    if form.validate_on_submit():
+        values = form.values()
+        if values is not None:
+            try:
+                operations.update_parameters(current_user, values)
+            except operations.InvalidParameters as error:
+                form.add_errors(error.errors)
+            else:
+                flash(_("Parameters saved."), "success")
+                return redirect(url_for("board.parameters"))
+    elif not form.is_submitted():
+        form.fill(current)
+    status = 400 if form.is_submitted() else 200
+    return (
+        render_template(
+            "board/parameters.html",
+            form=form,
+            current=current,
+            development_reserve=format_percent(current.development_reserve_bp),
+            display_with_unit=display_with_unit,
+        ),
+        status,
+    )
+
+
+@bp.get("/members")
+@board_required
+def members():
+    rows = operations.members_overview(current_user, _month_start())
+    return render_template("board/members.html", members=rows)

@@ -1,0 +1,180 @@
+"""Board forms: the parameters form is generated from the fields of coop.params.Params."""
+
+import re
+from dataclasses import fields
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from coop.money import format_cents, parse_cents
+from coop.params import BOUNDS, Params
+
+MONEY, PERCENT, WHOLE = "money", "percent", "whole"
+
+# Label and help text of each parameter; a parameter missing here still gets a field.
+TEXTS = {
+    "pay_floor_cents_per_hour": (
+        _l("Pay floor (euros per hour)"),
+        _l("No task may pay less than this for its estimated time."),
+    ),
+    "margin_bp": (
+        _l("Coop margin (%)"),
+        _l("The share of each task's price kept by the coop; members earn the rest."),
+    ),
+    "max_active_tasks": (
+        _l("Active tasks per member"),
+        _l("How many tasks a member may hold at once."),
+    ),
+    "weekly_hours_cap": (
+        _l("Weekly hours cap"),
+        _l("Estimated hours of work a member may take on in one week."),
+    ),
+    "sensitive_minutes_per_day": (
+        _l("Sensitive content, minutes per day"),
+        _l("Estimated minutes of sensitive tasks a member may take on in one day."),
+    ),
+    "review_window_hours": (
+        _l("Review window (hours)"),
+        _l("A delivery the client has not reviewed in this time is accepted."),
+    ),
+    "max_attempts": (
+        _l("Attempts per task"),
+        _l("How many times a member may deliver the same task."),
+    ),
+    "legal_reserve_bp": (
+        _l("Legal reserve (% of the surplus)"),
+        _l("At least 15% (Loi 78-763, art. 33)."),
+    ),
+    "work_share_bp": (
+        _l("Work share (% of the surplus)"),
+        _l("Shared among the workers; at least 25% (Loi 78-763, art. 33)."),
+    ),
+    "dividends_bp": (
+        _l("Dividends (% of the surplus)"),
+        _l("Paid on capital shares; never more than the work share."),
+    ),
+    "basis_earnings_pct": (
+        _l("Work-share basis: earnings (%)"),
+        _l("Weight of each member's earnings in the work share."),
+    ),
+    "basis_hours_pct": (
+        _l("Work-share basis: hours (%)"),
+        _l("Weight of each member's estimated hours in the work share."),
+    ),
+    "basis_equal_pct": (
+        _l("Work-share basis: equal shares (%)"),
+        _l("Weight of an equal share per member; the three weights add up to 100."),
+    ),
+}
+
+_PERCENT = re.compile(r"^(\d{1,3})(?:[.,](\d{1,2}))?$")
+_WHOLE = re.compile(r"^\d{1,9}$")
+
+
+def kind_of(name: str) -> str:
+    """Return how a parameter is shown: euros, percent (of basis points) or a whole number."""
+    if "_cents" in name:
+        return MONEY
+    if name.endswith("_bp"):
+        return PERCENT
+    return WHOLE
+
+
+def format_percent(basis_points: int) -> str:
+    """Show basis points as percent with up to two decimals: 1500 → '15', 1525 → '15.25'."""
+    whole, rest = divmod(int(basis_points), 100)
+    return f"{whole}.{rest:02d}".rstrip("0").rstrip(".") if rest else str(whole)
+
+
+def display(name: str, value: int) -> str:
+    """Show a stored parameter value in the unit people type it in."""
+    kind = kind_of(name)
+    if kind == MONEY:
+        return format_cents(value, currency="").replace(",", "")
+    if kind == PERCENT:
+        return format_percent(value)
+    return str(value)
+
+
+def display_with_unit(name: str, value: int) -> str:
+    kind = kind_of(name)
+    if kind == MONEY:
+        return format_cents(value)
+    if kind == PERCENT:
+        return format_percent(value) + " %"
+    return str(value)
+
+
+def parse(name: str, text: str) -> int:
+    """Parse what a person typed into the stored integer; raise ValueError with a message."""
+    text = (text or "").strip()
+    if text.startswith("-"):
+        raise ValueError(_l("Must not be negative."))
+    kind = kind_of(name)
+    if kind == MONEY:
+        try:
+            return parse_cents(text)
+        except ValueError:
+            raise ValueError(_l("Enter an amount in euros, such as 12.00."))
+    if kind == PERCENT:
+        match = _PERCENT.match(text)
+        if not match:
+            raise ValueError(_l("Enter a percentage with at most two decimals, such as 15.5."))
+        return int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
+    if not _WHOLE.match(text):
+        raise ValueError(_l("Enter a whole number, such as 3."))
+    return int(text)
+
+
+class ParametersForm(FlaskForm):
+    """Every board parameter as a text field, in the unit people think in."""
+
+    def fill(self, params: Params) -> None:
+        """Show the given parameters (on a GET)."""
+        for name in PARAMETER_FIELDS:
+            self[name].data = display(name, getattr(params, name))
+
+    def parameter_fields(self) -> list:
+        return [self[name] for name in PARAMETER_FIELDS]
+
+    def values(self) -> dict[str, int] | None:
+        """Return the parsed values, or None after putting an error on each bad field."""
+        values = {}
+        for name in PARAMETER_FIELDS:
+            field = self[name]
+            field.errors = list(field.errors)
+            try:
+                value = parse(name, field.data)
+            except ValueError as error:
+                field.errors.append(str(error.args[0]))
+                continue
+            low, high = BOUNDS.get(name, (0, None))
+            if value < low or (high is not None and value > high):
+                field.errors.append(
+                    str(
+                        _l(
+                            "Must be between %(low)s and %(high)s.",
+                            low=display_with_unit(name, low),
+                            high=display_with_unit(name, high),
+                        )
+                    )
+                )
+                continue
+            values[name] = value
+        return None if len(values) < len(PARAMETER_FIELDS) else values
+
+    def add_errors(self, errors: dict[str, str]) -> None:
+        """Put each rule's message on its field (a message for no field goes on the form)."""
+        for name, message in errors.items():
+            if name in PARAMETER_FIELDS:
+                self[name].errors = [*self[name].errors, message]
+            else:
+                self.form_errors.append(message)
+
+
+PARAMETER_FIELDS = tuple(f.name for f in fields(Params))
+
+for _name in PARAMETER_FIELDS:
+    _label, _help = TEXTS.get(_name, (_name.replace("_", " ").capitalize(), ""))
+    setattr(ParametersForm, _name, StringField(_label, description=_help))
