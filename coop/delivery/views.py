@@ -1,11 +1,184 @@
-"""Deliveries, reviews, disputes and the member's "my work" page."""
+"""Deliveries, reviews, disputes, deliverable downloads and the member's "my work" page."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
+
+from coop import files as file_store
+from coop.delivery import operations
+from coop.delivery.forms import DeliverForm, EmptyForm, ReasonForm, ResolveForm
+from coop.errors import DomainError
+from coop.models import Delivery, Dispute, Task
+from coop.web import board_required, client_required, member_required
 
 bp = Blueprint("delivery", __name__)
 
 
-# SKELETON: the delivery helper replaces this.
+@bp.app_template_global()
+def delivery_panel(task, deliveries, viewer):
+    """Give the task page's delivery panel its data (see operations.task_panel)."""
+    return operations.task_panel(viewer, task, list(deliveries or []))
+
+
+@bp.app_template_global("delivery_task_url")
+def _task_page(task_id: int) -> str:
+    """Return the address of a task's page."""
+    try:
+        return url_for("market.task_detail", task_id=task_id)
+    except BuildError:
+        # The market blueprint owns the page; its address /tasks/<id> is fixed by the spec.
+        return f"/tasks/{task_id}"
+
+
+def _form_page(form, title: str, action: str, submit: str, task: Task, status: int,
+               multipart: bool = False):
+    """Show a form again with its errors (the panel's forms post here without JavaScript)."""
+    page = render_template(
+        "delivery/form.html", form=form, title=title, action=action, submit=submit,
+        task=task, multipart=multipart, back=_task_page(task.id),
+    )
+    return page, status
+
+
+def _attach(form, error: DomainError) -> bool:
+    """Put a domain error under its form field; return False when it names no field we show."""
+    target = getattr(form, error.field, None) if error.field else None
+    if target is None:
+        return False
+    target.errors = [*target.errors, error.message]
+    return True
+
+
+@bp.post("/tasks/<int:task_id>/deliver")
+@member_required
+def deliver(task_id: int):
+    task = Task.get_or_none(Task.id == task_id)
+    if task is None or task.member_id != current_user.id:
+        abort(404)
+    form = DeliverForm()
+    args = (_("Deliver"), url_for(".deliver", task_id=task_id), _("Deliver"), task)
+    if not form.validate_on_submit():
+        return _form_page(form, *args, 400, multipart=True)
+    try:
+        stored = file_store.save_uploads(form.files.data)
+        operations.submit_delivery(current_user, task_id, stored, form.note.data)
+    except file_store.FileTooLarge as error:
+        form.files.errors = [error.message]
+        return _form_page(form, *args, error.status, multipart=True)
+    except DomainError as error:
+        if not _attach(form, error):
+            raise
+        return _form_page(form, *args, error.status, multipart=True)
+    flash(_("Delivered. The client has been asked to review it."), "success")
+    return redirect(_task_page(task_id))
+
+
+@bp.get("/deliveries/<int:delivery_id>/files/<int:file_id>")
+@login_required
+def download(delivery_id: int, file_id: int):
+    stored = operations.deliverable_file(current_user, delivery_id, file_id)
+    response = send_file(
+        file_store.path_for(stored.sha256),
+        mimetype=stored.content_type,
+        as_attachment=True,
+        download_name=stored.filename,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _client_delivery(delivery_id: int) -> Delivery:
+    delivery = Delivery.get_or_none(Delivery.id == delivery_id)
+    if delivery is None or delivery.task.client_id != current_user.id:
+        abort(404)
+    return delivery
+
+
+@bp.post("/deliveries/<int:delivery_id>/accept")
+@client_required
+def accept(delivery_id: int):
+    delivery = _client_delivery(delivery_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    operations.accept_delivery(current_user, delivery_id)
+    flash(_("Delivery accepted: the task is complete and the member is paid."), "success")
+    return redirect(_task_page(delivery.task_id))
+
+
+@bp.post("/deliveries/<int:delivery_id>/reject")
+@client_required
+def reject(delivery_id: int):
+    delivery = _client_delivery(delivery_id)
+    form = ReasonForm()
+    args = (_("Reject the delivery"), url_for(".reject", delivery_id=delivery_id),
+            _("Reject"), delivery.task)
+    if not form.validate_on_submit():
+        return _form_page(form, *args, 400)
+    try:
+        operations.reject_delivery(current_user, delivery_id, form.reason.data)
+    except DomainError as error:
+        if not _attach(form, error):
+            raise
+        return _form_page(form, *args, error.status)
+    flash(_("Delivery rejected; the member has your reason."), "success")
+    return redirect(_task_page(delivery.task_id))
+
+
+@bp.post("/deliveries/<int:delivery_id>/dispute")
+@member_required
+def dispute(delivery_id: int):
+    delivery = Delivery.get_or_none(Delivery.id == delivery_id)
+    if delivery is None or delivery.member_id != current_user.id:
+        abort(404)
+    form = ReasonForm()
+    args = (_("Dispute the rejection"), url_for(".dispute", delivery_id=delivery_id),
+            _("Send to the board"), delivery.task)
+    if not form.validate_on_submit():
+        return _form_page(form, *args, 400)
+    try:
+        operations.dispute_rejection(current_user, delivery_id, form.reason.data)
+    except DomainError as error:
+        if not _attach(form, error):
+            raise
+        return _form_page(form, *args, error.status)
+    flash(_("Dispute sent: the board will decide and give its reason."), "success")
+    return redirect(_task_page(delivery.task_id))
+
+
+@bp.get("/board/disputes")
+@board_required
+def disputes():
+    overview = operations.disputes_overview()
+    return render_template("delivery/disputes.html", overview=overview, form=ResolveForm())
+
+
+@bp.post("/board/disputes/<int:dispute_id>/resolve")
+@board_required
+def resolve_dispute(dispute_id: int):
+    item = Dispute.get_or_none(Dispute.id == dispute_id)
+    if item is None:
+        abort(404)
+    form = ResolveForm()
+    args = (_("Resolve the dispute"), url_for(".resolve_dispute", dispute_id=dispute_id),
+            _("Decide"), item.task)
+    if not form.validate_on_submit():
+        return _form_page(form, *args, 400)
+    try:
+        operations.resolve_dispute(
+            current_user, dispute_id, upheld=form.outcome.data == "upheld",
+            reason=form.reason.data,
+        )
+    except DomainError as error:
+        if not _attach(form, error):
+            raise
+        return _form_page(form, *args, error.status)
+    flash(_("Dispute resolved."), "success")
+    return redirect(url_for(".disputes"))
+
+
 @bp.get("/my-work")
+@member_required
 def my_work():
-    return render_template("market/home.html")
+    return render_template("delivery/my_work.html", work=operations.my_work(current_user))

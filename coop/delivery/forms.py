@@ -1,0 +1,34 @@
+"""Delivery forms (Flask-WTF: every one carries a CSRF token)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import MultipleFileField, RadioField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from coop.auth.forms import EmptyForm, ReasonForm
+
+__all__ = ["DeliverForm", "EmptyForm", "ReasonForm", "ResolveForm"]
+
+
+class DeliverForm(FlaskForm):
+    files = MultipleFileField(_l("Files"))
+    note = TextAreaField(
+        _l("Note for the client"), validators=[Optional(), Length(max=5000)]
+    )
+
+    def validate_files(self, field):
+        # A file input left empty still sends one part, with an empty filename.
+        if not any(upload and upload.filename for upload in field.data or []):
+            raise ValidationError(_l("Attach at least one file."))
+
+
+class ResolveForm(FlaskForm):
+    outcome = RadioField(
+        _l("Decision"),
+        choices=[
+            ("upheld", _l("Uphold: the delivery is accepted and the member is paid")),
+            ("dismissed", _l("Dismiss: the rejection stands and the task reopens to others")),
+        ],
+        validators=[InputRequired()],
+    )
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
