@@ -19,12 +19,14 @@ def create_app(config=None) -> Flask:
     app.config.setdefault("SECRET_KEY", config_module.load_secret_key(app.config["INSTANCE_DIR"]))
 
     from coop import db, extensions, web
+    from coop.audit import ledger as audit_ledger
     from coop.auth.views import bp as auth_bp
     from coop.board.views import bp as board_bp
     from coop.delivery.views import bp as delivery_bp
     from coop.market.views import bp as market_bp
 
     db.init_app(app)
+    audit_ledger.init_app(app)
     extensions.init_app(app)
     web.init_app(app)
     for blueprint in (auth_bp, market_bp, delivery_bp, board_bp):

@@ -27,9 +27,12 @@ def open_database(url: str) -> peewee.Database:
 
 
 def bind(url: str) -> peewee.Database:
-    """Point the shared proxy at the database for the URL."""
+    """Point the shared proxy, and the ledger's tables, at the database for the URL."""
+    import ledger.store
+
     db = open_database(url)
     database.initialize(db)
+    ledger.store.bind(db)
     return db
 
 

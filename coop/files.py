@@ -79,7 +79,8 @@ def save(stream, filename: str, content_type: str | None = None) -> StoredFile:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return StoredFile(sha, size, clean_filename(filename), content_type or "application/octet-stream")
+    content_type = content_type or "application/octet-stream"
+    return StoredFile(sha, size, clean_filename(filename), content_type)
 
 
 def save_uploads(uploads) -> list[StoredFile]:

@@ -230,6 +230,18 @@ class Event(BaseModel):
         return json.loads(self.data)
 
 
+class ApiToken(BaseModel):
+    """A bearer token for the API; only its SHA-256 is stored, the token is shown once."""
+
+    user = peewee.ForeignKeyField(User, backref="api_tokens", on_delete="CASCADE")
+    name = peewee.CharField(max_length=100)
+    token_sha256 = peewee.CharField(max_length=64, unique=True)
+    prefix = peewee.CharField(max_length=12)  # shown in the list so people can tell tokens apart
+    created_at = peewee.DateTimeField(default=utcnow)
+    last_used_at = peewee.DateTimeField(null=True)
+    revoked_at = peewee.DateTimeField(null=True)
+
+
 class SchemaVersion(BaseModel):
     """Which migrations have run on this database."""
 

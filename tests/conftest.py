@@ -87,11 +87,10 @@ def app(database_url, tmp_path):
         }
     )
     app.test_client_class = FlaskLoginClient
-    from coop import migrations
-
     with app.app_context():
+        result = app.test_cli_runner().invoke(args=["init"])
+        assert result.exit_code == 0, result.output
         database.connect(reuse_if_open=True)
-        migrations.upgrade()
         if database_url.startswith("postgres"):
             _reset_postgres()
         yield app

@@ -7,15 +7,26 @@ before its transaction commits, so the change and its record are both kept or bo
 """
 
 import json
-import time
 
+from coop.audit.ledger import get_ledger
 from coop.models import Event
 
 
 def record(kind: str, subject: str, **data) -> Event:
-    """Record an auditable event about subject ("task:12") with opaque ids, amounts, hashes."""
+    """Append an event about subject ("task:12") to the ledger and index it, in one transaction.
+
+    data holds opaque ids, pseudonyms, amounts in cents and SHA-256 hashes only. If the append
+    fails, the exception rolls back the caller's transaction: no change without its entry.
+    """
+    entry = get_ledger().append(kind, dict(data, subject=subject))
     payload = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    return Event.create(kind=kind, subject=subject, data=payload, unix_ns=time.time_ns())
+    return Event.create(
+        kind=kind,
+        subject=subject,
+        data=payload,
+        unix_ns=entry.time.unix_ns,
+        ledger_index=entry.index,
+    )
 
 
 def events_for(subject: str) -> list[Event]:

@@ -1,0 +1,98 @@
+"""The app's ledger: the signing key, the NTP clock and the one Ledger every operation appends to.
+
+`coop init` makes the Ed25519 key (a 0600 file in the instance folder); the clock polls NTP in
+a background thread in server processes, so an append never waits on the network.
+"""
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+from ledger.note import Signer, generate_signer_key, load_signer_key, write_signer_key
+from ledger.store import Ledger
+
+KEY_FILE = "ledger_key"
+_EXTENSION = "coop_ledger"
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """A signed checkpoint: tree size, base64 root and the note text."""
+
+    size: int
+    root_b64: str
+    note: str
+
+
+def key_path(app=None) -> Path:
+    app = app or current_app
+    return Path(app.config["INSTANCE_DIR"]) / KEY_FILE
+
+
+def ensure_key(app) -> bool:
+    """Create the ledger's signing key if missing; return True when a new one was written."""
+    path = key_path(app)
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    signer_key, _verifier = generate_signer_key(app.config["LEDGER_ORIGIN"])
+    write_signer_key(path, signer_key)
+    return True
+
+
+def _state():
+    return current_app.extensions[_EXTENSION]
+
+
+def signer() -> Signer:
+    """Return the signing key (loaded once per process)."""
+    state = _state()
+    if state.get("signer") is None:
+        path = key_path()
+        if not path.exists():
+            raise RuntimeError(f"no ledger key at {path}: run `coop init` first")
+        state["signer"] = load_signer_key(path)
+    return state["signer"]
+
+
+def verifier_key() -> str:
+    """Return the verifier key in note format: name+keyid+base64(0x01 ‖ public key)."""
+    return str(signer().verifier)
+
+
+def get_ledger() -> Ledger:
+    return _state()["ledger"]
+
+
+def origin() -> str:
+    return current_app.config["LEDGER_ORIGIN"]
+
+
+def checkpoint_now() -> CheckpointInfo:
+    """Sign a checkpoint covering every entry committed so far and return it."""
+    note = get_ledger().checkpoint(signer(), origin())
+    _origin, size, root = note.split("\n", 3)[:3]
+    return CheckpointInfo(int(size), root, note)
+
+
+def root_b64(size: int) -> str:
+    return base64.b64encode(get_ledger().root(size)).decode()
+
+
+def _make_clock(app):
+    """Return an NTP clock for the configured servers, or None to record `synced: false`."""
+    servers = [s.strip() for s in app.config["NTP_SERVERS"].split(",") if s.strip()]
+    if not servers:
+        return None
+    from ledger.clock import Clock
+
+    clock = Clock(servers)
+    if not app.testing:
+        clock.start_background()
+    return clock
+
+
+def init_app(app) -> None:
+    app.extensions[_EXTENSION] = {"ledger": Ledger(_make_clock(app)), "signer": None}

@@ -1,0 +1,59 @@
+"""API bearer tokens: created and shown once, stored as SHA-256, revocable."""
+
+import hashlib
+import secrets
+
+from flask_babel import gettext as _
+
+from coop.db import database
+from coop.errors import DomainError, NotFound
+from coop.models import ApiToken, User, utcnow
+
+TOKEN_PREFIX = "coop_"  # noqa: S105 - a public prefix that marks our tokens, not a secret
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(actor: User, name: str) -> tuple[ApiToken, str]:
+    """Create a token for actor; return the row and the token text (never stored)."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise DomainError(_("Give the token a name of at most 100 characters."), field="name")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with database.atomic():
+        row = ApiToken.create(
+            user=actor, name=name, token_sha256=_digest(token), prefix=token[:12]
+        )
+    return row, token
+
+
+def revoke_token(actor: User, token_id: int) -> ApiToken:
+    """Revoke one of actor's tokens."""
+    row = ApiToken.get_or_none((ApiToken.id == token_id) & (ApiToken.user == actor))
+    if row is None or row.revoked_at is not None:
+        raise NotFound(_("No such token."))
+    row.revoked_at = utcnow()
+    row.save()
+    return row
+
+
+def user_for_token(token: str) -> User | None:
+    """Return the user a live token belongs to, or None."""
+    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = (
+        ApiToken.select(ApiToken, User)
+        .join(User)
+        .where((ApiToken.token_sha256 == _digest(token)) & ApiToken.revoked_at.is_null())
+        .first()
+    )
+    if row is None:
+        return None
+    ApiToken.update(last_used_at=utcnow()).where(ApiToken.id == row.id).execute()
+    return row.user
+
+
+def tokens_of(actor: User) -> list[ApiToken]:
+    return list(ApiToken.select().where(ApiToken.user == actor).order_by(ApiToken.id.desc()))
