@@ -297,9 +297,7 @@ class Ledger:
 
     def latest_checkpoint(self) -> str | None:
         """Return the note of the largest published checkpoint, if any."""
-        row = self._sql(
-            "SELECT note FROM ledger_checkpoint ORDER BY size DESC LIMIT 1"
-        ).fetchone()
+        row = self._sql("SELECT note FROM ledger_checkpoint ORDER BY size DESC LIMIT 1").fetchone()
         return None if row is None else row[0]
 
     def checkpoint(self, signer: Signer, origin: str) -> str:
@@ -314,8 +312,7 @@ class Ledger:
             latest = self._sql("SELECT MAX(size) FROM ledger_checkpoint").fetchone()[0]
             if latest is None or size > latest:
                 self._sql(
-                    "INSERT INTO ledger_checkpoint (size, root, note, created_ns) "
-                    "VALUES (?,?,?,?)",
+                    "INSERT INTO ledger_checkpoint (size, root, note, created_ns) VALUES (?,?,?,?)",
                     [size, root, note, time.time_ns()],
                 )
             return note

@@ -1,0 +1,323 @@
+"""The clock validates every NTP reply, obeys kiss codes, drops falsetickers and never blocks now().
+
+A loopback responder (UDP on 127.0.0.1) plays good and bad servers; a real chronyd is used
+when it is installed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import struct
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from ledger.clock import (
+    MIN_POLL_S,
+    UNSYNCED_UNCERTAINTY_NS,
+    Clock,
+    KissCode,
+    KissOfDeath,
+    NTPError,
+    Sample,
+    Server,
+    query,
+    select_truechimers,
+)
+
+NTP_DELTA = 2208988800
+PACKET = struct.Struct("!BBbbII4sQQQQ")
+
+
+def _ntp(unix_ns: int) -> int:
+    s, ns = divmod(unix_ns, 1_000_000_000)
+    return ((s + NTP_DELTA) << 32) | ((ns << 32) // 1_000_000_000)
+
+
+class Responder:
+    """A tiny NTP server on 127.0.0.1 whose behaviour a test chooses."""
+
+    def __init__(self, behaviour: str = "good", offset_s: float = 0.0):
+        self.behaviour = behaviour
+        self.offset_ns = int(offset_s * 1e9)
+        self.requests = 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.05)
+        self.port = self.sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                data, peer = self.sock.recvfrom(1024)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.requests += 1
+            reply = self._reply(data)
+            if reply is not None:
+                self.sock.sendto(reply, peer)
+
+    def _reply(self, data: bytes):
+        b = self.behaviour
+        if b == "silent":
+            return None
+        (client_tx,) = struct.unpack_from("!Q", data, 40)
+        now = time.time_ns() + self.offset_ns
+        leap, stratum, ref_id, mode = 0, 2, b"GPS\x00", 4
+        origin = client_tx
+        if b in ("DENY", "RSTR", "RATE", "XXXX"):
+            stratum, ref_id = 0, b.encode()
+        elif b == "leap3":
+            leap = 3
+        elif b == "stratum0":
+            stratum, ref_id = 0, b"\x00\x00\x00\x00"
+        elif b == "stratum16":
+            stratum = 16
+        elif b == "bad_origin":
+            origin = client_tx ^ 1
+        elif b == "mode3":
+            mode = 3
+        elif b == "far_root":
+            pass
+        root_disp = (5 << 16) if b == "far_root" else 0x0100  # 5 s, or about 4 ms
+        first = (leap << 6) | (4 << 3) | mode
+        return PACKET.pack(
+            first, stratum, 6, -20, 0x0080, root_disp, ref_id, _ntp(now), origin, _ntp(now),
+            _ntp(now),
+        )  # fmt: skip
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(1)
+        self.sock.close()
+
+
+@pytest.fixture
+def responders():
+    made = []
+
+    def make(behaviour="good", offset_s=0.0):
+        r = Responder(behaviour, offset_s)
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:
+        r.close()
+
+
+def test_good_server_gives_a_valid_sample(responders):
+    r = responders(offset_s=0.25)
+    sample = query(Server.parse(r.address), timeout=1)
+    assert sample.stratum == 2
+    assert abs(sample.offset_ns - 250_000_000) < 20_000_000
+    assert 0 <= sample.delay_ns < 1_000_000_000
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "message"),
+    [
+        ("leap3", "leap"),
+        ("stratum0", "stratum 0"),
+        ("XXXX", "stratum 0"),
+        ("stratum16", "stratum 16"),
+        ("bad_origin", "origin"),
+        ("mode3", "mode"),
+        ("far_root", "root distance"),
+    ],
+)
+def test_bad_replies_rejected(responders, behaviour, message):
+    r = responders(behaviour)
+    with pytest.raises(NTPError, match=message):
+        query(Server.parse(r.address), timeout=1)
+
+
+def test_silence_times_out(responders):
+    r = responders("silent")
+    started = time.monotonic()
+    with pytest.raises(NTPError, match="no reply"):
+        query(Server.parse(r.address), timeout=0.2)
+    assert time.monotonic() - started < 1
+
+
+@pytest.mark.parametrize("code", list(KissCode))
+def test_kiss_codes_raised(responders, code):
+    r = responders(code.value)
+    with pytest.raises(KissOfDeath) as caught:
+        query(Server.parse(r.address), timeout=1)
+    assert caught.value.code is code
+
+
+class FakeMonotonic:
+    def __init__(self):
+        self.ns = time.monotonic_ns()
+
+    def __call__(self):
+        return self.ns
+
+
+def test_deny_and_rstr_drop_the_server_rate_backs_off(responders):
+    deny, rstr, rate, good = (responders(b) for b in ("DENY", "RSTR", "RATE", "good"))
+    mono = FakeMonotonic()
+    clock = Clock([deny.address, rstr.address, rate.address, good.address], monotonic_ns=mono)
+    clock.poll()
+    assert clock.servers == [rate.address, good.address]
+    assert clock.poll_interval(rate.address) == 2 * MIN_POLL_S
+    assert clock.poll_interval(good.address) == MIN_POLL_S
+    mono.ns += 1000 * 1_000_000_000
+    clock.poll()
+    assert (deny.requests, rstr.requests, rate.requests) == (1, 1, 2)
+    assert clock.poll_interval(rate.address) == 4 * MIN_POLL_S
+
+
+def test_never_polls_a_server_more_often_than_every_64_seconds(responders):
+    r = responders()
+    mono = FakeMonotonic()
+    clock = Clock([r.address], monotonic_ns=mono)
+    assert clock.poll()
+    mono.ns += (MIN_POLL_S - 1) * 1_000_000_000
+    clock.poll()
+    assert r.requests == 1
+    mono.ns += 2_000_000_000
+    clock.poll()
+    assert r.requests == 2
+
+
+def test_falseticker_ten_seconds_off_is_discarded(responders):
+    good = [responders(offset_s=0.1) for _ in range(3)]
+    liar = responders(offset_s=10.0)
+    clock = Clock([g.address for g in good] + [liar.address])
+    assert clock.poll()
+    block = clock.now()
+    assert block.synced
+    assert liar.address not in {s.server for s in block.sources}
+    assert len(block.sources) == 3
+    assert abs(block.unix_ns - (time.time_ns() + 100_000_000)) < 50_000_000
+    assert block.uncertainty_ns < 100_000_000
+
+
+def test_no_majority_means_unsynced(responders):
+    a, b = responders(offset_s=0), responders(offset_s=10)
+    clock = Clock([a.address, b.address])
+    assert not clock.poll()
+    assert clock.now().synced is False
+
+
+def test_unsynced_clock_says_so():
+    clock = Clock([])
+    block = clock.now()
+    assert block.synced is False and block.sources == ()
+    assert block.uncertainty_ns == UNSYNCED_UNCERTAINTY_NS
+    assert abs(block.unix_ns - time.time_ns()) < 1_000_000_000
+
+
+def test_uncertainty_grows_with_age_and_expires(responders):
+    r = responders()
+    mono = FakeMonotonic()
+    clock = Clock([r.address], monotonic_ns=mono, max_age_s=3600)
+    clock.poll()
+    fresh = clock.now().uncertainty_ns
+    mono.ns += 1000 * 1_000_000_000
+    aged = clock.now()
+    assert aged.uncertainty_ns - fresh == 15_000_000  # 15 ppm of 1000 s
+    assert aged.sources[0].age_ms == 1_000_000
+    mono.ns += 3600 * 1_000_000_000
+    assert clock.now().synced is False
+
+
+def test_now_is_fast_and_never_touches_the_network(responders, monkeypatch):
+    r = responders()
+    clock = Clock([r.address])
+    clock.poll()
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("now() used the network")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    started = time.perf_counter()
+    for _ in range(10_000):
+        clock.now()
+    assert (time.perf_counter() - started) / 10_000 < 50e-6  # generous for slow CI
+
+
+def test_background_thread_polls_and_stops(responders):
+    r = responders()
+    clock = Clock([r.address])
+    thread = clock.start_background()
+    deadline = time.monotonic() + 5
+    while not clock.now().synced and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert clock.now().synced
+    clock.stop()
+    assert not thread.is_alive()
+
+
+def test_marzullo_picks_the_majority():
+    def s(offset_ms, dist_ms):
+        return Sample("s", 2, offset_ms * 10**6, 0, 0, dist_ms * 10**6, 0)
+
+    samples = [s(0, 10), s(5, 10), s(8, 10), s(100, 10), s(-100, 10)]
+    assert [x.offset_ns for x in select_truechimers(samples, 0)] == [0, 5 * 10**6, 8 * 10**6]
+    assert select_truechimers([s(0, 1), s(50, 1)], 0) == []
+
+
+def test_server_parsing():
+    assert Server.parse("pool.ntp.org") == Server("pool.ntp.org", 123)
+    assert Server.parse("127.0.0.1:1234") == Server("127.0.0.1", 1234)
+    assert Server.parse("[::1]:1234") == Server("::1", 1234)
+    assert str(Server("::1", 1234)) == "[::1]:1234"
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.skipif(shutil.which("chronyd") is None, reason="chronyd is not installed")
+def test_real_chronyd(tmp_path: Path):
+    port = _free_udp_port()
+    conf = tmp_path / "chrony.conf"
+    conf.write_text(
+        f"port {port}\nbindaddress 127.0.0.1\nallow 127.0.0.1\nlocal stratum 8\n"
+        f"cmdport 0\nbindcmdaddress /\npidfile {tmp_path}/chronyd.pid\n"
+        f"driftfile {tmp_path}/chrony.drift\n"
+    )
+    proc = subprocess.Popen(
+        [shutil.which("chronyd"), "-x", "-U", "-d", "-u", "root", "-f", str(conf)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        clock = Clock([f"127.0.0.1:{port}"], timeout=0.5)
+        deadline = time.monotonic() + 15
+        sample = None
+        while sample is None and time.monotonic() < deadline:
+            assert proc.poll() is None, proc.stdout.read().decode()
+            try:
+                sample = query(Server("127.0.0.1", port), timeout=0.5)
+            except NTPError:
+                time.sleep(0.2)
+        assert sample is not None, "chronyd never answered"
+        assert sample.stratum == 8
+        assert abs(sample.offset_ns) < 100_000_000
+        assert clock.poll()
+        block = clock.now()
+        assert block.synced and block.sources[0].stratum == 8
+    finally:
+        proc.kill()
+        proc.wait(5)
+        proc.stdout.close()
