@@ -1,0 +1,1 @@
+"""Monthly profit-sharing: month close, surplus allocation and PDF statements."""

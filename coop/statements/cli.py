@@ -1,0 +1,65 @@
+"""`coop statements close|render`: thin wrappers over the statements operations."""
+
+import os
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from coop.db import database
+from coop.errors import DomainError
+
+
+@click.group("statements")
+def statements_group():
+    """Close a month and render its profit-sharing statements."""
+
+
+def _workers() -> int:
+    return os.cpu_count() or 1
+
+
+@statements_group.command("close")
+@click.option("--month", required=True, help="The month to close, as YYYY-MM.")
+@with_appcontext
+def close_command(month):
+    """Close a finished month (final) and issue its statements on every core."""
+    from coop.statements import operations
+
+    with database.connection_context():
+        try:
+            month = operations.parse_month(month)
+            period = operations.close_month(None, month)
+            count = operations.pending_count(period)
+            with click.progressbar(length=count, label=f"Issuing {month}") as bar:
+                operations.issue_statements(period, _workers(), bar.update)
+        except DomainError as error:
+            raise click.ClickException(error.message)
+    click.echo(f"{month} closed: totals SHA-256 {period.totals_sha256}, {count} PDF(s) issued.")
+
+
+@statements_group.command("render")
+@click.option("--month", required=True, help="The month, as YYYY-MM.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder to write the PDFs to (created if missing).")
+@click.option("--draft", is_flag=True, help="Render a provisional draft of an open month.")
+@with_appcontext
+def render_command(month, out_dir, draft):
+    """Write a month's summary and member statements as PDFs (issued ones, or drafts)."""
+    from coop.statements import operations
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+    written = 0
+    with database.connection_context():
+        try:
+            files = operations.month_files(month, draft, locale, _workers())
+            with click.progressbar(files, length=files.count, label=f"Rendering {month}") as bar:
+                for name, pdf in bar:
+                    (out / name).write_bytes(pdf)
+                    written += 1
+        except DomainError as error:
+            raise click.ClickException(error.message)
+    click.echo(f"Wrote {written} PDF(s) to {out}.")

@@ -1,0 +1,695 @@
+"""Month close and statements: gather the month from the ledger, freeze it, issue the PDFs.
+
+The figures of a closed month are computed once, frozen as JSON with their SHA-256 on the
+ledger (`period.closed`), and every issued PDF's SHA-256 goes on the ledger too
+(`statement.issued`). Drafts are computed on demand, marked provisional and never recorded.
+"""
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from coop import params as coop_params
+from coop.audit import events
+from coop.db import write_transaction
+from coop.errors import Conflict, DomainError, Forbidden, NotFound
+from coop.models import Earning as EarningModel
+from coop.models import MemberStatus, Role, Task, User, utcnow
+from coop.statements.allocation import Holder, MemberFigures, TaskLine, compute_month
+from coop.statements.models import Expense, Period, Statement
+from coop.statements.render import (
+    Bar,
+    Checkpoint,
+    StatementValues,
+    canonical_json,
+    render_jobs,
+    statement_job,
+)
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+MAX_EXPENSE_CENTS = 100_000_000_00
+
+
+# -- months and time ---------------------------------------------------------------------
+
+
+def parse_month(text: str) -> str:
+    """Return text if it names a month as YYYY-MM (2000-01 to 2999-12); else raise NotFound."""
+    match = _MONTH.match(text or "")
+    if not match or not 2000 <= int(match[1]) <= 2999 or not 1 <= int(match[2]) <= 12:
+        raise NotFound(_("%(month)s is not a month written as YYYY-MM.", month=str(text)[:20]))
+    return text
+
+
+def _tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("TIMEZONE") or "Europe/Paris")
+
+
+def _shift(month: str, delta: int) -> str:
+    year, mon = int(month[:4]), int(month[5:])
+    index = year * 12 + mon - 1 + delta
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def month_bounds(month: str) -> tuple[int, int]:
+    """Return the month's [start, end) in unix nanoseconds, in the coop's timezone."""
+    tz = _tz()
+    start = datetime(int(month[:4]), int(month[5:]), 1, tzinfo=tz)
+    nxt = _shift(month, 1)
+    end = datetime(int(nxt[:4]), int(nxt[5:]), 1, tzinfo=tz)
+    return int(start.timestamp()) * 10**9, int(end.timestamp()) * 10**9
+
+
+def current_month(now: datetime | None = None) -> str:
+    """Return the month in progress in the coop's timezone (now is naive UTC)."""
+    now = now or utcnow()
+    return now.replace(tzinfo=ZoneInfo("UTC")).astimezone(_tz()).strftime("%Y-%m")
+
+
+def _now_ns(now: datetime | None) -> int:
+    now = now or utcnow()
+    return int(now.replace(tzinfo=ZoneInfo("UTC")).timestamp() * 10**9)
+
+
+# -- gathering and computing -------------------------------------------------------------
+
+
+def _lines(month: str) -> list[TaskLine]:
+    """Return the month's completed tasks, dated by the ledger, with their earnings."""
+    start, end = month_bounds(month)
+    times = events.completion_times(start, end)
+    if not times:
+        return []
+    by_task = {task_id: (index, ns) for task_id, index, ns in times}
+    rows = (
+        EarningModel.select(EarningModel, Task)
+        .join(Task)
+        .where(EarningModel.task.in_(list(by_task)))
+        .order_by(EarningModel.task)
+    )
+    lines = []
+    for earning in rows:
+        index, unix_ns = by_task[earning.task_id]
+        lines.append(
+            TaskLine(
+                task_id=earning.task_id,
+                member_id=earning.member_id,
+                ledger_index=index,
+                unix_ns=unix_ns,
+                category=earning.task.category,
+                minutes=earning.task.estimated_minutes,
+                price_cents=earning.price_cents,
+                earnings_cents=earning.earnings_cents,
+                margin_cents=earning.margin_cents,
+            )
+        )
+    lines.sort(key=lambda line: (line.unix_ns, line.task_id))
+    return lines
+
+
+def _holders() -> list[Holder]:
+    rows = User.select(User.id, User.capital_cents).where(
+        User.role.in_([Role.MEMBER, Role.BOARD])
+        & (User.member_status == MemberStatus.ACTIVE)
+        & (User.capital_cents > 0)
+    )
+    return [Holder(u.id, u.capital_cents) for u in rows]
+
+
+def expenses_for(month: str) -> list[Expense]:
+    return list(Expense.select().where(Expense.month == month).order_by(Expense.id))
+
+
+def _loss_brought(month: str) -> int:
+    previous = (
+        Period.select().where(Period.month < month).order_by(Period.month.desc()).first()
+    )
+    return previous.totals_data["loss_carried_cents"] if previous else 0
+
+
+@dataclass(frozen=True)
+class MonthData:
+    """A month's figures with what the statements show beside them."""
+
+    month: str
+    figures: dict  # {"totals": ..., "members": [...], "expenses": [...]}
+    tasks_by_member: dict  # member id -> [task dicts]
+    pseudonyms: dict  # member id -> pseudonym
+    names: dict  # member id -> name
+
+
+def _task_dict(line: TaskLine) -> dict:
+    return {
+        "task_id": line.task_id,
+        "ledger_index": line.ledger_index,
+        "unix_ns": line.unix_ns,
+        "category": line.category,
+        "minutes": line.minutes,
+        "price_cents": line.price_cents,
+        "earnings_cents": line.earnings_cents,
+    }
+
+
+def compute(month: str) -> MonthData:
+    """Compute a month's figures from the ledger and the database as they are now."""
+    lines = _lines(month)
+    expenses = expenses_for(month)
+    figures = compute_month(
+        lines,
+        _holders(),
+        sum(e.amount_cents for e in expenses),
+        _loss_brought(month),
+        coop_params.current(),
+    )
+    ids = [m.member_id for m in figures.members]
+    people = {u.id: u for u in User.select(User.id, User.name, User.pseudonym).where(
+        User.id.in_(ids or [0]))}
+    tasks: dict[int, list] = {}
+    for line in lines:
+        tasks.setdefault(line.member_id, []).append(_task_dict(line))
+    members = []
+    for m in figures.members:
+        members.append({**m.as_dict(), "pseudonym": people[m.member_id].pseudonym})
+    return MonthData(
+        month=month,
+        figures={
+            "totals": figures.totals.as_dict(),
+            "members": members,
+            "expenses": [{"label": e.label, "amount_cents": e.amount_cents} for e in expenses],
+        },
+        tasks_by_member=tasks,
+        pseudonyms={i: p.pseudonym for i, p in people.items()},
+        names={i: p.name for i, p in people.items()},
+    )
+
+
+def totals_sha256(totals: dict) -> str:
+    return hashlib.sha256(canonical_json(totals)).hexdigest()
+
+
+# -- expenses and closing ----------------------------------------------------------------
+
+
+def _require_board(actor: User | None) -> None:
+    # None is the operator at the command line, who runs `coop statements close`.
+    if actor is not None and not actor.is_board:
+        raise Forbidden(_("Only the board can do this."))
+
+
+def _refuse_if_closed(month: str) -> None:
+    if Period.select().where(Period.month == month).exists():
+        raise Conflict(_("%(month)s is closed: its figures are final.", month=month))
+
+
+def add_expense(actor: User | None, month: str, label: str, amount_cents: int) -> Expense:
+    """Enter an operating expense for a month that is not closed yet."""
+    _require_board(actor)
+    label = (label or "").strip()
+    if not label or len(label) > 120:
+        raise DomainError(_("Give the expense a label of 1 to 120 characters."), "label")
+    if not 0 < amount_cents <= MAX_EXPENSE_CENTS:
+        raise DomainError(
+            _("An expense is between €0.01 and %(max)s.", max="€100,000,000.00"), "amount"
+        )
+    with write_transaction():
+        _refuse_if_closed(month)
+        return Expense.create(month=month, label=label, amount_cents=amount_cents,
+                              created_by=actor)
+
+
+def close_month(actor: User | None, month: str, now: datetime | None = None) -> Period:
+    """Close a finished month: freeze its figures and record `period.closed` with their hash.
+
+    :raises DomainError: the month has not ended, or a later month is already closed.
+    :raises Conflict: the month is already closed.
+    """
+    _require_board(actor)
+    _start, end = month_bounds(month)
+    if _now_ns(now) < end:
+        raise DomainError(
+            _("%(month)s has not ended yet (coop time zone %(tz)s); preview a draft instead.",
+              month=month, tz=str(_tz()))
+        )
+    from coop.audit.ledger import checkpoint_now
+
+    with write_transaction():
+        _refuse_if_closed(month)
+        later = Period.select().where(Period.month > month).order_by(Period.month).first()
+        if later is not None:
+            raise DomainError(
+                _("Months close in order: %(later)s is already closed.", later=later.month)
+            )
+        data = compute(month)
+        totals = data.figures["totals"]
+        digest = totals_sha256(totals)
+        period = Period.create(
+            month=month,
+            closed_by=actor,
+            totals=canonical_json(totals).decode(),
+            totals_sha256=digest,
+        )
+        for member in data.figures["members"]:
+            Statement.create(
+                period=period,
+                member=member["member_id"],
+                figures=canonical_json(
+                    {"figures": member, "tasks": data.tasks_by_member.get(member["member_id"], [])}
+                ).decode(),
+            )
+        events.record(
+            "period.closed",
+            f"period:{month}",
+            month=month,
+            totals_sha256=digest,
+            surplus_cents=totals["surplus_cents"],
+            loss_carried_cents=totals["loss_carried_cents"],
+            members=len(data.figures["members"]),
+        )
+        checkpoint = checkpoint_now()
+        period.checkpoint_size = checkpoint.size
+        period.checkpoint_root = checkpoint.root_b64
+        period.checkpoint_note = checkpoint.note
+        period.save()
+    return period
+
+
+# -- statement values --------------------------------------------------------------------
+
+
+def _closed(month: str) -> Period | None:
+    return Period.get_or_none(Period.month == month)
+
+
+def _member_history(member_id: int, month: str, this_total: int) -> tuple[list[Bar], int]:
+    """Return the member's last twelve months (closed ones; this one as given) and YTD."""
+    months = [_shift(month, -i) for i in range(11, 0, -1)]
+    rows = (
+        Statement.select(Statement.figures, Period.month)
+        .join(Period)
+        .where(
+            (Statement.member == member_id)
+            & (Period.month >= min(months[0], f"{month[:4]}-01"))
+            & (Period.month < month)
+        )
+    )
+    totals = {r.period.month: r.figures_data["figures"]["total_cents"] for r in rows}
+    bars = [Bar(m, totals.get(m, 0)) for m in months] + [Bar(month, this_total)]
+    ytd = this_total + sum(v for m, v in totals.items() if m[:4] == month[:4])
+    return bars, ytd
+
+
+def _surplus_history(month: str, this_surplus: int) -> list[Bar]:
+    months = [_shift(month, -i) for i in range(11, 0, -1)]
+    closed = {p.month: p.totals_data["surplus_cents"]
+              for p in Period.select().where(Period.month.in_(months))}
+    return [Bar(m, closed.get(m, 0)) for m in months] + [Bar(month, this_surplus)]
+
+
+def _checkpoint(period: Period | None) -> Checkpoint | None:
+    if period is None or period.checkpoint_size is None:
+        return None
+    return Checkpoint(period.checkpoint_size, period.checkpoint_root, period.checkpoint_note)
+
+
+def _period_ledger_index(month: str) -> int | None:
+    closing = [e for e in events.events_for(f"period:{month}") if e.kind == "period.closed"]
+    return closing[-1].ledger_index if closing else None
+
+
+def _frozen(period: Period) -> MonthData:
+    """Rebuild a closed month's data from the frozen rows, never from today's tables."""
+    statements = list(
+        Statement.select(Statement, User).join(User).where(Statement.period == period)
+    )
+    members, tasks = [], {}
+    for st in sorted(statements, key=lambda s: s.member_id):
+        stored = st.figures_data
+        members.append(stored["figures"])
+        tasks[st.member_id] = stored["tasks"]
+    return MonthData(
+        month=period.month,
+        figures={
+            "totals": period.totals_data,
+            "members": members,
+            "expenses": [{"label": e.label, "amount_cents": e.amount_cents}
+                         for e in expenses_for(period.month)],
+        },
+        tasks_by_member=tasks,
+        pseudonyms={st.member_id: st.member.pseudonym for st in statements},
+        names={st.member_id: st.member.name for st in statements},
+    )
+
+
+def _common(month: str, period: Period | None) -> dict:
+    return {
+        "month": month,
+        "draft": period is None,
+        "totals_sha256": period.totals_sha256 if period else None,
+        "period_ledger_index": _period_ledger_index(month) if period else None,
+        "checkpoint": (
+            {"size": period.checkpoint_size, "root": period.checkpoint_root}
+            if period and period.checkpoint_size is not None
+            else None
+        ),
+    }
+
+
+def _zero_figures(member: User) -> dict:
+    zero = MemberFigures(member.id, 0, 0, 0, 0, 0, 0, member.capital_cents)
+    return {**zero.as_dict(), "pseudonym": member.pseudonym}
+
+
+def member_values(data: MonthData, member: User, period: Period | None, locale: str) -> (
+    StatementValues
+):
+    """Return the values of one member's statement for the month."""
+    figures = next(
+        (m for m in data.figures["members"] if m["member_id"] == member.id), None
+    ) or _zero_figures(member)
+    history, ytd = _member_history(member.id, data.month, figures["total_cents"])
+    payload = {
+        "kind": "member",
+        **_common(data.month, period),
+        "member": {"id": member.id, "pseudonym": member.pseudonym},
+        "figures": figures,
+        "tasks": data.tasks_by_member.get(member.id, []),
+        "totals": data.figures["totals"],
+    }
+    return StatementValues(
+        kind="member",
+        month=data.month,
+        draft=period is None,
+        locale=locale,
+        timezone=str(_tz()),
+        data=payload,
+        member_name=member.name,
+        year_to_date_cents=ytd,
+        history=tuple(history),
+        checkpoint=_checkpoint(period),
+    )
+
+
+def board_values(data: MonthData, period: Period | None, locale: str) -> StatementValues:
+    """Return the values of the board's summary for the month."""
+    totals = data.figures["totals"]
+    payload = {
+        "kind": "board",
+        **_common(data.month, period),
+        "totals": totals,
+        "members": data.figures["members"],
+        "expenses": data.figures["expenses"],
+    }
+    return StatementValues(
+        kind="board",
+        month=data.month,
+        draft=period is None,
+        locale=locale,
+        timezone=str(_tz()),
+        data=payload,
+        history=tuple(_surplus_history(data.month, totals["surplus_cents"])),
+        categories=tuple(Bar(c, v) for c, v in totals["earnings_by_category"].items()),
+        member_names=dict(data.names),
+        checkpoint=_checkpoint(period),
+    )
+
+
+# -- issuing -----------------------------------------------------------------------------
+
+
+def _pdf_dir() -> Path:
+    folder = Path(current_app.config["INSTANCE_DIR"]) / "statements"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _store_pdf(pdf: bytes) -> str:
+    """Keep a PDF content-addressed under the instance folder; return its SHA-256."""
+    sha = hashlib.sha256(pdf).hexdigest()
+    path = _pdf_dir() / f"{sha}.pdf"
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(pdf)
+        tmp.replace(path)
+    return sha
+
+
+def _load_pdf(sha: str) -> bytes:
+    return (_pdf_dir() / f"{sha}.pdf").read_bytes()
+
+
+def _member_locale(member: User) -> str:
+    languages = current_app.config["LANGUAGES"]
+    return member.locale if member.locale in languages else current_app.config[
+        "BABEL_DEFAULT_LOCALE"]
+
+
+def issue_statements(period: Period, workers: int = 1, progress=None) -> int:
+    """Render and record every statement of a closed month not issued yet; return how many.
+
+    Rendering runs outside any transaction (in worker processes when workers > 1); each PDF
+    is then stored and its SHA-256 recorded as `statement.issued` in its own transaction, so
+    an interrupted run resumes where it stopped.
+    """
+    data = _frozen(period)
+    pending = list(
+        Statement.select(Statement, User).join(User)
+        .where((Statement.period == period) & Statement.pdf_sha256.is_null())
+        .order_by(Statement.id)
+    )
+    jobs = [statement_job(member_values(data, st.member, period, _member_locale(st.member)),
+                          key=str(st.id)) for st in pending]
+    if period.summary_sha256 is None:
+        locale = current_app.config["BABEL_DEFAULT_LOCALE"]
+        jobs.append(statement_job(board_values(data, period, locale), key="board"))
+    by_id = {str(st.id): st for st in pending}
+    issued = 0
+    for key, pdf in render_jobs(jobs, workers):
+        sha = _store_pdf(pdf)
+        with write_transaction():
+            if key == "board":
+                Period.update(summary_sha256=sha).where(Period.id == period.id).execute()
+                period.summary_sha256 = sha
+                subject, who = f"statement:{period.month}-board", "board"
+            else:
+                st = by_id[key]
+                Statement.update(pdf_sha256=sha).where(Statement.id == st.id).execute()
+                subject, who = f"statement:{st.id}", st.member.pseudonym
+            events.record(
+                "statement.issued", subject, month=period.month, member=who, pdf_sha256=sha
+            )
+        issued += 1
+        if progress is not None:
+            progress(1)
+    return issued
+
+
+def close_and_issue(actor: User | None, month: str, now: datetime | None = None,
+                    workers: int = 1, progress=None) -> Period:
+    """Close the month, then issue its statements (the board's close button)."""
+    period = close_month(actor, month, now)
+    issue_statements(period, workers, progress)
+    return period
+
+
+# -- reading and downloading -------------------------------------------------------------
+
+
+def _viewable_month(month: str, now: datetime | None) -> str:
+    month = parse_month(month)
+    if month > current_month(now):
+        raise NotFound(_("%(month)s has not started yet.", month=month))
+    return month
+
+
+def _issued(period: Period) -> Period:
+    """Return the period with every statement issued (finishing an interrupted close)."""
+    if pending_count(period):
+        issue_statements(period)
+        period = Period.get_by_id(period.id)
+    return period
+
+
+def summary_pdf(actor: User, month: str, draft: bool, locale: str,
+                now: datetime | None = None) -> tuple[str, bytes]:
+    """Return the board summary's file name and PDF: the issued one, or a draft."""
+    _require_board(actor)
+    month = _viewable_month(month, now)
+    period = _closed(month)
+    if period is not None:
+        period = _issued(period)
+        return f"{month}-summary.pdf", _load_pdf(period.summary_sha256)
+    if not draft:
+        raise NotFound(_("%(month)s is not closed yet; preview a draft instead.", month=month))
+    values = board_values(compute(month), None, locale)
+    from coop.statements.render import render_statement
+
+    return values.filename, render_statement(values)
+
+
+def _visible_member(actor: User, member_id: int) -> User:
+    """Return the member whose statement actor may read: their own, or anyone's for the board."""
+    if actor is None or not (actor.is_board or actor.id == member_id):
+        raise NotFound(_("Nothing here, or nothing that is yours to see."))
+    member = User.get_or_none(User.id == member_id)
+    if member is None or member.role not in (Role.MEMBER, Role.BOARD):
+        raise NotFound(_("Nothing here, or nothing that is yours to see."))
+    return member
+
+
+def member_pdf(actor: User, month: str, member_id: int, draft: bool, locale: str | None = None,
+               now: datetime | None = None) -> tuple[str, bytes]:
+    """Return a member's statement for the month: the issued PDF, or a draft."""
+    member = _visible_member(actor, member_id)
+    month = _viewable_month(month, now)
+    period = _closed(month)
+    if period is not None:
+        statement = Statement.get_or_none(
+            (Statement.period == period) & (Statement.member == member)
+        )
+        if statement is None:
+            raise NotFound(_("No statement for this member in %(month)s.", month=month))
+        if statement.pdf_sha256 is None:
+            _issued(period)
+            statement = Statement.get_by_id(statement.id)
+        return f"{month}-member-{member.id}.pdf", _load_pdf(statement.pdf_sha256)
+    if not draft:
+        raise NotFound(_("%(month)s is not closed yet; preview a draft instead.", month=month))
+    values = member_values(compute(month), member, None, locale or _member_locale(member))
+    from coop.statements.render import render_statement
+
+    return values.filename, render_statement(values)
+
+
+@dataclass(frozen=True)
+class MonthFiles:
+    """A month's PDFs as (file name, bytes), produced lazily; count says how many."""
+
+    count: int
+    items: Iterator[tuple[str, bytes]]
+
+    def __iter__(self):
+        return iter(self.items)
+
+
+def pending_count(period: Period) -> int:
+    """Return how many PDFs of a closed month are not issued yet."""
+    pending = Statement.select().where(
+        (Statement.period == period) & Statement.pdf_sha256.is_null()
+    )
+    return pending.count() + (period.summary_sha256 is None)
+
+
+def month_files(month: str, draft: bool, locale: str, workers: int = 1,
+                now: datetime | None = None) -> MonthFiles:
+    """Return every PDF of the month: the issued ones once closed, drafts when asked."""
+    month = _viewable_month(month, now)
+    period = _closed(month)
+    if period is not None:
+        if pending_count(period):
+            issue_statements(period, workers)
+            period = Period.get_by_id(period.id)
+        names = [(f"{month}-summary.pdf", period.summary_sha256)]
+        for st in Statement.select().where(Statement.period == period).order_by(Statement.member):
+            names.append((f"{month}-member-{st.member_id}.pdf", st.pdf_sha256))
+        return MonthFiles(len(names), ((name, _load_pdf(sha)) for name, sha in names))
+    if not draft:
+        raise NotFound(_("%(month)s is not closed yet; preview a draft instead.", month=month))
+    data = compute(month)
+    ids = [m["member_id"] for m in data.figures["members"]]
+    members = list(User.select().where(User.id.in_(ids or [0])).order_by(User.id))
+    values = [board_values(data, None, locale)]
+    values += [member_values(data, m, None, _member_locale(m)) for m in members]
+    jobs = (statement_job(v) for v in values)
+    return MonthFiles(len(values), render_jobs(jobs, workers))
+
+
+def statements_zip(actor: User, month: str, draft: bool, locale: str,
+                   now: datetime | None = None) -> tuple[str, bytes]:
+    """Return a zip of the month's summary and every member's statement."""
+    _require_board(actor)
+    files = month_files(month, draft, locale, 1, now)
+    closed = _closed(parse_month(month)) is not None
+    name = f"{month}-statements{'' if closed else '-draft'}.zip"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for filename, pdf in files:
+            archive.writestr(filename, pdf)
+    return name, buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    month: str
+    closed: bool
+    ended: bool
+    surplus_cents: int | None
+    expenses: list
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the statements page shows: months for the board, own statements for a member."""
+
+    current: str
+    months: list[MonthRow]
+    own: list[tuple[str, int]]  # (month, total cents) of the actor's closed statements
+
+
+def overview(actor: User, now: datetime | None = None, months_back: int = 12) -> Overview:
+    """Return the statements page's content for actor."""
+    current = current_month(now)
+    own_rows = (
+        Statement.select(Statement.figures, Period.month).join(Period)
+        .where(Statement.member == actor.id).order_by(Period.month.desc())
+    )
+    own = [(r.period.month, r.figures_data["figures"]["total_cents"]) for r in own_rows]
+    rows: list[MonthRow] = []
+    if actor.is_board:
+        months = [_shift(current, -i) for i in range(months_back)]
+        periods = {p.month: p for p in Period.select().where(Period.month.in_(months))}
+        expenses: dict[str, list] = {}
+        for e in Expense.select().where(Expense.month.in_(months)).order_by(Expense.id):
+            expenses.setdefault(e.month, []).append(e)
+        for month in months:
+            period = periods.get(month)
+            rows.append(MonthRow(
+                month=month,
+                closed=period is not None,
+                ended=month < current,
+                surplus_cents=period.totals_data["surplus_cents"] if period else None,
+                expenses=expenses.get(month, []),
+            ))
+    return Overview(current=current, months=rows, own=own)
+
+
+def statement_json(period: Period, member_id: int | None) -> dict:
+    """Return the figures a closed month's PDF must carry (for checks and tests)."""
+    if member_id is None:
+        return {"totals": period.totals_data}
+    st = Statement.get((Statement.period == period) & (Statement.member == member_id))
+    return json.loads(st.figures)
+
+
+__all__ = [
+    "add_expense",
+    "close_month",
+    "close_and_issue",
+    "compute",
+    "issue_statements",
+    "month_files",
+    "member_pdf",
+    "overview",
+    "parse_month",
+    "statements_zip",
+    "summary_pdf",
+]

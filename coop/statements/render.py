@@ -1,0 +1,237 @@
+"""Statements as PDF/A-3b: plain values -> HTML (Jinja, in the reader's language) -> PDF.
+
+`render_statement(values)` is a pure function of the values it is given: templates receive
+dataclasses and dicts, never models. The HTML -> PDF step (`html_to_pdf`) needs no app and no
+database, so worker processes can run it. WeasyPrint may only read local files under the
+font folders: any other URL stops the rendering.
+"""
+
+import json
+import warnings
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from multiprocessing import get_context
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup, escape
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+STATIC_DIR = ROOT / "coop" / "static"
+# Debian's DejaVu (fonts-dejavu-core); a vendored copy under coop/static/fonts wins.
+FONT_DIRS = (STATIC_DIR / "fonts", Path("/usr/share/fonts/truetype/dejavu"))
+PDF_VARIANT = "pdf/a-3b"
+ATTACHMENT_NAME = "statement.json"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The ledger's signed checkpoint when the month closed."""
+
+    size: int
+    root_b64: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    cents: int
+
+
+@dataclass(frozen=True)
+class StatementValues:
+    """Everything one PDF shows: kind is "member" or "board"; amounts are integer cents.
+
+    `data` is the JSON attached to the PDF (the frozen figures and ledger references);
+    `history` feeds the bar chart of the last twelve months, `categories` the board's chart.
+    """
+
+    kind: str
+    month: str
+    draft: bool
+    locale: str
+    timezone: str
+    data: dict
+    member_name: str = ""
+    year_to_date_cents: int = 0
+    history: tuple[Bar, ...] = ()
+    categories: tuple[Bar, ...] = ()
+    member_names: dict = field(default_factory=dict)  # board: member id -> name
+    checkpoint: Checkpoint | None = None
+
+    @property
+    def filename(self) -> str:
+        who = "summary" if self.kind == "board" else f"member-{self.data['member']['id']}"
+        return f"{self.month}-{who}{'-draft' if self.draft else ''}.pdf"
+
+
+@dataclass(frozen=True)
+class PdfJob:
+    """What a worker needs to make one PDF: plain strings and bytes only."""
+
+    key: str
+    html: str
+    attachment: bytes
+
+
+def canonical_json(value) -> bytes:
+    """Encode value as canonical JSON: sorted keys, no spaces, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _font_dir() -> Path:
+    for folder in FONT_DIRS:
+        if (folder / "DejaVuSans.ttf").exists():
+            return folder
+    raise RuntimeError("DejaVu fonts are missing: install fonts-dejavu-core")
+
+
+def _allowed(path: Path) -> bool:
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(folder.resolve()) for folder in (*FONT_DIRS, STATIC_DIR))
+
+
+def _fetcher():
+    """Return a WeasyPrint URL fetcher that reads local font and static files only."""
+    from urllib.parse import unquote, urlsplit
+
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class LocalOnlyFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            parts = urlsplit(url)
+            if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+                raise ValueError(f"refused to fetch {url}: only local files may be read")
+            path = Path(unquote(parts.path))
+            if not _allowed(path) or not path.is_file():
+                raise ValueError(f"refused to read {path}: not under the font folders")
+            return URLFetcherResponse(url, body=path.read_bytes())
+
+    return LocalOnlyFetcher(fail_on_errors=True)
+
+
+def html_to_pdf(html: str, attachment: bytes) -> bytes:
+    """Render HTML to PDF/A-3b with the JSON attached; no app, no database, no network."""
+    from weasyprint import HTML, Attachment
+
+    fetcher = _fetcher()
+    base_url = str(STATIC_DIR) + "/"
+    attached = Attachment(
+        string=attachment,
+        base_url=base_url,
+        url_fetcher=fetcher,
+        name=ATTACHMENT_NAME,
+        description="Figures and ledger references",
+        relationship="Data",
+    )
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+    with warnings.catch_warnings():
+        # WeasyPrint 70 opens its sRGB profile for PDF/A and never closes it.
+        warnings.simplefilter("ignore", ResourceWarning)
+        return document.write_pdf(pdf_variant=PDF_VARIANT, attachments=[attached])
+
+
+def _render_job(job: PdfJob) -> tuple[str, bytes]:
+    return job.key, html_to_pdf(job.html, job.attachment)
+
+
+def render_jobs(jobs, workers: int = 1):
+    """Yield (key, pdf bytes) for each job, in a pool of worker processes when workers > 1.
+
+    At most two jobs per worker are in flight, so memory stays flat however many there are.
+    """
+    if workers <= 1:
+        for job in jobs:
+            yield _render_job(job)
+        return
+    # spawn, not fork: the parent may hold database connections and threads.
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        pending = []
+        for job in jobs:
+            pending.append(pool.submit(_render_job, job))
+            if len(pending) >= workers * 2:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+
+def format_time(unix_ns: int, timezone: str) -> str:
+    """Format a ledger time in the coop's timezone, to the second, with its offset."""
+    moment = datetime.fromtimestamp(unix_ns / 1e9, UTC).astimezone(ZoneInfo(timezone))
+    return moment.strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def bar_chart(bars, money, width: int = 480, height: int = 140) -> Markup:
+    """Return an inline SVG bar chart of the amounts (negative bars hang below the axis)."""
+    bars = list(bars)
+    if not bars:
+        return Markup("")
+    top = max([b.cents for b in bars] + [0])
+    bottom = min([b.cents for b in bars] + [0])
+    span = (top - bottom) or 1
+    label_h, value_h = 16, 12
+    plot_h = height - label_h - value_h
+    slot = width / len(bars)
+    zero_y = value_h + plot_h * top / span
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" class="chart" role="img">',
+        f'<line x1="0" y1="{zero_y:.1f}" x2="{width}" y2="{zero_y:.1f}" stroke="#888"/>',
+    ]
+    for i, bar in enumerate(bars):
+        h = plot_h * abs(bar.cents) / span
+        y = zero_y - h if bar.cents >= 0 else zero_y
+        x = i * slot + slot * 0.15
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
+            f'fill="#2a6f97"/>'
+        )
+        parts.append(
+            f'<text x="{x + slot * 0.35:.1f}" y="{height - 4}" font-size="7" '
+            f'text-anchor="middle">{escape(bar.label)}</text>'
+        )
+        if len(bars) <= 12:
+            parts.append(
+                f'<text x="{x + slot * 0.35:.1f}" y="{max(y - 2, 8):.1f}" font-size="6" '
+                f'text-anchor="middle">{escape(money(bar.cents))}</text>'
+            )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - numbers, and labels escaped above
+
+
+def statement_html(values: StatementValues) -> str:
+    """Render the statement's HTML in its language (needs the app, for templates and babel)."""
+    from flask import render_template
+    from flask_babel import force_locale, format_currency
+
+    def money(cents: int) -> str:
+        return format_currency(Decimal(cents).scaleb(-2), "EUR")
+
+    with force_locale(values.locale):
+        chart = bar_chart(values.history, money)
+        categories = bar_chart(values.categories, money)
+        return render_template(
+            f"statements/pdf_{values.kind}.html",
+            s=values,
+            d=values.data,
+            money=money,
+            time=lambda ns: format_time(ns, values.timezone),
+            history_chart=chart,
+            category_chart=categories,
+            font_url=(_font_dir() / "DejaVuSans.ttf").as_uri(),
+            font_bold_url=(_font_dir() / "DejaVuSans-Bold.ttf").as_uri(),
+        )
+
+
+def statement_job(values: StatementValues, key: str | None = None) -> PdfJob:
+    """Prepare the worker's job for a statement (the HTML and its JSON attachment)."""
+    return PdfJob(key or values.filename, statement_html(values), canonical_json(values.data))
+
+
+def render_statement(values: StatementValues) -> bytes:
+    """Render one statement to PDF/A-3b bytes."""
+    job = statement_job(values)
+    return html_to_pdf(job.html, job.attachment)
