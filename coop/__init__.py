@@ -20,6 +20,7 @@ def create_app(config=None) -> Flask:
 
     from coop import db, extensions, web
     from coop.audit import ledger as audit_ledger
+    from coop.audit.views import bp as audit_bp
     from coop.auth.views import bp as auth_bp
     from coop.board.views import bp as board_bp
     from coop.delivery.views import bp as delivery_bp
@@ -29,7 +30,7 @@ def create_app(config=None) -> Flask:
     audit_ledger.init_app(app)
     extensions.init_app(app)
     web.init_app(app)
-    for blueprint in (auth_bp, market_bp, delivery_bp, board_bp):
+    for blueprint in (auth_bp, market_bp, delivery_bp, board_bp, audit_bp):
         app.register_blueprint(blueprint)
 
     from coop import cli

@@ -1,9 +1,10 @@
 """Web plumbing shared by every blueprint: error pages, security headers, role checks, filters."""
 
+from datetime import datetime
 from functools import wraps
 from zoneinfo import ZoneInfo
 
-from flask import abort, render_template, request
+from flask import abort, jsonify, make_response, render_template, request
 from flask_babel import format_datetime, get_locale, gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -30,8 +31,8 @@ def wants_json() -> bool:
 def error_response(status: int, message: str):
     """Render an error as JSON for the API, as a page for people."""
     if wants_json():
-        return {"error": message, "status": status}, status
-    return render_template("error.html", status=status, message=message), status
+        return jsonify(error=message, status=status), status
+    return make_response(render_template("error.html", status=status, message=message)), status
 
 
 def role_required(check, message):
@@ -80,9 +81,17 @@ def local_time(value, fmt="medium"):
     return format_datetime(aware, fmt)
 
 
+def ns_time(unix_ns: int) -> str:
+    """Format a ledger time (ns since the epoch) in the viewer's timezone, to the centisecond."""
+    tzname = getattr(current_user, "timezone", None) or "Europe/Paris"
+    moment = datetime.fromtimestamp(unix_ns / 1e9, tz=ZoneInfo(tzname))
+    return format_datetime(moment, "d MMM y HH:mm:ss.SS zzz")
+
+
 def init_app(app) -> None:
     app.jinja_env.filters["cents"] = format_cents
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["ns_time"] = ns_time
     app.jinja_env.globals["get_locale"] = get_locale
 
     @app.after_request
@@ -104,6 +113,7 @@ def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error):
         messages = {
+            401: gettext("Sign in or send an API token."),
             403: gettext("You are not allowed to do this."),
             404: gettext("Nothing here, or nothing that is yours to see."),
             405: gettext("This address does not accept that method."),
@@ -113,7 +123,10 @@ def init_app(app) -> None:
         # A description given with abort() is ours and says more; werkzeug's stock one is not.
         custom = error.description != type(error).description
         message = error.description if custom else messages.get(error.code, error.name)
-        return error_response(error.code, message)
+        response = error_response(error.code, message)
+        if error.code == 401:
+            response[0].headers["WWW-Authenticate"] = "Bearer"
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(error):

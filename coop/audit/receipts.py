@@ -1,0 +1,90 @@
+"""Receipts: what the ledger says about a delivery, checked against the latest checkpoint."""
+
+import base64
+from dataclasses import dataclass
+
+from coop.audit import ledger as app_ledger
+from coop.models import Delivery, Event
+from ledger.entry import decode_entry
+from ledger.merkle import InvalidProof, verify_inclusion
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """A delivery's ledger entry: index, time, uncertainty, sources, and whether it verifies."""
+
+    kind: str
+    index: int
+    unix_ns: int
+    uncertainty_ns: int
+    synced: bool
+    servers: tuple[str, ...]
+    checkpoint_size: int
+    included: bool
+    problem: str = ""
+
+    @property
+    def uncertainty_ms(self) -> float:
+        return self.uncertainty_ns / 1_000_000
+
+
+def delivery_event(delivery: Delivery) -> Event | None:
+    """Return the delivery.submitted event of a delivery."""
+    return (
+        Event.select()
+        .where((Event.subject == f"delivery:{delivery.id}") & (Event.kind == "delivery.submitted"))
+        .first()
+    )
+
+
+def receipt_for(event: Event, checkpoint: app_ledger.CheckpointInfo) -> Receipt:
+    """Read the entry behind event and verify its inclusion in checkpoint."""
+    ledger = app_ledger.get_ledger()
+    raw = ledger.entry_bytes(event.ledger_index)
+    entry = decode_entry(raw)
+    included, problem = False, ""
+    if event.ledger_index < checkpoint.size:
+        proof = ledger.inclusion_proof(event.ledger_index, checkpoint.size)
+        try:
+            root = base64.b64decode(checkpoint.root_b64)
+            verify_inclusion(proof.index, proof.size, entry.leaf_hash, proof.hashes, root)
+            included = True
+        except InvalidProof as error:
+            problem = str(error)
+    else:
+        problem = "not yet covered by a checkpoint"
+    return Receipt(
+        kind=entry.kind,
+        index=entry.index,
+        unix_ns=entry.time.unix_ns,
+        uncertainty_ns=entry.time.uncertainty_ns,
+        synced=entry.time.synced,
+        servers=tuple(source.server for source in entry.time.sources),
+        checkpoint_size=checkpoint.size,
+        included=included,
+        problem=problem,
+    )
+
+
+def delivery_receipts(deliveries: list[Delivery]) -> dict[int, Receipt]:
+    """Return {delivery id: receipt} for deliveries with an entry, under one fresh checkpoint."""
+    if not deliveries:
+        return {}
+    checkpoint = app_ledger.checkpoint_now()
+    receipts = {}
+    for delivery in deliveries:
+        event = delivery_event(delivery)
+        if event is not None and event.ledger_index is not None:
+            receipts[delivery.id] = receipt_for(event, checkpoint)
+    return receipts
+
+
+def bundle_for(event: Event) -> dict:
+    """Return the receipt bundle (docs/ledger-format.md) of an event's entry."""
+    ledger = app_ledger.get_ledger()
+    checkpoint = app_ledger.checkpoint_now()
+    return ledger.bundle(
+        event.ledger_index,
+        checkpoint=checkpoint.note,
+        verifier=app_ledger.signer().verifier,
+    )

@@ -1,0 +1,126 @@
+"""The public ledger (/ledger and its endpoints), proof bundles and the verify-a-file page."""
+
+import json
+
+from flask import Blueprint, Response, render_template
+from flask import request as flask_request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.exceptions import Unauthorized
+
+from coop.audit import ledger as app_ledger
+from coop.audit import operations
+from coop.audit.access import can_see_event
+from coop.audit.forms import VerifyFileForm
+from coop.audit.receipts import bundle_for, delivery_event, delivery_receipts
+from coop.auth.bearer import api_actor
+from coop.delivery.operations import can_see_delivery
+from coop.errors import DomainError, NotFound
+from coop.models import Delivery, Event
+
+bp = Blueprint("audit", __name__)
+
+
+def _unauthorized():
+    raise Unauthorized(description=_("Sign in or send an API token."))
+
+
+def _text(body: str) -> Response:
+    return Response(body, mimetype="text/plain", headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/ledger")
+def transparency():
+    checkpoint = app_ledger.checkpoint_now()
+    return render_template(
+        "audit/ledger.html",
+        checkpoint=checkpoint,
+        verifier_key=app_ledger.verifier_key(),
+        history=operations.checkpoint_history(),
+    )
+
+
+@bp.get("/ledger/checkpoint")
+def checkpoint():
+    return _text(app_ledger.checkpoint_now().note)
+
+
+@bp.get("/ledger/key")
+def key():
+    return _text(app_ledger.verifier_key() + "\n")
+
+
+@bp.get("/ledger/proof/inclusion")
+def inclusion_proof():
+    args = flask_request.args
+    index = operations.parse_int(args.get("index"), "index")
+    size = operations.parse_int(args.get("size"), "size")
+    if index >= size:
+        raise DomainError(_("index must be smaller than size."))
+    ledger = app_ledger.get_ledger()
+    operations.checked_range(size, upto=ledger.size())
+    return ledger.inclusion_proof(index, size).to_json()
+
+
+@bp.get("/ledger/proof/consistency")
+def consistency_proof():
+    args = flask_request.args
+    old = operations.parse_int(args.get("from"), "from")
+    new = operations.parse_int(args.get("to"), "to")
+    if old > new:
+        raise DomainError(_("from must not be larger than to."))
+    ledger = app_ledger.get_ledger()
+    operations.checked_range(new, upto=ledger.size())
+    return ledger.consistency_proof(old, new).to_json()
+
+
+@bp.get("/ledger/entries/<int:index>")
+def entry(index):
+    actor = api_actor()
+    if actor is None:
+        _unauthorized()
+    event = Event.get_or_none(Event.ledger_index == index)
+    if event is None or not can_see_event(actor, event):
+        raise NotFound(_("No entry %(index)s that you may see.", index=index))
+    raw = app_ledger.get_ledger().entry_bytes(index)
+    return Response(raw, mimetype="application/json")
+
+
+@bp.get("/deliveries/<int:delivery_id>/bundle.json")
+@login_required
+def delivery_bundle(delivery_id):
+    delivery = Delivery.get_or_none(Delivery.id == delivery_id)
+    if delivery is None or not can_see_delivery(current_user, delivery):
+        raise NotFound(_("No such delivery."))
+    event = delivery_event(delivery)
+    if event is None:
+        raise NotFound(_("This delivery has no ledger entry."))
+    body = json.dumps(bundle_for(event), indent=2, sort_keys=True) + "\n"
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=delivery-{delivery_id}-bundle.json"},
+    )
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@login_required
+def verify_file():
+    form = VerifyFileForm()
+    result = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        sha256 = operations.hash_upload(upload.stream)
+        result = {
+            "filename": upload.filename,
+            "sha256": sha256,
+            "matches": operations.entries_for_hash(current_user, sha256),
+        }
+    status = 400 if form.errors else 200
+    return render_template("audit/verify.html", form=form, result=result), status
+
+
+@bp.app_template_global()
+def ledger_receipts(deliveries) -> dict:
+    """Give the task page each delivery's receipt, verified against a fresh checkpoint."""
+    return delivery_receipts(list(deliveries or []))
