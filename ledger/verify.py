@@ -94,7 +94,8 @@ class ChainChecker:
         if got_index != index:
             raise LedgerTampered(index, f"entry says it is index {got_index}")
         if not hmac.compare_digest(prev, self._prev):
-            raise LedgerTampered(index, "prev is not the previous entry's leaf hash")
+            # Only the link is known to be broken: this entry or the one before was altered.
+            raise LedgerTampered(index, f"prev does not match the leaf hash of entry {index - 1}")
         if unix_ns < self._unix_ns:
             raise LedgerTampered(index, "timestamp is earlier than the previous entry's")
         self._unix_ns = unix_ns
@@ -222,7 +223,7 @@ def _parallel_root(path: str, offsets: list[int], strict: bool) -> bytes:
             raise LedgerTampered(result[1], result[2])
         _, root, first_prev, tail_prev, first_ns, chunk_last_ns = result
         if not hmac.compare_digest(first_prev, prev):
-            raise LedgerTampered(first, "prev is not the previous entry's leaf hash")
+            raise LedgerTampered(first, f"prev does not match the leaf hash of entry {first - 1}")
         if first_ns < last_ns:
             raise LedgerTampered(first, "timestamp is earlier than the previous entry's")
         prev, last_ns = tail_prev, chunk_last_ns

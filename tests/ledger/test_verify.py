@@ -1,0 +1,206 @@
+"""Exports and receipt bundles verify offline (no flask, coop or database) and name bad entries."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ledger import note, verify
+from ledger.entry import GENESIS_PREV, TimeBlock, encode_entry
+from ledger.merkle import leaf_hash
+from ledger.verify import ChainChecker, LedgerTampered, verify_export
+
+ORIGIN = "coop.test/verify"
+SIGNER = note.Signer.parse(note.generate_signer_key(ORIGIN)[0])
+VKEY = str(SIGNER.verifier)
+
+
+def write_export(folder: Path, n: int, signer=SIGNER) -> list[bytes]:
+    """Build an export of n entries directly, the way Ledger.export lays it out."""
+    folder.mkdir(parents=True, exist_ok=True)
+    prev, raws, checker = GENESIS_PREV, [], ChainChecker()
+    for i in range(n):
+        time = TimeBlock(1_763_800_000_000_000_000 + i, 1_000_000, True, ())
+        raw = encode_entry(i, "task.completed", prev, time, {"task": f"t{i}"}).raw
+        checker.add(raw)
+        raws.append(raw)
+        prev = leaf_hash(raw)
+    with open(folder / "entries.bin", "wb") as f:
+        for raw in raws:
+            f.write(struct.pack(">I", len(raw)) + raw)
+    text = note.format_checkpoint(ORIGIN, n, checker.root())
+    (folder / "checkpoint").write_text(note.sign_note(text, signer))
+    return raws
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "ledger", *args], capture_output=True, text=True, check=False
+    )
+
+
+def flip(path: Path, offset: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def entry_offset(raws: list[bytes], index: int, within: int) -> int:
+    return sum(4 + len(r) for r in raws[:index]) + 4 + within
+
+
+def test_cli_verifies_an_export_and_names_the_first_bad_entry(tmp_path):
+    raws = write_export(tmp_path / "ok", 40)
+    done = run_cli("verify-export", str(tmp_path / "ok"), "--key", VKEY)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("OK: 40 entries")
+    path = tmp_path / "ok" / "entries.bin"
+    flip(path, entry_offset(raws, 17, 12))
+    done = run_cli("verify-export", str(tmp_path / "ok"), "--key", VKEY)
+    assert done.returncode == 1
+    assert done.stderr.startswith("FAILED: entry 18: prev does not match the leaf hash of entry 17")
+
+
+def test_cli_key_from_file_and_wrong_key(tmp_path):
+    write_export(tmp_path / "e", 3)
+    keyfile = tmp_path / "log.pub"
+    keyfile.write_text(VKEY + "\n")
+    assert run_cli("verify-export", str(tmp_path / "e"), "--key", str(keyfile)).returncode == 0
+    other = note.generate_signer_key(ORIGIN)[1]
+    done = run_cli("verify-export", str(tmp_path / "e"), "--key", other)
+    assert done.returncode == 1 and "not signed" in done.stderr
+
+
+def test_verifier_imports_no_app_database_or_ntp(tmp_path):
+    write_export(tmp_path / "e", 3)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "ledger", "verify-export", str(tmp_path / "e")]
+        + ["--key", VKEY],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    forbidden = {m for m in modules if m.split(".")[0] in {"flask", "coop", "peewee", "ntplib"}}
+    assert not forbidden
+
+
+@pytest.mark.parametrize(
+    ("case", "index"),
+    [("last-entry-dropped", 29), ("entry-appended", 30), ("index-changed", 5), ("time", 9)],
+)
+def test_structural_tampering_is_named(tmp_path, case, index):
+    raws = write_export(tmp_path / "e", 30)
+    if case == "last-entry-dropped":
+        data = b"".join(struct.pack(">I", len(r)) + r for r in raws[:-1])
+    elif case == "entry-appended":
+        data = b"".join(struct.pack(">I", len(r)) + r for r in raws + [raws[-1]])
+    elif case == "index-changed":
+        raws[5] = raws[5].replace(b'"index":5,', b'"index":6,')
+        data = b"".join(struct.pack(">I", len(r)) + r for r in raws)
+    else:
+        raws[9] = raws[9].replace(
+            b'"unix_ns":1763800000000000009', b'"unix_ns":1763800000000000001'
+        )
+        data = b"".join(struct.pack(">I", len(r)) + r for r in raws)
+    (tmp_path / "e" / "entries.bin").write_bytes(data)
+    with pytest.raises(LedgerTampered) as caught:
+        verify_export(tmp_path / "e", SIGNER.verifier)
+    assert caught.value.index == index
+
+
+@pytest.mark.parametrize("bad", [0, 31, 32, 33, 64, 100, 299])
+def test_parallel_path_agrees_with_sequential(tmp_path, monkeypatch, bad):
+    raws = write_export(tmp_path / "e", 300)
+    monkeypatch.setattr(verify, "_CHUNK_LOG2", 5)
+    monkeypatch.setattr(verify, "_PARALLEL_MIN", 10)
+    assert verify_export(tmp_path / "e", SIGNER.verifier).size == 300
+    flip(tmp_path / "e" / "entries.bin", entry_offset(raws, bad, 20))
+    with pytest.raises(LedgerTampered) as parallel:
+        verify_export(tmp_path / "e", SIGNER.verifier)
+    monkeypatch.setattr(verify, "_PARALLEL_MIN", 10**9)
+    with pytest.raises(LedgerTampered) as sequential:
+        verify_export(tmp_path / "e", SIGNER.verifier)
+    # A changed entry shows as a broken link in the next one (or a wrong root at the end).
+    assert parallel.value.index == sequential.value.index == min(bad + 1, 299)
+
+
+def test_strict_mode_decodes_every_entry(tmp_path):
+    raws = write_export(tmp_path / "e", 5)
+    assert verify_export(tmp_path / "e", SIGNER.verifier, strict=True).size == 5
+    # Same length, still fits the envelope grammar, but data is no longer valid.
+    raws[2] = raws[2].replace(b'"task":"t2"', b'"task":"t\\"')
+    data = b"".join(struct.pack(">I", len(r)) + r for r in raws)
+    (tmp_path / "e" / "entries.bin").write_bytes(data)
+    with pytest.raises(LedgerTampered) as caught:
+        verify_export(tmp_path / "e", SIGNER.verifier, strict=True)
+    assert caught.value.index == 2
+
+
+def _bundle(raws, index, size, file_hash=None):
+    from ledger.merkle import inclusion_proof, stored_hashes_for_leaf
+
+    hashes: list[bytes] = []
+
+    def read(indexes):
+        return [hashes[j] for j in indexes]
+
+    for i, raw in enumerate(raws[:size]):
+        hashes += stored_hashes_for_leaf(i, leaf_hash(raw), read)
+    proof = inclusion_proof(index, size, read)
+    checker = ChainChecker()
+    for raw in raws[:size]:
+        checker.add(raw)
+    cp = note.sign_note(note.format_checkpoint(ORIGIN, size, checker.root()), SIGNER)
+    return {
+        "format": verify.BUNDLE_FORMAT,
+        "index": index,
+        "size": size,
+        "entry": base64.b64encode(raws[index]).decode(),
+        "inclusion": {
+            "index": index,
+            "size": size,
+            "leaf_hash": base64.b64encode(leaf_hash(raws[index])).decode(),
+            "hashes": [base64.b64encode(h).decode() for h in proof],
+        },
+        "checkpoint": cp,
+        "verifier_key": VKEY,
+    }
+
+
+def test_cli_verifies_a_bundle_and_a_file(tmp_path):
+    upload = tmp_path / "delivery.pdf"
+    upload.write_bytes(b"%PDF- the work")
+    digest = hashlib.sha256(upload.read_bytes()).hexdigest()
+    prev, raws = GENESIS_PREV, []
+    for i in range(9):
+        data = {"delivery": f"d{i}", "files": [{"sha256": digest if i == 6 else f"{i:064x}"}]}
+        time = TimeBlock(1_763_800_000_000_000_000 + i, 1_000_000, True, ())
+        raw = encode_entry(i, "delivery.submitted", prev, time, data).raw
+        raws.append(raw)
+        prev = leaf_hash(raw)
+    path = tmp_path / "receipt.json"
+    path.write_text(json.dumps(_bundle(raws, 6, 9)))
+    done = run_cli("verify-bundle", str(path), "--key", VKEY, "--file", str(upload))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("OK: entry 6") and digest in done.stdout
+    other = tmp_path / "other.pdf"
+    other.write_bytes(b"something else")
+    done = run_cli("verify-bundle", str(path), "--key", VKEY, "--file", str(other))
+    assert done.returncode == 1 and "FAILED: entry 6" in done.stderr
+    bad = _bundle(raws, 6, 9)
+    bad["inclusion"]["hashes"][0] = base64.b64encode(bytes(32)).decode()
+    path.write_text(json.dumps(bad))
+    assert run_cli("verify-bundle", str(path), "--key", VKEY).returncode == 1
