@@ -1,0 +1,289 @@
+"""Closing a month freezes figures that add up to the cent, puts their hash and every issued
+PDF's hash on the ledger, refuses a second close, and issues PDF/A-3b statements whose text and
+attached JSON carry the database's figures."""
+
+import hashlib
+import json
+import subprocess
+from datetime import UTC, datetime
+
+import peewee
+import pytest
+
+from coop.audit.events import events_for
+from coop.errors import Conflict, DomainError
+from coop.models import Earning, Event, TaskState
+from coop.statements import operations
+from coop.statements.models import Expense, Period, Statement
+
+MONTH = "2025-03"
+AFTER = datetime(2025, 4, 2, 12, 0)  # naive UTC, after the month ended in Paris
+
+
+@pytest.fixture
+def statements_app(app):
+    """The app with the statements blueprint and CLI group (until the factory registers them)."""
+    from coop.statements.cli import statements_group
+    from coop.statements.views import bp
+
+    if "statements" not in app.blueprints:
+        app.register_blueprint(bp)
+    if "statements" not in app.cli.commands:
+        app.cli.add_command(statements_group)
+    with app.test_request_context():  # operations' messages are translated for a request
+        yield app
+
+
+def ns(year, month, day, hour=12, minute=0):
+    return int(datetime(year, month, day, hour, minute, tzinfo=UTC).timestamp()) * 10**9
+
+
+# The worked example of docs/profit-sharing.md: (member, category, minutes, price, margin).
+EXAMPLE_TASKS = [
+    ("alice", "moderation", 60, 4500, 360),
+    ("alice", "transcription", 90, 6000, 480),
+    ("bob", "image_labelling", 30, 2500, 200),
+    ("bob", "data_entry", 120, 8000, 640),
+    ("bob", "moderation", 45, 3333, 267),
+    ("chloe", "search_relevance", 75, 5555, 444),
+]
+EXAMPLE_CAPITAL = {"alice": 10000, "bob": 30000, "chloe": 10000}
+EXAMPLE_EXPENSES = [("Hosting", 500), ("Bank fees", 178)]
+
+
+@pytest.fixture
+def example_month(statements_app, make_member, make_task):
+    """Build the worked example's month: 3 members, 6 completed tasks, 2 expenses."""
+    from coop.params import current
+
+    assert current().margin_bp == 800 and current().basis_earnings_pct == 100
+    from coop.models import Parameter
+
+    for key, value in (("basis_earnings_pct", 50), ("basis_hours_pct", 30),
+                       ("basis_equal_pct", 20)):
+        Parameter.create(key=key, value=value)
+    members = {
+        name: make_member(name=name.title(), capital_cents=capital, pseudonym=f"w-{name}")
+        for name, capital in EXAMPLE_CAPITAL.items()
+    }
+    for i, (who, category, minutes, price, margin) in enumerate(EXAMPLE_TASKS):
+        task = make_task(category=category, estimated_minutes=minutes, price_cents=price,
+                         state=TaskState.COMPLETED, member=members[who])
+        Earning.create(member=members[who], task=task, price_cents=price,
+                       earnings_cents=price - margin, margin_cents=margin)
+        Event.create(kind="task.completed", subject=f"task:{task.id}", data="{}",
+                     unix_ns=ns(2025, 3, 3 + 4 * i), ledger_index=9000 + i)
+    for label, amount in EXAMPLE_EXPENSES:
+        Expense.create(month=MONTH, label=label, amount_cents=amount)
+    return members
+
+
+def pdftext(pdf: bytes, tmp_path) -> str:
+    path = tmp_path / "x.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def pdf_file(pdf: bytes, tmp_path, name="x.pdf"):
+    path = tmp_path / name
+    path.write_bytes(pdf)
+    return path
+
+
+def attachment(pdf: bytes, tmp_path) -> dict:
+    """Extract statement.json with pdfdetach, as an outsider would."""
+    path = pdf_file(pdf, tmp_path, "a.pdf")
+    listing = subprocess.run(["pdfdetach", "-list", str(path)], check=True,
+                             capture_output=True, text=True).stdout
+    assert "statement.json" in listing
+    out = tmp_path / "detached"
+    out.mkdir(exist_ok=True)
+    subprocess.run(["pdfdetach", "-saveall", "-o", str(out), str(path)], check=True)
+    return json.loads((out / "statement.json").read_text())
+
+
+def declares_pdfa_3b(pdf: bytes, tmp_path) -> bool:
+    """The XMP metadata claims PDF/A-3b (a claim only: veraPDF would check the rest)."""
+    meta = subprocess.run(["pdfinfo", "-meta", str(pdf_file(pdf, tmp_path, "m.pdf"))],
+                          check=True, capture_output=True, text=True).stdout
+    return 'pdfaid:part="3"' in meta and 'pdfaid:conformance="B"' in meta
+
+
+def every_page_renders(pdf: bytes, tmp_path) -> int:
+    path = pdf_file(pdf, tmp_path, "p.pdf")
+    pages = int(next(line.split()[-1] for line in subprocess.run(
+        ["pdfinfo", str(path)], check=True, capture_output=True, text=True
+    ).stdout.splitlines() if line.startswith("Pages:")))
+    subprocess.run(["pdftoppm", "-r", "30", "-png", str(path), str(tmp_path / "page")],
+                   check=True)
+    assert len(list(tmp_path.glob("page*.png"))) == pages
+    return pages
+
+
+def test_worked_example_to_the_cent(example_month):
+    """The numbers of docs/profit-sharing.md, step by step."""
+    figures = operations.compute(MONTH).figures
+    t = figures["totals"]
+    assert (t["tasks"], t["minutes"]) == (6, 420)
+    assert (t["gross_cents"], t["earnings_cents"], t["margins_cents"]) == (29888, 27497, 2391)
+    assert (t["expenses_cents"], t["income_cents"], t["surplus_cents"]) == (678, 1713, 1713)
+    assert t["loss_carried_cents"] == 0
+    assert (t["legal_reserve_cents"], t["development_reserve_cents"]) == (257, 514)
+    assert (t["work_share_cents"], t["dividends_cents"]) == (771, 171)
+    assert (t["work_share_earnings_cents"], t["work_share_hours_cents"],
+            t["work_share_equal_cents"]) == (386, 231, 154)
+    ids = {m.id: name for name, m in example_month.items()}
+    got = {ids[m["member_id"]]: (m["tasks"], m["minutes"], m["gross_cents"],
+                                 m["earnings_cents"], m["work_share_cents"],
+                                 m["dividend_cents"], m["total_cents"])
+           for m in figures["members"]}
+    assert got == {
+        "alice": (2, 150, 10500, 9660, 270, 34, 9964),
+        "bob": (3, 195, 13833, 12726, 337, 103, 13166),
+        "chloe": (1, 75, 5555, 5111, 164, 34, 5309),
+    }
+    # Every cent billed is accounted for: members, reserves and expenses.
+    assert sum(m["total_cents"] for m in figures["members"]) + 257 + 514 + 678 == 29888
+
+
+def test_close_freezes_figures_and_records_their_hash(example_month, make_board):
+    board = make_board()
+    period = operations.close_month(board, MONTH, now=AFTER)
+    totals = period.totals_data
+    assert totals == operations.compute(MONTH).figures["totals"]
+    expected = hashlib.sha256(
+        json.dumps(totals, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+    assert period.totals_sha256 == expected
+    (closed,) = [e for e in events_for(f"period:{MONTH}") if e.kind == "period.closed"]
+    assert closed.payload["totals_sha256"] == expected
+    assert closed.payload["surplus_cents"] == 1713 and closed.ledger_index is not None
+    assert period.checkpoint_size >= closed.ledger_index + 1 and period.checkpoint_note
+    assert Statement.select().where(Statement.period == period).count() == 3
+    # Frozen: a late change to an earning does not move the closed month.
+    Earning.update(earnings_cents=1).execute()
+    stored = {st.member_id: st.figures_data["figures"]["total_cents"] for st in Statement.select()}
+    assert sorted(stored.values()) == [5309, 9964, 13166]
+
+
+def test_second_close_is_refused_by_rule_and_by_constraint(example_month, make_board):
+    board = make_board()
+    operations.close_month(board, MONTH, now=AFTER)
+    with pytest.raises(Conflict, match="closed"):
+        operations.close_month(board, MONTH, now=AFTER)
+    from coop.db import database
+
+    with pytest.raises(peewee.IntegrityError), database.atomic():
+        Period.create(month=MONTH, totals="{}", totals_sha256="0" * 64)
+
+
+def test_an_unfinished_month_cannot_close(statements_app, make_board):
+    # 2025-03 ends at 2025-03-31 22:00 UTC (midnight in Paris, summer time).
+    with pytest.raises(DomainError, match="not ended"):
+        operations.close_month(make_board(), MONTH, now=datetime(2025, 3, 31, 21, 59))
+    operations.close_month(make_board(), MONTH, now=datetime(2025, 3, 31, 22, 0))
+
+
+def test_members_cannot_close(statements_app, make_member):
+    with pytest.raises(DomainError):
+        operations.close_month(make_member(), MONTH, now=AFTER)
+    assert Period.select().count() == 0
+
+
+def test_a_loss_is_carried_to_next_month(example_month, make_board):
+    Expense.create(month=MONTH, label="Laptop", amount_cents=2000)  # margins are 2391
+    board = make_board()
+    march = operations.close_month(board, MONTH, now=AFTER).totals_data
+    assert march["income_cents"] == 2391 - 678 - 2000 == -287
+    assert march["surplus_cents"] == 0 and march["loss_carried_cents"] == 287
+    assert march["work_share_cents"] == march["dividends_cents"] == 0
+    operations.add_expense(board, "2025-04", "Hosting", 100)
+    april = operations.compute("2025-04").figures["totals"]
+    assert april["loss_brought_cents"] == 287 and april["loss_carried_cents"] == 387
+    with pytest.raises(DomainError, match="in order"):
+        operations.close_month(board, "2025-02", now=AFTER)
+
+
+def test_expenses_refused_after_close(example_month, make_board):
+    board = make_board()
+    operations.close_month(board, MONTH, now=AFTER)
+    with pytest.raises(Conflict):
+        operations.add_expense(board, MONTH, "Late invoice", 1000)
+    assert Expense.select().where(Expense.month == MONTH).count() == 2
+
+
+def test_issued_pdfs_carry_the_figures_and_their_hashes_go_on_the_ledger(
+    example_month, make_board, tmp_path
+):
+    board = make_board()
+    period = operations.close_and_issue(board, MONTH, now=AFTER)
+    issued = [e for e in Event.select().where(Event.kind == "statement.issued")]
+    assert len(issued) == 4
+    statements = list(Statement.select().where(Statement.period == period))
+    for st in statements:
+        name, pdf = operations.member_pdf(board, MONTH, st.member_id, draft=False, now=AFTER)
+        sha = hashlib.sha256(pdf).hexdigest()
+        assert sha == st.pdf_sha256
+        (event,) = [e for e in issued if e.subject == f"statement:{st.id}"]
+        assert event.payload == {"month": MONTH, "member": st.member.pseudonym,
+                                 "pdf_sha256": sha}
+        data = attachment(pdf, tmp_path)
+        assert data["figures"] == st.figures_data["figures"]
+        assert data["tasks"] == st.figures_data["tasks"]
+        assert data["totals"] == period.totals_data and not data["draft"]
+        assert data["totals_sha256"] == period.totals_sha256
+        assert declares_pdfa_3b(pdf, tmp_path)
+        every_page_renders(pdf, tmp_path)
+    bob = example_month["bob"]
+    _, pdf = operations.member_pdf(bob, MONTH, bob.id, draft=False, now=AFTER)
+    text = pdftext(pdf, tmp_path)
+    for figure in ("€127.26", "€3.37", "€1.03", "€131.66", "€17.13", "€300.00"):
+        assert figure in text
+    assert "9002" in text and "2025-03-11 13:00:00 +0100" in text  # ledger index and time
+    assert f"size {period.checkpoint_size}" in text and "DRAFT" not in text
+    _, summary = operations.summary_pdf(board, MONTH, draft=False, locale="en", now=AFTER)
+    assert hashlib.sha256(summary).hexdigest() == Period.get_by_id(period.id).summary_sha256
+    assert attachment(summary, tmp_path)["totals"] == period.totals_data
+    text = pdftext(summary, tmp_path)
+    for figure in ("€298.88", "€23.91", "€6.78", "€17.13", "€2.57", "€5.14", "€7.71", "€1.71",
+                   "€99.64", "€131.66", "€53.09", "Hosting"):
+        assert figure in text
+    assert every_page_renders(summary, tmp_path) >= 1
+
+
+def test_drafts_are_marked_and_never_recorded(example_month, make_board, tmp_path):
+    board = make_board()
+    _, pdf = operations.summary_pdf(board, MONTH, draft=True, locale="fr", now=AFTER)
+    text = pdftext(pdf, tmp_path)
+    assert "DRAFT — provisional" in text or "BROUILLON" in text
+    assert "17,13" in text  # French figures
+    data = attachment(pdf, tmp_path)
+    assert data["draft"] is True and data["checkpoint"] is None
+    assert Event.select().where(Event.kind.in_(["statement.issued", "period.closed"])).count() == 0
+    assert Period.select().count() == 0
+
+
+def test_cli_close_and_render(example_month, statements_app, tmp_path):
+    runner = statements_app.test_cli_runner()
+    out = tmp_path / "draft"
+    result = runner.invoke(args=["statements", "render", "--month", MONTH, "--out", str(out),
+                                 "--draft"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"{MONTH}-summary-draft.pdf"]
+        + [f"{MONTH}-member-{m.id}-draft.pdf" for m in example_month.values()]
+    )
+    result = runner.invoke(args=["statements", "close", "--month", MONTH])
+    assert result.exit_code == 0, result.output
+    assert Event.select().where(Event.kind == "statement.issued").count() == 4
+    result = runner.invoke(args=["statements", "close", "--month", MONTH])
+    assert result.exit_code != 0 and "closed" in result.output
+    out = tmp_path / "final"
+    result = runner.invoke(args=["statements", "render", "--month", MONTH, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    shas = {hashlib.sha256(p.read_bytes()).hexdigest() for p in out.iterdir()}
+    assert shas == {st.pdf_sha256 for st in Statement.select()} | {
+        Period.get().summary_sha256}
+    result = runner.invoke(args=["statements", "close", "--month", "2025-13"])
+    assert result.exit_code != 0 and "YYYY-MM" in result.output
