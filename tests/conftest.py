@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import peewee
 import pytest
-from flask_login import FlaskLoginClient
+from flask import g
+from flask.testing import FlaskClient
+from flask_login.utils import _create_identifier
 
 from coop import create_app
 from coop.auth.passwords import hash_password
@@ -18,6 +20,30 @@ PASSWORD = "correct horse battery"
 PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: scrypt is slow on purpose
 
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("COOP_TEST_POSTGRES_URL") else [])
+
+
+class CoopTestClient(FlaskClient):
+    """A test client, signed in as `user=` when given, that starts each request afresh.
+
+    The `app` fixture keeps an app context open for the whole test, and Flask reuses it for
+    requests, so `g` (where Flask-Login caches the user) would leak from one request to the
+    next; each request clears it. The session carries the "_id" that strong session
+    protection checks.
+    """
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            with self.application.test_request_context(environ_base=self.environ_base):
+                identifier = _create_identifier()
+            with self.session_transaction() as session:
+                session["_user_id"] = user.get_id()
+                session["_fresh"] = True
+                session["_id"] = identifier
+
+    def open(self, *args, **kwargs):
+        g.__dict__.clear()
+        return super().open(*args, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +112,7 @@ def app(database_url, tmp_path):
             "NTP_SERVERS": "",
         }
     )
-    app.test_client_class = FlaskLoginClient
+    app.test_client_class = CoopTestClient
     with app.app_context():
         result = app.test_cli_runner().invoke(args=["init"])
         assert result.exit_code == 0, result.output

@@ -8,6 +8,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
@@ -54,8 +55,10 @@ class EmptyForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     sensitive_opt_in = BooleanField(_l("I accept tasks flagged as sensitive content"))
-    timezone = SelectField(_l("Time zone"), choices=[(tz, tz) for tz in COMMON_TIMEZONES])
+    timezone = SelectField(_l("Time zone"), choices=[SelectChoice(tz, tz) for tz in COMMON_TIMEZONES])
 
 
 class LanguageForm(FlaskForm):
-    lang = SelectField(_l("Language"), choices=[("en", "English"), ("fr", "Français")])
+    lang = SelectField(
+        _l("Language"), choices=[SelectChoice("en", "English"), SelectChoice("fr", "Français")]
+    )
