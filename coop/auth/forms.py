@@ -55,7 +55,9 @@ class EmptyForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     sensitive_opt_in = BooleanField(_l("I accept tasks flagged as sensitive content"))
-    timezone = SelectField(_l("Time zone"), choices=[SelectChoice(tz, tz) for tz in COMMON_TIMEZONES])
+    timezone = SelectField(
+        _l("Time zone"), choices=[SelectChoice(tz, tz) for tz in COMMON_TIMEZONES]
+    )
 
 
 class LanguageForm(FlaskForm):
