@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 
 from coop.db import database
 from coop.errors import DomainError
@@ -14,6 +15,11 @@ from coop.errors import DomainError
 @click.group("statements")
 def statements_group():
     """Close a month and render its profit-sharing statements."""
+
+
+def _default_locale():
+    """Translate messages in the coop's default language (there is no request to ask)."""
+    return force_locale(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def _workers() -> int:
@@ -27,7 +33,7 @@ def close_command(month):
     """Close a finished month (final) and issue its statements on every core."""
     from coop.statements import operations
 
-    with database.connection_context():
+    with database.connection_context(), _default_locale():
         try:
             month = operations.parse_month(month)
             period = operations.close_month(None, month)
@@ -53,7 +59,7 @@ def render_command(month, out_dir, draft):
     out.mkdir(parents=True, exist_ok=True)
     locale = current_app.config["BABEL_DEFAULT_LOCALE"]
     written = 0
-    with database.connection_context():
+    with database.connection_context(), _default_locale():
         try:
             files = operations.month_files(month, draft, locale, _workers())
             with click.progressbar(files, length=files.count, label=f"Rendering {month}") as bar:

@@ -214,6 +214,7 @@ def _refuse_if_closed(month: str) -> None:
 def add_expense(actor: User | None, month: str, label: str, amount_cents: int) -> Expense:
     """Enter an operating expense for a month that is not closed yet."""
     _require_board(actor)
+    month = _viewable_month(month, None)
     label = (label or "").strip()
     if not label or len(label) > 120:
         raise DomainError(_("Give the expense a label of 1 to 120 characters."), "label")
@@ -234,6 +235,7 @@ def close_month(actor: User | None, month: str, now: datetime | None = None) -> 
     :raises Conflict: the month is already closed.
     """
     _require_board(actor)
+    month = _viewable_month(month, now)
     _start, end = month_bounds(month)
     if _now_ns(now) < end:
         raise DomainError(
