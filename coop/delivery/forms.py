@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import MultipleFileField, RadioField, TextAreaField
+from wtforms import MultipleFileField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from coop.auth.forms import EmptyForm, ReasonForm
@@ -26,8 +26,10 @@ class ResolveForm(FlaskForm):
     outcome = RadioField(
         _l("Decision"),
         choices=[
-            ("upheld", _l("Uphold: the delivery is accepted and the member is paid")),
-            ("dismissed", _l("Dismiss: the rejection stands and the task reopens to others")),
+            SelectChoice("upheld", _l("Uphold: the delivery is accepted and the member is paid")),
+            SelectChoice(
+                "dismissed", _l("Dismiss: the rejection stands and the task reopens to others")
+            ),
         ],
         validators=[InputRequired()],
     )
