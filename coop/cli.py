@@ -3,11 +3,13 @@
 import os
 import secrets
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from flask_babel import force_locale
 
 from coop.db import database
 
@@ -17,6 +19,18 @@ def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(text)
+
+
+@contextmanager
+def _operations():
+    """Open a connection and speak the default language for the operations a command calls.
+
+    Outside a request there is no browser to pick a language, and the app's locale selector
+    reads the request's session: without a forced locale, the first message an operation
+    translates would raise instead of saying what went wrong.
+    """
+    with database.connection_context(), force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        yield
 
 
 @click.command("init")
@@ -60,7 +74,7 @@ def tick_command():
     from coop.models import utcnow
 
     now = utcnow()
-    with database.connection_context():
+    with _operations():
         returned = return_overdue_tasks(now)
         accepted = auto_accept_overdue(now)
     click.echo(f"{returned} overdue task(s) returned to the board.")
@@ -84,7 +98,7 @@ def user_create(email, name, role, password):
     from coop.errors import DomainError
 
     status = None if role == "client" else "active"
-    with database.connection_context():
+    with _operations():
         try:
             user = create_user(email, name, password, role, member_status=status)
         except DomainError as error:
@@ -101,7 +115,7 @@ def user_role(email, role):
     from coop.auth.operations import set_role
     from coop.models import User
 
-    with database.connection_context():
+    with _operations():
         user = User.get_or_none(User.email == email.strip().lower())
         if user is None:
             raise click.ClickException(f"No account with email {email}.")
@@ -126,13 +140,18 @@ def user_list():
 def demo_command(if_empty):
     """Load demo data through the same operations as the web, and print the logins."""
     from coop import demo
+    from coop.errors import DomainError
     from coop.models import User
 
-    with database.connection_context():
+    with _operations():
         if if_empty and User.select().exists():
             click.echo("Demo data already loaded; logins are in the README.")
             return
-        logins = demo.load()
+        try:
+            logins = demo.load()
+        except DomainError as error:
+            # Nothing was loaded: the demo runs in one transaction.
+            raise click.ClickException(f"The demo data could not be loaded: {error.message}")
     click.echo(f"Demo logins (password for all: {demo.PASSWORD}):")
     for role, email in logins:
         click.echo(f"  {role:<8} {email}")
