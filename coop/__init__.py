@@ -19,8 +19,10 @@ def create_app(config=None) -> Flask:
     app.config.setdefault("SECRET_KEY", config_module.load_secret_key(app.config["INSTANCE_DIR"]))
 
     from coop import db, extensions, web
+    from coop.api.views import bp as api_bp
     from coop.audit import ledger as audit_ledger
     from coop.audit.views import bp as audit_bp
+    from coop.auth.token_views import tokens_bp
     from coop.auth.views import bp as auth_bp
     from coop.board.views import bp as board_bp
     from coop.delivery.views import bp as delivery_bp
@@ -30,7 +32,7 @@ def create_app(config=None) -> Flask:
     audit_ledger.init_app(app)
     extensions.init_app(app)
     web.init_app(app)
-    for blueprint in (auth_bp, market_bp, delivery_bp, board_bp, audit_bp):
+    for blueprint in (auth_bp, tokens_bp, market_bp, delivery_bp, board_bp, audit_bp, api_bp):
         app.register_blueprint(blueprint)
 
     from coop import cli

@@ -1,0 +1,259 @@
+"""The client API: my tasks, a task with its deliveries, deliverable files and proof bundles.
+
+Every route but openapi.json needs an `Authorization: Bearer coop_…` token; a session cookie
+is never enough, so a page on another site cannot make a signed-in browser read the API.
+"""
+
+import base64
+import json
+import math
+from datetime import datetime
+
+from flask import Blueprint, g, jsonify, make_response, request, send_file, url_for
+from flask_babel import gettext as _
+
+from coop import files as file_store
+from coop.api.openapi import MAX_PER_PAGE, PER_PAGE, document
+from coop.audit.receipts import bundle_for, delivery_event
+from coop.auth.bearer import bearer_token
+from coop.auth.tokens import user_for_token
+from coop.delivery.operations import can_see_delivery, deliverable_file, deliveries_for
+from coop.errors import DomainError, NotFound
+from coop.extensions import csrf
+from coop.models import Delivery, DeliveryFile, Event, Task, User
+from coop.web import error_response
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+# Token-authenticated and GET-only: there is no cookie-borne request to forge.
+csrf.exempt(bp)
+
+PUBLIC_ENDPOINTS = {"api.openapi"}
+MAX_PAGE = 1_000_000
+
+
+@bp.before_request
+def _authenticate():
+    """Admit a request only with a live bearer token; answer 401 with a challenge otherwise."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    token = bearer_token()
+    user = user_for_token(token) if token else None
+    if user is None:
+        if token:
+            message = _("This API token is unknown or has been revoked.")
+            challenge = 'Bearer realm="coop", error="invalid_token"'
+        else:
+            message = _(
+                "Send an API token in an 'Authorization: Bearer' header; "
+                "create one in your settings."
+            )
+            challenge = 'Bearer realm="coop"'
+        response = make_response(*error_response(401, message))
+        response.headers["WWW-Authenticate"] = challenge
+        return response
+    g.api_actor = user
+    return None
+
+
+@bp.after_request
+def _no_store(response):
+    """Keep private answers out of shared caches."""
+    if request.endpoint not in PUBLIC_ENDPOINTS:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def rfc3339(value: datetime | None) -> str | None:
+    """Format a naive UTC datetime as RFC 3339 with a Z (seconds; the ledger has nanoseconds)."""
+    return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+
+
+def _held_by(member: User):
+    """Return the condition "member holds or held the task": assigned, delivered or awarded."""
+    delivered = Delivery.select(Delivery.task).where(Delivery.member == member.id)
+    # Awards name the member by pseudonym in the event's canonical JSON; LIKE narrows, the
+    # payload check decides (ILIKE on PostgreSQL ignores case, pseudonyms do not).
+    needle = '"member":' + json.dumps(member.pseudonym)
+    awards = Event.select(Event.subject, Event.data).where(
+        (Event.kind == "task.awarded") & Event.data.contains(needle)
+    )
+    awarded = [
+        int(event.subject.partition(":")[2])
+        for event in awards
+        if event.payload.get("member") == member.pseudonym
+    ]
+    return (Task.member == member.id) | Task.id.in_(delivered) | Task.id.in_(awarded)
+
+
+def tasks_of(actor: User):
+    """Return a query of actor's tasks: all for the board, posted ones for a client, else held."""
+    query = Task.select()
+    if actor.is_board:
+        return query
+    if actor.is_client:
+        return query.where(Task.client == actor.id)
+    return query.where(_held_by(actor))
+
+
+def _pseudonyms(tasks: list[Task]) -> dict[int, str]:
+    ids = {task.member_id for task in tasks if task.member_id is not None}
+    if not ids:
+        return {}
+    return dict(User.select(User.id, User.pseudonym).where(User.id.in_(ids)).tuples())
+
+
+def task_json(task: Task, pseudonyms: dict[int, str]) -> dict:
+    """Return a task's public fields (TaskSummary in the OpenAPI document)."""
+    return {
+        "id": task.id,
+        "title": task.title,
+        "description": task.description,
+        "instructions": task.instructions,
+        "category": task.category,
+        "state": task.state,
+        "pricing": task.pricing,
+        "price_cents": task.price_cents,
+        "budget_cents": task.budget_cents,
+        "estimated_minutes": task.estimated_minutes,
+        "deadline": rfc3339(task.deadline),
+        "bidding_deadline": rfc3339(task.bidding_deadline),
+        "created_at": rfc3339(task.created_at),
+        "completed_at": rfc3339(task.completed_at),
+        "attempts": task.attempts,
+        "sensitive": task.sensitive,
+        "member": pseudonyms.get(task.member_id),
+        "url": url_for(".task", task_id=task.id, _external=True),
+    }
+
+
+def _delivery_json(delivery: Delivery, files: list[DeliveryFile], event: Event | None) -> dict:
+    has_entry = event is not None and event.ledger_index is not None
+    return {
+        "id": delivery.id,
+        "attempt": delivery.attempt,
+        "state": delivery.state,
+        "submitted_at": rfc3339(delivery.submitted_at),
+        "on_time": delivery.on_time,
+        "note": delivery.note,
+        "files": [
+            {
+                "id": stored.id,
+                "filename": stored.filename,
+                "size": stored.size,
+                "sha256": stored.sha256,
+                "url": url_for(
+                    ".delivery_file",
+                    delivery_id=delivery.id,
+                    file_id=stored.id,
+                    _external=True,
+                ),
+            }
+            for stored in files
+        ],
+        "ledger": {"index": event.ledger_index, "unix_ns": event.unix_ns} if has_entry else None,
+        "bundle_url": (
+            url_for(".delivery_bundle", delivery_id=delivery.id, _external=True)
+            if has_entry
+            else None
+        ),
+    }
+
+
+def task_detail(actor: User, task: Task) -> dict:
+    """Return the task with the deliveries actor may see, their files and ledger entries."""
+    deliveries = deliveries_for(actor, task)
+    ids = [delivery.id for delivery in deliveries]
+    files: dict[int, list[DeliveryFile]] = {}
+    events: dict[int, Event] = {}
+    if ids:
+        for stored in DeliveryFile.select().where(DeliveryFile.delivery.in_(ids)).order_by(
+            DeliveryFile.id
+        ):
+            files.setdefault(stored.delivery_id, []).append(stored)
+        subjects = [f"delivery:{i}" for i in ids]
+        for event in Event.select().where(
+            (Event.kind == "delivery.submitted") & Event.subject.in_(subjects)
+        ):
+            events[int(event.subject.partition(":")[2])] = event
+    detail = task_json(task, _pseudonyms([task]))
+    detail["deliveries"] = [
+        _delivery_json(d, files.get(d.id, []), events.get(d.id)) for d in deliveries
+    ]
+    return detail
+
+
+def _whole_number(name: str, default: int, maximum: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise DomainError(
+            _("%(name)s must be a whole number from 1 to %(max)s.", name=name, max=maximum)
+        )
+    return int(raw)
+
+
+# --- routes ----------------------------------------------------------------------------------
+
+
+@bp.get("/tasks")
+def tasks():
+    page = _whole_number("page", 1, MAX_PAGE)
+    per_page = _whole_number("per_page", PER_PAGE, MAX_PER_PAGE)
+    query = tasks_of(g.api_actor)
+    total = query.count()
+    rows = list(query.order_by(Task.id.desc()).paginate(page, per_page))
+    pseudonyms = _pseudonyms(rows)
+    return {
+        "tasks": [task_json(task, pseudonyms) for task in rows],
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": max(1, math.ceil(total / per_page)),
+    }
+
+
+@bp.get("/tasks/<int:task_id>")
+def task(task_id: int):
+    found = tasks_of(g.api_actor).where(Task.id == task_id).first()
+    if found is None:
+        raise NotFound(_("No such task among yours."))
+    return task_detail(g.api_actor, found)
+
+
+@bp.get("/deliveries/<int:delivery_id>/files/<int:file_id>")
+def delivery_file(delivery_id: int, file_id: int):
+    stored = deliverable_file(g.api_actor, delivery_id, file_id)
+    response = send_file(
+        file_store.path_for(stored.sha256),
+        mimetype=stored.content_type,
+        as_attachment=True,
+        download_name=stored.filename,
+    )
+    # RFC 9530: lets a client check the bytes it got against the SHA-256 the ledger holds.
+    digest = base64.b64encode(bytes.fromhex(stored.sha256)).decode()
+    response.headers["Repr-Digest"] = f"sha-256=:{digest}:"
+    return response
+
+
+@bp.get("/deliveries/<int:delivery_id>/bundle")
+def delivery_bundle(delivery_id: int):
+    delivery = Delivery.get_or_none(Delivery.id == delivery_id)
+    if delivery is None or not can_see_delivery(g.api_actor, delivery):
+        raise NotFound(_("No such delivery, or not yours to see."))
+    event = delivery_event(delivery)
+    if event is None or event.ledger_index is None:
+        raise NotFound(_("This delivery has no ledger entry."))
+    response = jsonify(bundle_for(event))
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="delivery-{delivery.id}-bundle.json"'
+    )
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(document())
