@@ -1,26 +1,256 @@
-"""Public home, the members' task board, task pages and the client's dashboard."""
+"""Public home, the members' task board, task pages, bids and the client's dashboard."""
 
-from flask import Blueprint, render_template
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from coop import files, params
+from coop.auth.forms import EmptyForm
+from coop.errors import DomainError
+from coop.market import operations as ops
+from coop.market.forms import (
+    BID_STATE_LABELS,
+    CATEGORY_LABELS,
+    PRICING_LABELS,
+    STATE_LABELS,
+    BidForm,
+    BoardFilterForm,
+    TaskForm,
+    to_utc,
+)
+from coop.models import CATEGORIES, BidState, Pricing, TaskState, utcnow
+from coop.web import client_required, member_required
 
 bp = Blueprint("market", __name__)
 
 
+@bp.app_context_processor
+def _labels():
+    """Give every template the translated labels of categories, pricing modes and states."""
+    return {
+        "category_labels": CATEGORY_LABELS,
+        "pricing_labels": PRICING_LABELS,
+        "state_labels": STATE_LABELS,
+        "bid_state_labels": BID_STATE_LABELS,
+    }
+
+
 @bp.get("/")
 def home():
-    return render_template("market/home.html")
+    return render_template(
+        "market/home.html",
+        params=params.current(),
+        counts=ops.open_counts(),
+        categories=CATEGORIES,
+    )
 
 
-# SKELETON: the market helper replaces the routes below.
 @bp.get("/tasks")
+@member_required
 def board():
-    return render_template("market/home.html")
+    form = BoardFilterForm(formdata=request.args)
+    if not form.validate():
+        return render_template("market/board.html", form=form, result=None, args={}), 400
+    page = form.page.data or 1
+    result = ops.board_page(
+        current_user, form.filters(), page, current_app.config["TASKS_PER_PAGE"]
+    )
+    args = {k: v for k, v in form.filters().__dict__.items() if v}
+    return render_template("market/board.html", form=form, result=result, args=args)
+
+
+@bp.route("/tasks/new", methods=["GET", "POST"])
+@client_required
+def new_task():
+    form = TaskForm()
+    if form.validate_on_submit():
+        tz = current_user.timezone
+        try:
+            task = ops.post_task(
+                current_user,
+                title=form.title.data,
+                description=form.description.data,
+                instructions=form.instructions.data or "",
+                category=form.category.data,
+                estimated_minutes=form.estimated_minutes.data,
+                deadline=to_utc(form.deadline.data, tz),
+                sensitive=form.sensitive.data,
+                content_note=form.content_note.data or "",
+                pricing=form.pricing.data,
+                price_cents=form.price.data,
+                budget_cents=form.budget.data,
+                bidding_deadline=to_utc(form.bidding_deadline.data, tz),
+                attachments=files.save_uploads(request.files.getlist(form.attachments.name)),
+            )
+        except DomainError as error:
+            if error.status != 400:
+                raise
+            getattr(form, error.field or "title").errors.append(error.message)
+        else:
+            flash(_("Your task is on the board."), "success")
+            return redirect(url_for("market.task", task_id=task.id))
+    status = 400 if request.method == "POST" else 200
+    floor = params.current().pay_floor_cents_per_hour
+    return render_template("market/new_task.html", form=form, floor=floor), status
+
+
+def _task_page(task, bid_form=None, status=200):
+    viewer = current_user
+    is_client = task.client_id == viewer.id
+    bids = ops.bids_for_client(task) if is_client or viewer.is_board else []
+    records = ops.track_records(b.member_id for b in bids)
+    my_bid = ops.bid_of(viewer, task) if viewer.is_member else None
+    if bid_form is None:
+        bid_form = BidForm(formdata=None, obj=None)
+        if my_bid is not None:
+            bid_form.amount.data = my_bid.amount_cents
+            bid_form.eta_hours.data = my_bid.eta_hours
+            bid_form.note.data = my_bid.note
+    now = utcnow()
+    return render_template(
+        "market/task.html",
+        task=task,
+        is_client=is_client,
+        hidden=ops.content_hidden(viewer, task),
+        attachments=list(task.attachments),
+        bids=bids,
+        records=records,
+        my_bid=my_bid,
+        bid_form=bid_form,
+        deliveries=ops.deliveries_for(viewer, task),
+        can_claim=(
+            viewer.is_member
+            and task.pricing == Pricing.FIXED
+            and task.state == TaskState.OPEN
+            and task.deadline > now
+        ),
+        can_bid=(
+            viewer.is_member
+            and task.pricing == Pricing.BIDS
+            and task.state == TaskState.OPEN
+            and (task.bidding_deadline is None or task.bidding_deadline > now)
+        ),
+        can_release=task.member_id == viewer.id and task.state in ops.RELEASABLE_STATES,
+        can_cancel=is_client and task.state == TaskState.OPEN and task.member_id is None,
+        BidState=BidState,
+        Pricing=Pricing,
+        TaskState=TaskState,
+    ), status
+
+
+@bp.get("/tasks/<int:task_id>")
+@login_required
+def task(task_id: int):
+    return _task_page(ops.visible_task(current_user, task_id))
+
+
+@bp.get("/tasks/<int:task_id>/attachments/<int:attachment_id>")
+@login_required
+def attachment(task_id: int, attachment_id: int):
+    found = ops.visible_attachment(current_user, task_id, attachment_id)
+    return send_file(
+        files.path_for(found.sha256),
+        as_attachment=True,
+        download_name=found.filename,
+        mimetype="application/octet-stream",
+    )
+
+
+def _button(action, success: str, task_id: int):
+    """Check the CSRF token, run the operation, flash and go back to the task."""
+    if not EmptyForm().validate_on_submit():
+        return render_template("error.html", status=400, message=_("The form expired.")), 400
+    action()
+    flash(success, "success")
+    return redirect(url_for("market.task", task_id=task_id))
+
+
+@bp.post("/tasks/<int:task_id>/cancel")
+@client_required
+def cancel(task_id: int):
+    return _button(
+        lambda: ops.cancel_task(current_user, task_id), _("The task is cancelled."), task_id
+    )
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@member_required
+def claim(task_id: int):
+    return _button(
+        lambda: ops.claim_task(current_user, task_id), _("The task is yours."), task_id
+    )
+
+
+@bp.post("/tasks/<int:task_id>/release")
+@member_required
+def release(task_id: int):
+    return _button(
+        lambda: ops.release_task(current_user, task_id),
+        _("You released the task: it is back on the board."),
+        task_id,
+    )
+
+
+@bp.post("/tasks/<int:task_id>/bid")
+@member_required
+def bid(task_id: int):
+    task = ops.visible_task(current_user, task_id)
+    form = BidForm()
+    if form.validate_on_submit():
+        try:
+            ops.place_bid(
+                current_user,
+                task.id,
+                amount_cents=form.amount.data,
+                eta_hours=form.eta_hours.data,
+                note=form.note.data or "",
+            )
+        except DomainError as error:
+            if error.status != 400 or error.field is None:
+                raise
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            flash(_("Your bid is in."), "success")
+            return redirect(url_for("market.task", task_id=task.id))
+    return _task_page(task, bid_form=form, status=400)
+
+
+@bp.post("/tasks/<int:task_id>/bid/withdraw")
+@member_required
+def withdraw(task_id: int):
+    return _button(
+        lambda: ops.withdraw_bid(current_user, task_id), _("Your bid is withdrawn."), task_id
+    )
+
+
+@bp.post("/bids/<int:bid_id>/award")
+@client_required
+def award(bid_id: int):
+    if not EmptyForm().validate_on_submit():
+        return render_template("error.html", status=400, message=_("The form expired.")), 400
+    task = ops.award_bid(current_user, bid_id)
+    flash(_("The task is awarded."), "success")
+    return redirect(url_for("market.task", task_id=task.id))
 
 
 @bp.get("/client")
+@client_required
 def client_dashboard():
-    return render_template("market/home.html")
+    return render_template(
+        "market/client.html", dashboard=ops.client_dashboard(current_user), TaskState=TaskState
+    )
 
 
-@bp.get("/tasks/new")
-def new_task():
-    return render_template("market/home.html")
+@bp.get("/my-bids")
+@member_required
+def my_bids():
+    return render_template("market/my_bids.html", bids=ops.bids_of(current_user))

@@ -1,0 +1,762 @@
+"""Tasks, claims, bids and awards: operations taking the actor explicitly, and the market's reads.
+
+Every change runs in `write_transaction()`; a claim or an award assigns a task with a
+conditional UPDATE (`... WHERE state = 'open'`) so that, under any concurrency, exactly one
+wins and the others get a Conflict.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import peewee
+from flask_babel import gettext as _
+
+from coop import params as params_module
+from coop.audit.events import record
+from coop.db import locked, write_transaction
+from coop.errors import Conflict, DomainError, Forbidden, NotFound
+from coop.files import StoredFile
+from coop.models import (
+    CATEGORIES,
+    Bid,
+    BidState,
+    Delivery,
+    DeliveryState,
+    Earning,
+    Event,
+    Pricing,
+    Task,
+    TaskAttachment,
+    TaskState,
+    User,
+    utcnow,
+)
+from coop.money import format_cents, minimum_price
+
+# A member "holds" a task in these states: they count against the active-task limit.
+ACTIVE_STATES = (TaskState.ASSIGNED, TaskState.DELIVERED, TaskState.REJECTED, TaskState.DISPUTED)
+# A member may hand back a task in these states.
+RELEASABLE_STATES = (TaskState.ASSIGNED, TaskState.REJECTED)
+
+MAX_TITLE = 120
+MAX_DESCRIPTION = 5000
+MAX_INSTRUCTIONS = 10000
+MAX_CONTENT_NOTE = 300
+MAX_BID_NOTE = 500
+MAX_MINUTES = 80 * 60
+MAX_ETA_HOURS = 24 * 60
+# Counting every open task on each board page is what makes a big board slow: count up to this.
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    """A member's record as clients see it: completed tasks and accepted/reviewed deliveries."""
+
+    completed: int = 0
+    accepted: int = 0
+    reviewed: int = 0
+
+    @property
+    def acceptance_pct(self) -> int | None:
+        """Return accepted / reviewed deliveries in whole percent, None before any review."""
+        if not self.reviewed:
+            return None
+        return round(100 * self.accepted / self.reviewed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules shared by posting, bidding, claiming and awarding
+# ---------------------------------------------------------------------------------------------
+
+
+def pay_per_hour(amount_cents: int, minutes: int) -> int:
+    """Return what amount_cents for minutes of work pays per hour, in cents (rounded down)."""
+    return amount_cents * 60 // minutes
+
+
+def _check_floor(amount_cents: int, minutes: int, floor: int, what: str, field: str) -> None:
+    minimum = minimum_price(floor, minutes)
+    if amount_cents < minimum:
+        messages = {
+            "price": _(
+                "The pay floor is %(floor)s/h: for %(minutes)s minutes the price must be at "
+                "least %(minimum)s.",
+                floor=format_cents(floor),
+                minutes=minutes,
+                minimum=format_cents(minimum),
+            ),
+            "budget": _(
+                "The pay floor is %(floor)s/h: for %(minutes)s minutes the budget must be at "
+                "least %(minimum)s.",
+                floor=format_cents(floor),
+                minutes=minutes,
+                minimum=format_cents(minimum),
+            ),
+            "bid": _(
+                "The pay floor is %(floor)s/h: for %(minutes)s minutes a bid must be at "
+                "least %(minimum)s.",
+                floor=format_cents(floor),
+                minutes=minutes,
+                minimum=format_cents(minimum),
+            ),
+        }
+        raise DomainError(messages[what], field=field)
+
+
+def _week_start(now: datetime) -> datetime:
+    """Return Monday 00:00 UTC of now's ISO week."""
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=now.isoweekday() - 1)
+
+
+def _minutes_taken(member_id: int, since: datetime, sensitive_only: bool = False) -> int:
+    query = Task.select(peewee.fn.COALESCE(peewee.fn.SUM(Task.estimated_minutes), 0)).where(
+        (Task.member == member_id) & (Task.assigned_at >= since)
+    )
+    if sensitive_only:
+        query = query.where(Task.sensitive == True)  # noqa: E712 (peewee expression)
+    return int(query.scalar() or 0)
+
+
+def _hours(minutes: int) -> str:
+    """Format minutes as hours for messages: 90 -> '1.5', 120 -> '2'."""
+    return f"{minutes / 60:.1f}".removesuffix(".0")
+
+
+def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
+    """Refuse, naming the limit and its value, if member may not take task now."""
+    params = params or params_module.current()
+    active = (
+        Task.select()
+        .where((Task.member == member.id) & (Task.state.in_(ACTIVE_STATES)))
+        .count()
+    )
+    if active >= params.max_active_tasks:
+        raise DomainError(
+            _(
+                "The limit is %(limit)s active tasks per member, and you hold %(active)s: "
+                "deliver or release one first.",
+                limit=params.max_active_tasks,
+                active=active,
+            )
+        )
+    week = _minutes_taken(member.id, _week_start(now))
+    if week + task.estimated_minutes > params.weekly_hours_cap * 60:
+        raise DomainError(
+            _(
+                "The weekly cap is %(cap)s h: you have taken %(taken)s h of tasks this week "
+                "and this one needs %(needed)s h.",
+                cap=params.weekly_hours_cap,
+                taken=_hours(week),
+                needed=_hours(task.estimated_minutes),
+            )
+        )
+    if task.sensitive:
+        if not member.sensitive_opt_in:
+            raise DomainError(
+                _(
+                    "This task is flagged as sensitive content: only members who accept "
+                    "sensitive tasks in their settings may take it."
+                )
+            )
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        today = _minutes_taken(member.id, day, sensitive_only=True)
+        if today + task.estimated_minutes > params.sensitive_minutes_per_day:
+            raise DomainError(
+                _(
+                    "The limit for sensitive content is %(cap)s minutes a day (UTC day): you "
+                    "have taken %(taken)s minutes today and this task needs %(needed)s.",
+                    cap=params.sensitive_minutes_per_day,
+                    taken=today,
+                    needed=task.estimated_minutes,
+                )
+            )
+
+
+def _require_member(member: User) -> None:
+    if not member.is_member:
+        raise Forbidden(_("Only members can do this."))
+
+
+def _require_client(client: User) -> None:
+    if not client.is_client:
+        raise Forbidden(_("Only clients can do this."))
+
+
+def _lock_user(user: User) -> User:
+    """Lock the user's row on PostgreSQL so their concurrent claims pass the limits one by one."""
+    return locked(User.select().where(User.id == user.id)).get()
+
+
+def _get_task(task_id: int, lock: bool = False) -> Task:
+    query = Task.select().where(Task.id == task_id)
+    task = (locked(query) if lock else query).first()
+    if task is None:
+        raise NotFound(_("No such task."))
+    return task
+
+
+def _assign(task: Task, member: User, price_cents: int, now: datetime, mode: str) -> None:
+    """Assign an open task to member exactly once; the loser of a race gets a Conflict."""
+    rows = (
+        Task.update(
+            state=TaskState.ASSIGNED,
+            member=member.id,
+            assigned_at=now,
+            price_cents=price_cents,
+            pay_per_hour_cents=pay_per_hour(price_cents, task.estimated_minutes),
+        )
+        .where((Task.id == task.id) & (Task.state == TaskState.OPEN))
+        .execute()
+    )
+    if rows != 1:
+        raise Conflict(_("Someone else claimed this task first."))
+    record(
+        "task.awarded",
+        f"task:{task.id}",
+        task=task.id,
+        member=member.pseudonym,
+        price_cents=price_cents,
+        mode=mode,
+    )
+
+
+def _reopen(task: Task) -> None:
+    """Put a task back on the board: no member; a bid task gets its budget back as its price."""
+    changes = {Task.state: TaskState.OPEN, Task.member: None, Task.assigned_at: None}
+    if task.pricing == Pricing.BIDS:
+        changes[Task.price_cents] = None
+        changes[Task.pay_per_hour_cents] = pay_per_hour(task.budget_cents, task.estimated_minutes)
+    Task.update(changes).where(Task.id == task.id).execute()
+
+
+# ---------------------------------------------------------------------------------------------
+# Tasks
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_text(value: str, field: str, limit: int, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(_("This field is required."), field=field)
+    if len(value) > limit:
+        raise DomainError(
+            _("At most %(limit)s characters, please.", limit=limit), field=field
+        )
+    return value
+
+
+def _check_amount(value, field: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise DomainError(_("Enter an amount greater than zero."), field=field)
+    return value
+
+
+def post_task(
+    client: User,
+    *,
+    title: str,
+    description: str,
+    instructions: str,
+    category: str,
+    estimated_minutes: int,
+    deadline: datetime,
+    sensitive: bool = False,
+    content_note: str = "",
+    pricing: str,
+    price_cents: int | None = None,
+    budget_cents: int | None = None,
+    bidding_deadline: datetime | None = None,
+    attachments: Sequence[StoredFile] = (),
+) -> Task:
+    """Post a task at a fixed price or open to bids, refusing any pay below the floor."""
+    _require_client(client)
+    now = utcnow()
+    title = _check_text(title, "title", MAX_TITLE, required=True)
+    description = _check_text(description, "description", MAX_DESCRIPTION, required=True)
+    instructions = _check_text(instructions, "instructions", MAX_INSTRUCTIONS, required=False)
+    if category not in CATEGORIES:
+        raise DomainError(_("Choose a category from the list."), field="category")
+    if (
+        not isinstance(estimated_minutes, int)
+        or not 1 <= estimated_minutes <= MAX_MINUTES
+    ):
+        raise DomainError(
+            _("Between 1 and %(max)s minutes, please.", max=MAX_MINUTES),
+            field="estimated_minutes",
+        )
+    if deadline is None or deadline <= now:
+        raise DomainError(_("The delivery deadline must be in the future."), field="deadline")
+    content_note = _check_text(content_note, "content_note", MAX_CONTENT_NOTE, required=False)
+    if sensitive and not content_note:
+        raise DomainError(
+            _("Say what the sensitive content is, so members can decide."), field="content_note"
+        )
+    floor = params_module.current().pay_floor_cents_per_hour
+    if pricing == Pricing.FIXED:
+        price_cents = _check_amount(price_cents, "price")
+        _check_floor(price_cents, estimated_minutes, floor, "price", "price")
+        budget_cents, bidding_deadline, amount = None, None, price_cents
+    elif pricing == Pricing.BIDS:
+        budget_cents = _check_amount(budget_cents, "budget")
+        _check_floor(budget_cents, estimated_minutes, floor, "budget", "budget")
+        if bidding_deadline is None or bidding_deadline <= now:
+            raise DomainError(
+                _("The bidding deadline must be in the future."), field="bidding_deadline"
+            )
+        if bidding_deadline >= deadline:
+            raise DomainError(
+                _("The bidding deadline must come before the delivery deadline."),
+                field="bidding_deadline",
+            )
+        price_cents, amount = None, budget_cents
+    else:
+        raise DomainError(_("Choose a fixed price or bids."), field="pricing")
+    with write_transaction():
+        task = Task.create(
+            client=client.id,
+            title=title,
+            description=description,
+            instructions=instructions,
+            category=category,
+            estimated_minutes=estimated_minutes,
+            deadline=deadline,
+            sensitive=bool(sensitive),
+            content_note=content_note if sensitive else "",
+            pricing=pricing,
+            price_cents=price_cents,
+            budget_cents=budget_cents,
+            bidding_deadline=bidding_deadline,
+            pay_per_hour_cents=pay_per_hour(amount, estimated_minutes),
+        )
+        for stored in attachments:
+            TaskAttachment.create(
+                task=task.id, filename=stored.filename, sha256=stored.sha256, size=stored.size
+            )
+    return task
+
+
+def cancel_task(client: User, task_id: int) -> Task:
+    """Cancel a task of the client's that nobody has started."""
+    _require_client(client)
+    with write_transaction():
+        task = _get_task(task_id)
+        if task.client_id != client.id:
+            raise NotFound(_("No such task."))
+        rows = (
+            Task.update(state=TaskState.CANCELLED)
+            .where(
+                (Task.id == task.id)
+                & (Task.state == TaskState.OPEN)
+                & (Task.member.is_null())
+            )
+            .execute()
+        )
+        if rows != 1:
+            raise DomainError(_("Only a task nobody has started can be cancelled."))
+        Bid.update(state=BidState.NOT_SELECTED, updated_at=utcnow()).where(
+            (Bid.task == task.id) & (Bid.state == BidState.LIVE)
+        ).execute()
+    return Task.get_by_id(task.id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Claims
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_claimable(task: Task, member: User, now: datetime) -> None:
+    if task.state != TaskState.OPEN:
+        if task.member_id == member.id:
+            raise DomainError(_("You already hold this task."))
+        if task.state == TaskState.CANCELLED:
+            raise DomainError(_("The client cancelled this task."))
+        raise Conflict(_("Someone else claimed this task first."))
+    if task.deadline <= now:
+        raise DomainError(_("The delivery deadline has passed."))
+
+
+def claim_task(member: User, task_id: int) -> Task:
+    """Claim an open fixed-price task: the first claim wins, within the member's limits."""
+    _require_member(member)
+    now = utcnow()
+    with write_transaction():
+        fresh = _lock_user(member)
+        task = _get_task(task_id)
+        if task.pricing != Pricing.FIXED:
+            raise DomainError(_("This task is open to bids: place a bid instead."))
+        _check_claimable(task, fresh, now)
+        check_limits(fresh, task, now)
+        _assign(task, fresh, task.price_cents, now, mode="claim")
+    return Task.get_by_id(task.id)
+
+
+def release_task(member: User, task_id: int) -> Task:
+    """Hand a task the member holds back to the board."""
+    _require_member(member)
+    with write_transaction():
+        task = _get_task(task_id, lock=True)
+        if task.member_id != member.id:
+            raise NotFound(_("No such task."))
+        if task.state not in RELEASABLE_STATES:
+            raise DomainError(
+                _("Only a task you are working on, or one the client rejected, can be released.")
+            )
+        _reopen(task)
+    return Task.get_by_id(task.id)
+
+
+def return_overdue_tasks(now: datetime) -> int:
+    """Put back on the board every assigned task not delivered by its deadline; return how many."""
+    returned = 0
+    with write_transaction():
+        overdue = locked(
+            Task.select().where((Task.state == TaskState.ASSIGNED) & (Task.deadline < now))
+        )
+        for task in list(overdue):
+            _reopen(task)
+            returned += 1
+    return returned
+
+
+# ---------------------------------------------------------------------------------------------
+# Bids and awards
+# ---------------------------------------------------------------------------------------------
+
+
+def _biddable_task(task_id: int, now: datetime) -> Task:
+    task = _get_task(task_id, lock=True)
+    if task.pricing != Pricing.BIDS:
+        raise DomainError(_("This task has a fixed price: claim it instead of bidding."))
+    if task.state != TaskState.OPEN:
+        raise DomainError(_("Bidding is closed: this task is no longer open."))
+    if task.bidding_deadline is not None and task.bidding_deadline <= now:
+        raise DomainError(_("The bidding deadline has passed."))
+    return task
+
+
+def place_bid(
+    member: User, task_id: int, *, amount_cents: int, eta_hours: int, note: str = ""
+) -> Bid:
+    """Place a bid, or revise (or revive) the member's bid on this task."""
+    _require_member(member)
+    now = utcnow()
+    amount_cents = _check_amount(amount_cents, "amount")
+    if not isinstance(eta_hours, int) or not 1 <= eta_hours <= MAX_ETA_HOURS:
+        raise DomainError(
+            _("Between 1 and %(max)s hours, please.", max=MAX_ETA_HOURS), field="eta_hours"
+        )
+    note = _check_text(note, "note", MAX_BID_NOTE, required=False)
+    with write_transaction():
+        fresh = _lock_user(member)
+        task = _biddable_task(task_id, now)
+        if task.sensitive and not fresh.sensitive_opt_in:
+            raise DomainError(
+                _(
+                    "This task is flagged as sensitive content: only members who accept "
+                    "sensitive tasks in their settings may bid."
+                )
+            )
+        if amount_cents > task.budget_cents:
+            raise DomainError(
+                _(
+                    "Your bid is above the client's budget of %(budget)s.",
+                    budget=format_cents(task.budget_cents),
+                ),
+                field="amount",
+            )
+        floor = params_module.current().pay_floor_cents_per_hour
+        _check_floor(amount_cents, task.estimated_minutes, floor, "bid", "amount")
+        bid = Bid.get_or_none((Bid.task == task.id) & (Bid.member == fresh.id))
+        if bid is None:
+            return Bid.create(
+                task=task.id,
+                member=fresh.id,
+                amount_cents=amount_cents,
+                eta_hours=eta_hours,
+                note=note,
+                created_at=now,
+                updated_at=now,
+            )
+        bid.amount_cents, bid.eta_hours, bid.note = amount_cents, eta_hours, note
+        bid.state, bid.updated_at = BidState.LIVE, now
+        bid.save()
+        return bid
+
+
+def withdraw_bid(member: User, task_id: int) -> Bid:
+    """Withdraw the member's live bid on a task (possible until the award)."""
+    _require_member(member)
+    with write_transaction():
+        _lock_user(member)
+        task = _get_task(task_id, lock=True)
+        bid = Bid.get_or_none((Bid.task == task.id) & (Bid.member == member.id))
+        if bid is None:
+            raise NotFound(_("You have no bid on this task."))
+        if bid.state != BidState.LIVE or task.state != TaskState.OPEN:
+            raise DomainError(_("Only a live bid on an open task can be withdrawn."))
+        bid.state, bid.updated_at = BidState.WITHDRAWN, utcnow()
+        bid.save()
+        return bid
+
+
+def award_bid(client: User, bid_id: int) -> Task:
+    """Award the task to one live bid: the task is assigned at the bid's amount, once."""
+    _require_client(client)
+    now = utcnow()
+    with write_transaction():
+        bid = Bid.get_or_none(Bid.id == bid_id)
+        if bid is None:
+            raise NotFound(_("No such bid."))
+        task = _get_task(bid.task_id)
+        if task.client_id != client.id:
+            raise NotFound(_("No such bid."))
+        if task.state != TaskState.OPEN:
+            raise Conflict(_("This task has already been awarded or closed."))
+        if bid.state != BidState.LIVE:
+            raise DomainError(_("This bid is no longer live."))
+        if task.deadline <= now:
+            raise DomainError(_("The delivery deadline has passed."))
+        bidder = _lock_user(User(id=bid.member_id))
+        check_limits(bidder, task, now)
+        _assign(task, bidder, bid.amount_cents, now, mode="bid")
+        Bid.update(state=BidState.AWARDED, updated_at=now).where(Bid.id == bid.id).execute()
+        Bid.update(state=BidState.NOT_SELECTED, updated_at=now).where(
+            (Bid.task == task.id) & (Bid.state == BidState.LIVE) & (Bid.id != bid.id)
+        ).execute()
+    return Task.get_by_id(task.id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads for the pages
+# ---------------------------------------------------------------------------------------------
+
+
+def track_records(member_ids: Iterable[int]) -> dict[int, TrackRecord]:
+    """Return each member's track record: completed tasks and accepted/reviewed deliveries."""
+    ids = sorted(set(member_ids))
+    if not ids:
+        return {}
+    completed = dict(
+        Earning.select(Earning.member, peewee.fn.COUNT(Earning.id))
+        .where(Earning.member.in_(ids))
+        .group_by(Earning.member)
+        .tuples()
+    )
+    accepted_case = peewee.Case(None, [(Delivery.state == DeliveryState.ACCEPTED, 1)], 0)
+    reviews = {
+        member_id: (int(accepted or 0), int(reviewed))
+        for member_id, accepted, reviewed in Delivery.select(
+            Delivery.member, peewee.fn.SUM(accepted_case), peewee.fn.COUNT(Delivery.id)
+        )
+        .where(
+            Delivery.member.in_(ids)
+            & Delivery.state.in_((DeliveryState.ACCEPTED, DeliveryState.REJECTED))
+        )
+        .group_by(Delivery.member)
+        .tuples()
+    }
+    return {
+        i: TrackRecord(completed.get(i, 0), *reviews.get(i, (0, 0))) for i in ids
+    }
+
+
+@dataclass(frozen=True)
+class BoardFilters:
+    category: str = ""
+    pricing: str = ""
+    sensitive: str = ""  # "", "yes" or "no"
+    sort: str = "pay"  # "pay", "deadline" or "newest"
+
+
+@dataclass(frozen=True)
+class BoardPage:
+    tasks: list
+    page: int
+    pages: int  # pages counted so far (a lower bound when more_pages)
+    total: int  # tasks counted, capped at COUNT_CAP
+    more_pages: bool  # the count hit its cap: there are more tasks than counted
+
+
+BOARD_COLUMNS = (
+    Task.id,
+    Task.title,
+    Task.category,
+    Task.pricing,
+    Task.price_cents,
+    Task.budget_cents,
+    Task.pay_per_hour_cents,
+    Task.estimated_minutes,
+    Task.deadline,
+    Task.bidding_deadline,
+    Task.sensitive,
+    Task.content_note,
+    Task.created_at,
+)
+
+
+def board_page(viewer: User, filters: BoardFilters, page: int, per_page: int) -> BoardPage:
+    """Return one page of open tasks for the board, counting at most COUNT_CAP matches."""
+    where = Task.state == TaskState.OPEN
+    if filters.category:
+        where &= Task.category == filters.category
+    if filters.pricing:
+        where &= Task.pricing == filters.pricing
+    # Members who did not opt in never see sensitive tasks on the board.
+    if filters.sensitive == "no" or not viewer.sensitive_opt_in:
+        where &= Task.sensitive == False  # noqa: E712 (peewee expression)
+    elif filters.sensitive == "yes":
+        where &= Task.sensitive == True  # noqa: E712
+    order = {
+        "pay": (Task.pay_per_hour_cents.desc(), Task.id.desc()),
+        "deadline": (Task.deadline.asc(), Task.id.asc()),
+        "newest": (Task.id.desc(),),
+    }[filters.sort]
+    # A capped count: the pager needs "is there a next page", not the exact size of the board.
+    total = Task.select(Task.id).where(where).limit(COUNT_CAP + 1).count()
+    more = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
+    pages = max(1, -(-total // per_page))
+    tasks = list(
+        Task.select(*BOARD_COLUMNS)
+        .where(where)
+        .order_by(*order)
+        .paginate(page, per_page)
+    )
+    if more and page >= pages:
+        pages = page + 1 if tasks else page
+    return BoardPage(tasks, page, pages, total, more)
+
+
+def open_counts() -> dict[str, int]:
+    """Return how many tasks are open in each category."""
+    rows = (
+        Task.select(Task.category, peewee.fn.COUNT(Task.id))
+        .where(Task.state == TaskState.OPEN)
+        .group_by(Task.category)
+        .tuples()
+    )
+    return {category: int(n) for category, n in rows}
+
+
+def _has_held(viewer: User, task: Task) -> bool:
+    """Did viewer ever hold this task (delivered on it, or was it awarded to them)?"""
+    mine = (Delivery.task == task.id) & (Delivery.member == viewer.id)
+    if Delivery.select().where(mine).exists():
+        return True
+    awards = Event.select(Event.data).where(
+        (Event.subject == f"task:{task.id}") & (Event.kind == "task.awarded")
+    )
+    return any(event.payload.get("member") == viewer.pseudonym for event in awards)
+
+
+def can_see_task(viewer: User, task: Task) -> bool:
+    """May viewer see this task's page: its client, the board, members if open or involved."""
+    if task.client_id == viewer.id or viewer.is_board:
+        return True
+    if not viewer.is_member:
+        return False
+    if task.state == TaskState.OPEN or task.member_id == viewer.id:
+        return True
+    if Bid.select().where((Bid.task == task.id) & (Bid.member == viewer.id)).exists():
+        return True
+    return _has_held(viewer, task)
+
+
+def visible_task(viewer: User, task_id: int) -> Task:
+    """Return the task if viewer may see it, else raise NotFound."""
+    task = Task.get_or_none(Task.id == task_id)
+    if task is None or not can_see_task(viewer, task):
+        raise NotFound(_("No such task."))
+    return task
+
+
+def content_hidden(viewer: User, task: Task) -> bool:
+    """Hide a sensitive task's content from members who did not opt in (and are not on it)."""
+    if not task.sensitive or viewer.sensitive_opt_in:
+        return False
+    return task.client_id != viewer.id and not viewer.is_board and task.member_id != viewer.id
+
+
+def visible_attachment(viewer: User, task_id: int, attachment_id: int) -> TaskAttachment:
+    """Return the attachment if viewer may see the task and its content, else raise NotFound."""
+    task = visible_task(viewer, task_id)
+    attachment = TaskAttachment.get_or_none(
+        (TaskAttachment.id == attachment_id) & (TaskAttachment.task == task.id)
+    )
+    if attachment is None or content_hidden(viewer, task):
+        raise NotFound(_("No such file."))
+    return attachment
+
+
+def bids_for_client(task: Task) -> list[Bid]:
+    """Return the task's bids for its client, cheapest first then fastest, with pseudonyms."""
+    return list(
+        Bid.select(Bid, User.id, User.pseudonym)
+        .join(User, on=(Bid.member == User.id))
+        .where(Bid.task == task.id)
+        .order_by(
+            peewee.Case(None, [(Bid.state == BidState.LIVE, 0)], 1),
+            Bid.amount_cents,
+            Bid.eta_hours,
+            Bid.id,
+        )
+    )
+
+
+def bid_of(member: User, task: Task) -> Bid | None:
+    """Return member's bid on task, if any."""
+    return Bid.get_or_none((Bid.task == task.id) & (Bid.member == member.id))
+
+
+def deliveries_for(viewer: User, task: Task) -> list[Delivery]:
+    """Return the task's deliveries by attempt, for its client, its member or the board only."""
+    if task.client_id == viewer.id or task.member_id == viewer.id or viewer.is_board:
+        return list(Delivery.select().where(Delivery.task == task.id).order_by(Delivery.attempt))
+    return []
+
+
+def bids_of(member: User) -> list[Bid]:
+    """Return the member's bids, newest first, with their tasks."""
+    return list(
+        Bid.select(Bid, Task.id, Task.title, Task.state, Task.budget_cents, Task.bidding_deadline)
+        .join(Task)
+        .where(Bid.member == member.id)
+        .order_by(Bid.updated_at.desc(), Bid.id.desc())
+    )
+
+
+@dataclass(frozen=True)
+class ClientDashboard:
+    by_state: dict  # state -> list of Task
+    awaiting_award: list  # (Task, number of live bids)
+    awaiting_review: list  # Delivery with its task
+
+
+def client_dashboard(client: User) -> ClientDashboard:
+    """Return the client's tasks by state, tasks with live bids, and deliveries to review."""
+    tasks = list(Task.select().where(Task.client == client.id).order_by(Task.id.desc()))
+    by_state: dict = {}
+    for task in tasks:
+        by_state.setdefault(task.state, []).append(task)
+    live = dict(
+        Bid.select(Bid.task, peewee.fn.COUNT(Bid.id))
+        .join(Task)
+        .where(
+            (Task.client == client.id)
+            & (Task.state == TaskState.OPEN)
+            & (Bid.state == BidState.LIVE)
+        )
+        .group_by(Bid.task)
+        .tuples()
+    )
+    awaiting_award = [(t, live[t.id]) for t in tasks if t.id in live]
+    awaiting_review = list(
+        Delivery.select(Delivery, Task)
+        .join(Task)
+        .where((Task.client == client.id) & (Delivery.state == DeliveryState.PENDING))
+        .order_by(Delivery.submitted_at)
+    )
+    return ClientDashboard(by_state, awaiting_award, awaiting_review)
