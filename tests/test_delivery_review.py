@@ -4,11 +4,13 @@ reason; disputes go to the board, whose decision pays the member or reopens the 
 step records its event; the member's "my work" page adds up this month's earnings."""
 
 import hashlib
+import threading
 from datetime import timedelta
 
 import pytest
 from test_delivery_submit import login_client, post_delivery, stored
 
+from coop.db import database
 from coop.delivery import operations
 from coop.errors import Conflict, DomainError
 from coop.models import (
@@ -105,6 +107,44 @@ def test_double_accept_is_refused_and_pays_once(app, delivered):
     assert Earning.select().count() == 1
     assert len(events("task.completed")) == 1 and len(events("delivery.reviewed")) == 1
     assert Task.get_by_id(task.id).state == TaskState.COMPLETED
+
+
+def test_a_review_racing_auto_acceptance_pays_once(app, delivered):
+    task, _member, delivery = delivered
+    Delivery.update(submitted_at=utcnow() - timedelta(days=4)).execute()
+    barrier = threading.Barrier(2)
+    outcomes = {}
+
+    def run(name, action):
+        with app.test_request_context():
+            database.connect(reuse_if_open=True)
+            try:
+                barrier.wait()
+                outcomes[name] = action()
+            except Conflict:
+                outcomes[name] = "conflict"
+            except Exception as error:  # reported by the assertion below, not lost in a thread
+                outcomes[name] = repr(error)
+            finally:
+                database.close()
+
+    def accept():
+        return operations.accept_delivery(task.client, delivery.id).state
+
+    def tick():
+        return operations.auto_accept_overdue(utcnow())
+
+    threads = [threading.Thread(target=run, args=(name, f)) for name, f in
+               (("client", accept), ("tick", tick))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Either the client's acceptance or the tick's, never both, never neither.
+    assert outcomes in ({"client": "accepted", "tick": 0}, {"client": "conflict", "tick": 1})
+    assert Earning.select().count() == 1
+    assert len(events("task.completed")) == 1 and len(events("delivery.reviewed")) == 1
 
 
 def test_only_the_tasks_client_can_review(app, delivered, make_client_user, make_member):
