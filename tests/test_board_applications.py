@@ -2,17 +2,9 @@
 application cannot be decided again, and an admission is recorded as an event."""
 
 import pytest
-from conftest import PASSWORD
+from conftest import login_client
 
 from coop.models import Event, MemberStatus, User
-
-
-def sign_in(app, user):
-    """A test client signed in through the real login form."""
-    web = app.test_client()
-    response = web.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
-    return web
 
 
 @pytest.fixture
@@ -27,7 +19,7 @@ def applicant(make_member):
 
 @pytest.fixture
 def board_web(app, make_board):
-    return sign_in(app, make_board())
+    return login_client(app, make_board())
 
 
 def reload(user):

@@ -5,7 +5,7 @@ for the board only: others get 403, anonymous visitors are sent to sign in."""
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD
+from conftest import login_client
 
 from coop.board.operations import dashboard_figures, members_overview, start_of_month
 from coop.db import database
@@ -21,14 +21,6 @@ from coop.models import (
     User,
     utcnow,
 )
-
-
-def sign_in(app, user):
-    """A test client signed in through the real login form."""
-    web = app.test_client()
-    response = web.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
-    return web
 
 
 @pytest.fixture
@@ -95,7 +87,7 @@ def test_members_overview_is_one_query(
 
 def test_members_page_shows_the_figures(app, crew):
     board, alice, _ = crew
-    page = sign_in(app, board).get("/board/members").get_data(as_text=True)
+    page = login_client(app, board).get("/board/members").get_data(as_text=True)
     row = page.split(f'id="member-{alice.id}"')[1].split("</tr>")[0]
     for text in ["Alice Worker", alice.pseudonym, alice.email, "€123.45", "€35.00", "€42.00"]:
         assert text in row
@@ -122,7 +114,7 @@ def test_dashboard_counts(app, crew, make_member, make_task, make_client_user):
     assert figures.tasks_by_state["cancelled"] == 0
     assert (figures.completed_this_month, figures.earnings_month_cents) == (2, 3500)
     assert figures.margin_month_cents == 200
-    page = sign_in(app, board).get("/board/").get_data(as_text=True)
+    page = login_client(app, board).get("/board/").get_data(as_text=True)
     assert 'id="open-disputes">1<' in page
     assert 'id="tasks-open">2<' in page
     assert 'id="earnings-month">€35.00<' in page
@@ -152,7 +144,7 @@ ROUTES = [
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
-def test_anonymous_visitors_are_sent_to_sign_in(client, method, path):
+def test_anonymous_visitors_are_sent_to_login_client(client, method, path):
     response = getattr(client, method)(path)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
@@ -166,7 +158,7 @@ def test_only_the_board_gets_in(app, make_client_user, make_member, role, method
         "member": make_member,
         "applicant": lambda: make_member(member_status=MemberStatus.APPLICANT),
     }[role]()
-    web = sign_in(app, user)
+    web = login_client(app, user)
     response = getattr(web, method)(path, data={"reason": "x", "max_attempts": "4"})
     assert response.status_code == 403
     assert User.get_by_id(user.id).member_status == user.member_status
@@ -175,4 +167,4 @@ def test_only_the_board_gets_in(app, make_client_user, make_member, role, method
 
 @pytest.mark.parametrize(("method", "path"), [r for r in ROUTES if r[0] == "get"])
 def test_the_board_gets_in(app, make_board, method, path):
-    assert sign_in(app, make_board()).get(path).status_code == 200
+    assert login_client(app, make_board()).get(path).status_code == 200

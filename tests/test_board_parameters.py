@@ -6,21 +6,13 @@ import re
 from dataclasses import fields
 
 import pytest
-from conftest import PASSWORD
+from conftest import login_client
 
 from coop import params
 from coop.board.forms import display, parse
 from coop.board.operations import InvalidParameters, update_parameters
 from coop.errors import Forbidden
 from coop.models import Event, Parameter
-
-
-def sign_in(app, user):
-    """A test client signed in through the real login form."""
-    web = app.test_client()
-    response = web.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 302
-    return web
 
 
 @pytest.fixture
@@ -30,7 +22,7 @@ def board(make_board):
 
 @pytest.fixture
 def board_web(app, board):
-    return sign_in(app, board)
+    return login_client(app, board)
 
 
 def form_data(**changes):
