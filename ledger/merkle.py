@@ -61,14 +61,11 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 
 def stored_hash_index(level: int, n: int) -> int:
     """Return the stored index of the n-th hash at the given level (Go tlog layout)."""
-    # Level L's n-th hash is written right after level L+1's (2n+1)-th hash.
-    for _ in range(level):
-        n = 2 * n + 1
-    i = 0
-    while n > 0:
-        i += n
-        n >>= 1
-    return i + level
+    # Level L's n-th hash is written right after level L+1's (2n+1)-th hash, so map it down
+    # to level 0 (n -> 2n+1, L times); level 0's m-th hash sits at m + m/2 + m/4 + ...,
+    # which is 2m - popcount(m).
+    m = ((n + 1) << level) - 1
+    return 2 * m - m.bit_count() + level
 
 
 def stored_hash_count(n: int) -> int:
@@ -140,41 +137,43 @@ def tree_hash(n: int, read: HashReader) -> bytes:
     return _subtree_hash(0, n, _read(read, indexes), 0)[0]
 
 
-def _leaf_proof_index(lo: int, hi: int, n: int, need: list[int]) -> list[int]:
-    if lo + 1 == hi:
-        return need
-    k, _ = _maxpow2(hi - lo)
-    if n < lo + k:
-        _leaf_proof_index(lo, lo + k, n, need)
-        _subtree_index(lo + k, hi, need)
-    else:
-        _subtree_index(lo, lo + k, need)
-        _leaf_proof_index(lo + k, hi, n, need)
-    return need
-
-
-def _leaf_proof(lo: int, hi: int, n: int, hashes: list[bytes], pos: int):
-    if lo + 1 == hi:
-        return [], pos
-    k, _ = _maxpow2(hi - lo)
-    if n < lo + k:
-        proof, pos = _leaf_proof(lo, lo + k, n, hashes, pos)
-        th, pos = _subtree_hash(lo + k, hi, hashes, pos)
-    else:
-        th, pos = _subtree_hash(lo, lo + k, hashes, pos)
-        proof, pos = _leaf_proof(lo + k, hi, n, hashes, pos)
-    proof.append(th)
-    return proof, pos
-
-
 def inclusion_proof(index: int, size: int, read: HashReader) -> list[bytes]:
     """Return the RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size`` leaves."""
     if not 0 <= index < size:
         raise ValueError(f"index {index} is outside a tree of size {size}")
-    indexes = _leaf_proof_index(0, size, index, [])
+    # Below level `inner` the path runs inside the subtree shared with the last leaf, so
+    # every sibling is a complete subtree except perhaps the top one (the right fringe);
+    # above it, only left siblings appear (where index has a 1 bit), all complete.
+    inner = (index ^ (size - 1)).bit_length()
+    indexes: list[int] = []
+    counts: list[int] = []
+    for level in range(inner):
+        sibling = (index >> level) ^ 1
+        lo = sibling << level
+        hi = min(lo + (1 << level), size)
+        if hi - lo == 1 << level:
+            indexes.append(stored_hash_index(level, sibling))
+            counts.append(1)
+        else:
+            before = len(indexes)
+            _subtree_index(lo, hi, indexes)
+            counts.append(len(indexes) - before)
+    for level in range(inner, size.bit_length()):
+        if (index >> level) & 1:
+            indexes.append(stored_hash_index(level, (index >> level) - 1))
+            counts.append(1)
     if not indexes:
         return []
-    return _leaf_proof(0, size, index, _read(read, indexes), 0)[0]
+    hashes = _read(read, indexes)
+    proof = []
+    pos = 0
+    for count in counts:
+        h = hashes[pos + count - 1]
+        for i in range(pos + count - 2, pos - 1, -1):
+            h = node_hash(hashes[i], h)
+        proof.append(h)
+        pos += count
+    return proof
 
 
 def _tree_proof_index(lo: int, hi: int, n: int, need: list[int]) -> list[int]:

@@ -168,8 +168,13 @@ class ConsistencyProof:
 class Ledger:
     """The append-only ledger in the bound database."""
 
-    def __init__(self, clock: TimeSourceLike | None = None):
+    def __init__(self, clock: TimeSourceLike | None = None, hash_cache_size: int = 1 << 16):
         self.clock = clock or _UnsyncedClock()
+        # Stored hashes never change once committed, so proofs may reuse them; the upper
+        # levels are shared by every proof. Only reads outside a transaction fill the cache,
+        # so a hash from an append that later rolls back is never remembered.
+        self._cache: dict[int, bytes] = {}
+        self._cache_size = hash_cache_size
 
     @property
     def db(self) -> peewee.Database:
@@ -184,6 +189,18 @@ class Ledger:
 
     def _is_postgres(self) -> bool:
         return isinstance(self.db, peewee.PostgresqlDatabase)
+
+    def _read_cached(self, indexes: Sequence[int]) -> list[bytes]:
+        """Read stored hashes for proofs and roots, remembering committed ones."""
+        if self.db.in_transaction() or not self._cache_size:
+            return self._read_hashes(indexes)
+        cache = self._cache
+        missing = [i for i in indexes if i not in cache]
+        if missing:
+            if len(cache) + len(missing) > self._cache_size:
+                cache.clear()
+            cache.update(zip(missing, self._read_hashes(missing), strict=True))
+        return [cache[i] for i in indexes]
 
     def _read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         if not indexes:
@@ -256,21 +273,31 @@ class Ledger:
     def root(self, size: int | None = None) -> bytes:
         """Return the tree root at size (default: now), reading O(log n) stored hashes."""
         size = self.size() if size is None else size
-        return merkle.tree_hash(size, self._read_hashes)
+        return merkle.tree_hash(size, self._read_cached)
 
     def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
         """Return the inclusion proof of entry index in the tree of size."""
         size = self.size() if size is None else size
-        hashes = merkle.inclusion_proof(index, size, self._read_hashes)
-        leaf = self._read_hashes([merkle.stored_hash_index(0, index)])[0]
-        return InclusionProof(index, size, leaf, tuple(hashes))
+        leaf_at = merkle.stored_hash_index(0, index)
+        leaf: list[bytes] = []
+
+        def read(indexes: Sequence[int]) -> list[bytes]:
+            # Fetch the leaf hash in the same query: one round trip per proof.
+            hashes = self._read_cached([*indexes, leaf_at])
+            leaf.append(hashes.pop())
+            return hashes
+
+        hashes = merkle.inclusion_proof(index, size, read)
+        if not leaf:
+            leaf = self._read_cached([leaf_at])
+        return InclusionProof(index, size, leaf[0], tuple(hashes))
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
         """Return the consistency proof from old_size to new_size."""
         new_size = self.size() if new_size is None else new_size
         if new_size > self.size():
             raise ValueError(f"the ledger has fewer than {new_size} entries")
-        hashes = merkle.consistency_proof(old_size, new_size, self._read_hashes)
+        hashes = merkle.consistency_proof(old_size, new_size, self._read_cached)
         return ConsistencyProof(old_size, new_size, tuple(hashes))
 
     def entry_bytes(self, index: int) -> bytes:

@@ -1,0 +1,239 @@
+"""Ledger benchmarks: this machine's raw limits, then the ledger's figures, as one JSON line.
+
+    .venv/bin/python bench/ledger.py [--entries 1000000] [--appends 5000]
+
+SQLite runs on a file database in WAL mode with synchronous=NORMAL (durable against an app
+crash; a power cut may lose the last commits), the setting the app uses; the raw insert
+figure is also given with synchronous=FULL for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import sqlite3
+import struct
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import peewee  # noqa: E402
+
+from ledger import merkle, note, store  # noqa: E402
+from ledger.clock import Clock, Sample, _Snapshot  # noqa: E402
+from ledger.verify import ChainChecker, verify_export  # noqa: E402
+
+TARGETS = {
+    "appends_per_s": 5_000,
+    "inclusion_proofs_per_s": 20_000,
+    "export_verify_entries_per_s": 500_000,
+    "clock_now_us": 10.0,
+}
+
+
+def rate(count: int, seconds: float) -> int:
+    return int(count / seconds) if seconds else 0
+
+
+def raw_sha256() -> int:
+    data = os.urandom(200)
+    n = 300_000
+    start = time.perf_counter()
+    for _ in range(n):
+        hashlib.sha256(data).digest()
+    return rate(n, time.perf_counter() - start)
+
+
+def raw_sqlite_inserts(folder: Path, synchronous: str) -> int:
+    con = sqlite3.connect(folder / f"raw-{synchronous}.db", isolation_level=None)
+    con.execute("PRAGMA journal_mode=wal")
+    con.execute(f"PRAGMA synchronous={synchronous}")
+    con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)")
+    body = os.urandom(600)
+    n = 5_000
+    start = time.perf_counter()
+    for i in range(n):
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("INSERT INTO t VALUES (?, ?)", (i, body))
+        con.execute("COMMIT")
+    seconds = time.perf_counter() - start
+    con.close()
+    return rate(n, seconds)
+
+
+def synced_clock() -> Clock:
+    """A Clock holding three recent samples, as after a successful poll of the pool."""
+    clock = Clock([])
+    mono = time.monotonic_ns()
+    samples = tuple(
+        Sample(f"{i}.pool.ntp.org", 2, 1_200_000, 18_000_000, 9_000_000, 4_000_000, mono)
+        for i in range(3)
+    )
+    # Injected directly: the benchmark must not depend on the network.
+    clock._snapshot = _Snapshot(1_200_000, samples[0].root_distance_ns, mono, samples)
+    return clock
+
+
+def database(path: Path) -> peewee.SqliteDatabase:
+    return peewee.SqliteDatabase(
+        str(path),
+        pragmas={
+            "journal_mode": "wal",
+            "synchronous": "normal",
+            "busy_timeout": 5000,
+            # Proofs read ~20 random stored hashes: let them come from memory, not syscalls.
+            "cache_size": -65536,
+            "mmap_size": 1 << 30,
+        },
+    )
+
+
+def appends(folder: Path, n: int) -> int:
+    db = database(folder / "appends.db")
+    store.bind(db)
+    store.create_tables()
+    ledger = store.Ledger(synced_clock())
+    sha = hashlib.sha256(b"x").hexdigest()
+    start = time.perf_counter()
+    for i in range(n):
+        ledger.append("delivery.submitted", {"delivery": f"d_{i}", "sha256": sha, "cents": i})
+    seconds = time.perf_counter() - start
+    assert ledger.size() == n
+    db.close()
+    return rate(n, seconds)
+
+
+def fake_entries(n: int):
+    """Yield realistic canonical entries quickly (a template, not encode_entry, for speed)."""
+    source = (
+        '{{"age_ms":{age},"delay_ns":18000000,"offset_ns":1200000,'
+        '"root_distance_ns":15000000,"server":"{i}.pool.ntp.org","stratum":2}}'
+    )
+    prev = bytes(32)
+    base = 1_763_800_000_000_000_000
+    for i in range(n):
+        unix_ns = base + i * 1_000_000
+        sources = ",".join(source.format(age=i % 64000, i=k) for k in range(3))
+        seconds, nanos = divmod(unix_ns, 10**9)
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{nanos:09d}Z"
+        raw = (
+            f'{{"data":{{"cents":{i},"delivery":"d_{i}","sha256":"{i:064x}"}},"index":{i},'
+            f'"kind":"delivery.submitted","prev":"{prev.hex()}","time":{{"rfc3339":"{stamp}",'
+            f'"sources":[{sources}],"synced":true,"uncertainty_ns":15000000,'
+            f'"unix_ns":{unix_ns}}},"v":1}}'
+        ).encode()
+        prev = merkle.leaf_hash(raw)
+        yield raw, unix_ns
+
+
+def build_big_log(folder: Path, n: int, signer: note.Signer) -> tuple[store.Ledger, float]:
+    """Bulk-load n entries and their stored hashes (computed in memory) and an export."""
+    start = time.perf_counter()
+    db = database(folder / "big.db")
+    store.bind(db)
+    store.create_tables()
+    con = db.connection()
+    checker = ChainChecker()
+    entry_rows, hash_rows, stored = [], [], 0
+    export = folder / "export"
+    export.mkdir()
+    with open(export / "entries.bin", "wb") as out:
+        for i, (raw, unix_ns) in enumerate(fake_entries(n)):
+            out.write(struct.pack(">I", len(raw)))
+            out.write(raw)
+            written = checker.push(merkle.leaf_hash(raw))
+            entry_rows.append((i, "delivery.submitted", raw, written[0], unix_ns))
+            for h in written:
+                hash_rows.append((stored, h))
+                stored += 1
+            if len(entry_rows) >= 50_000:
+                flush(con, entry_rows, hash_rows)
+    flush(con, entry_rows, hash_rows)
+    ledger = store.Ledger()
+    note_text = ledger.checkpoint(signer, "coop.bench/ledger")
+    (export / "checkpoint").write_text(note_text)
+    assert ledger.root() == checker.root()
+    return ledger, time.perf_counter() - start
+
+
+def flush(con, entry_rows, hash_rows) -> None:
+    con.execute("BEGIN")
+    con.executemany(
+        "INSERT INTO ledger_entry (idx, kind, bytes, leaf_hash, unix_ns) VALUES (?,?,?,?,?)",
+        entry_rows,
+    )
+    con.executemany("INSERT INTO ledger_hash (stored_index, hash) VALUES (?,?)", hash_rows)
+    con.execute("COMMIT")
+    entry_rows.clear()
+    hash_rows.clear()
+
+
+def inclusion_proofs(ledger: store.Ledger, n: int, count: int = 20_000) -> int:
+    import random
+
+    rng = random.Random(1)
+    indexes = [rng.randrange(n) for _ in range(count)]
+    start = time.perf_counter()
+    for i in indexes:
+        ledger.inclusion_proof(i, n)
+    return rate(count, time.perf_counter() - start)
+
+
+def clock_now_us() -> float:
+    clock = synced_clock()
+    n = 200_000
+    start = time.perf_counter()
+    for _ in range(n):
+        clock.now()
+    return round((time.perf_counter() - start) / n * 1e6, 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--appends", type=int, default=5_000)
+    args = parser.parse_args()
+    signer = note.Signer.parse(note.generate_signer_key("coop.bench/ledger")[0])
+    result: dict = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "sqlite": sqlite3.sqlite_version,
+        },
+        "sqlite_mode": "file db, WAL, synchronous=NORMAL, cache_size=64MiB, mmap_size=1GiB",
+    }
+    with tempfile.TemporaryDirectory(prefix="ledger-bench-") as tmp:
+        folder = Path(tmp)
+        result["raw_sha256_200B_per_s"] = raw_sha256()
+        result["raw_sqlite_insert_tx_per_s"] = raw_sqlite_inserts(folder, "NORMAL")
+        result["raw_sqlite_insert_tx_full_sync_per_s"] = raw_sqlite_inserts(folder, "FULL")
+        result["appends_per_s"] = appends(folder, args.appends)
+        result["clock_now_us"] = clock_now_us()
+        ledger, build_s = build_big_log(folder, args.entries, signer)
+        result["big_log_entries"] = args.entries
+        result["big_log_build_s"] = round(build_s, 1)
+        result["inclusion_proofs_per_s"] = inclusion_proofs(ledger, args.entries)
+        start = time.perf_counter()
+        verified = verify_export(folder / "export", signer.verifier)
+        seconds = time.perf_counter() - start
+        assert verified.size == args.entries
+        result["export_verify_entries_per_s"] = rate(args.entries, seconds)
+        size = (folder / "export" / "entries.bin").stat().st_size
+        result["export_bytes_per_entry"] = size // max(args.entries, 1)
+        store.database_proxy.obj.close()
+    result["met"] = {
+        key: (result[key] <= target if key == "clock_now_us" else result[key] >= target)
+        for key, target in TARGETS.items()
+    }
+    result["targets"] = TARGETS
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
