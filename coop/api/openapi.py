@@ -241,7 +241,7 @@ PATHS = {
             ],
             "responses": {
                 "200": {
-                    "description": "The file's bytes, as an attachment.",
+                    "description": "The bytes, as an attachment, typed as the upload declared.",
                     "headers": {
                         "Repr-Digest": {
                             "description": "RFC 9530 digest: sha-256=:base64 of the SHA-256:",
@@ -250,8 +250,8 @@ PATHS = {
                         "Content-Disposition": {"schema": {"type": "string"}},
                     },
                     "content": {
-                        "application/octet-stream": {
-                            "schema": {"type": "string", "format": "binary"}
+                        "*/*": {
+                            "schema": {"type": "string", "format": "binary"},
                         }
                     },
                 },
