@@ -253,6 +253,8 @@ def test_file_download_matches_bytes_and_sha256(client, world, who):
     assert response.status_code == 200
     assert body == CONTENT
     assert hashlib.sha256(body).hexdigest() == stored.sha256
+    digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    assert response.headers["Repr-Digest"] == f"sha-256=:{digest}:"
     assert "attachment" in response.headers["Content-Disposition"]
     assert "a.txt" in response.headers["Content-Disposition"]
 
