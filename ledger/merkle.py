@@ -20,6 +20,7 @@ __all__ = [
     "InvalidProof",
     "consistency_proof",
     "inclusion_proof",
+    "leaf_for_stored_index",
     "leaf_hash",
     "node_hash",
     "root_from_leaf_hashes",
@@ -66,6 +67,19 @@ def stored_hash_index(level: int, n: int) -> int:
     # which is 2m - popcount(m).
     m = ((n + 1) << level) - 1
     return 2 * m - m.bit_count() + level
+
+
+def leaf_for_stored_index(stored_index: int) -> int:
+    """Return the leaf whose append wrote the hash at stored_index."""
+    # Leaf n writes [stored_hash_index(0, n), stored_hash_index(0, n + 1)); find n by bisection.
+    lo, hi = 0, stored_index + 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if stored_hash_index(0, mid) <= stored_index:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def stored_hash_count(n: int) -> int:

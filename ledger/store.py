@@ -215,7 +215,9 @@ class Ledger:
         try:
             return [found[i] for i in indexes]
         except KeyError as exc:
-            raise LedgerTampered(-1, f"stored hash {exc.args[0]} is missing") from None
+            missing = exc.args[0]
+            leaf = merkle.leaf_for_stored_index(missing)
+            raise LedgerTampered(leaf, f"stored hash {missing} is missing") from None
 
     def append(self, kind: str, data: Mapping[str, Any]) -> Entry:
         """Append an entry inside the caller's transaction (or a new one) and return it."""

@@ -44,11 +44,16 @@ def built(tmp_path_factory):
 
 
 def _writer_of(stored_index: int) -> int:
-    """Return the leaf whose append wrote this stored hash."""
+    """Return the leaf whose append wrote this stored hash (by counting, not bisection)."""
     n = 0
     while merkle.stored_hash_index(0, n + 1) <= stored_index:
         n += 1
     return n
+
+
+def test_leaf_for_stored_index_matches_counting():
+    for stored in range(merkle.stored_hash_count(300)):
+        assert merkle.leaf_for_stored_index(stored) == _writer_of(stored)
 
 
 TARGETS = st.sampled_from(["entry", "leaf_column", "stored_hash", "checkpoint_root", "note"])
