@@ -8,7 +8,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from test_delivery_submit import login_client, post_delivery, stored
+from test_delivery_submit import login_client, post_delivery, stored, task_page
 
 from coop.db import database
 from coop.delivery import operations
@@ -189,6 +189,8 @@ def test_reject_with_a_reason_lets_the_member_resubmit(app, delivered):
     (reviewed,) = events("delivery.reviewed")
     assert reviewed["outcome"] == "rejected" and reviewed["reason_sha256"] == sha(reason)
     assert reason not in Event.get(Event.kind == "delivery.reviewed").data
+    page = task_page(app, task, member)
+    assert reason in page and "Dispute the rejection" in page and "Resubmit" in page
 
     assert post_delivery(login_client(app, member), task).status_code == 302
     second = Delivery.get((Delivery.task == task.id) & (Delivery.attempt == 2))
@@ -263,6 +265,7 @@ def test_dispute_upheld_by_the_board_pays_the_member(app, delivered, make_board)
     ]
     assert len(events("task.completed")) == 1
     assert "Rows 3-40 show every bicycle." in board.get("/board/disputes").get_data(as_text=True)
+    assert "Rows 3-40 show every bicycle." in task_page(app, task, member)
 
 
 def test_dispute_dismissed_reopens_the_task_to_others(app, delivered, make_board):

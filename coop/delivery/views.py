@@ -3,7 +3,6 @@
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 
 from coop import files as file_store
 from coop.delivery import operations
@@ -21,14 +20,8 @@ def delivery_panel(task, deliveries, viewer):
     return operations.task_panel(viewer, task, list(deliveries or []))
 
 
-@bp.app_template_global("delivery_task_url")
 def _task_page(task_id: int) -> str:
-    """Return the address of a task's page."""
-    try:
-        return url_for("market.task_detail", task_id=task_id)
-    except BuildError:
-        # The market blueprint owns the page; its address /tasks/<id> is fixed by the spec.
-        return f"/tasks/{task_id}"
+    return url_for("market.task", task_id=task_id)
 
 
 def _form_page(form, title: str, action: str, submit: str, task: Task, status: int,
