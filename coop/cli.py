@@ -154,7 +154,7 @@ def demo_command(if_empty):
             raise click.ClickException(f"The demo data could not be loaded: {error.message}")
     click.echo(f"Demo logins (password for all: {demo.PASSWORD}):")
     for role, email in logins:
-        click.echo(f"  {role:<8} {email}")
+        click.echo(f"  {role:<10} {email}")
 
 
 @click.group("ledger")
@@ -234,7 +234,9 @@ COMMANDS = [
 
 
 def init_app(app) -> None:
-    for command in COMMANDS:
+    from coop.statements.cli import statements_group
+
+    for command in COMMANDS + [statements_group]:
         app.cli.add_command(command)
 
 

@@ -91,6 +91,8 @@ def _people() -> tuple[User, dict[str, User], dict[str, User], list[tuple[str, s
     board = create_user(
         _email("board"), "Bea Martin", PASSWORD, Role.BOARD, member_status=MemberStatus.ACTIVE
     )
+    board.capital_cents = 30_000  # set directly: see the members below
+    board.save()
     logins = [("board", board.email)]
     members = {}
     for key, name, capital, sensitive, note in MEMBERS:
