@@ -607,7 +607,7 @@ def board_page(viewer: User, filters: BoardFilters, page: int, per_page: int) ->
     # Members who did not opt in never see sensitive tasks on the board.
     if filters.sensitive == "no" or not viewer.sensitive_opt_in:
         where &= Task.sensitive == False  # noqa: E712 (peewee expression)
-    elif filters.sensitive == "yes":
+    if filters.sensitive == "yes":
         where &= Task.sensitive == True  # noqa: E712
     order = {
         "pay": (Task.pay_per_hour_cents.desc(), Task.id.desc()),
