@@ -33,6 +33,7 @@ __all__ = [
     "Clock",
     "KissCode",
     "KissOfDeath",
+    "ManualClock",
     "NTPError",
     "Sample",
     "Server",
@@ -422,3 +423,24 @@ class Clock:
         if self._thread is not None:
             self._thread.join(self.timeout * len(self._peers) + 1)
             self._thread = None
+
+
+class ManualClock:
+    """A clock that says what it is told, for tests (the ledger's and the app's)."""
+
+    def __init__(
+        self,
+        unix_ns: int = 1_763_800_000_000_000_000,
+        step_ns: int = 1_000,
+        uncertainty_ns: int = 5_000_000,
+        synced: bool = True,
+    ):
+        self.unix_ns = unix_ns
+        self.step_ns = step_ns
+        self.uncertainty_ns = uncertainty_ns
+        self.synced = synced
+
+    def now(self) -> TimeBlock:
+        """Advance by step_ns and return the time block."""
+        self.unix_ns += self.step_ns
+        return TimeBlock(self.unix_ns, self.uncertainty_ns, self.synced, ())

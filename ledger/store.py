@@ -199,6 +199,7 @@ class Ledger:
         if missing:
             if len(cache) + len(missing) > self._cache_size:
                 cache.clear()
+                missing = list(indexes)
             cache.update(zip(missing, self._read_hashes(missing), strict=True))
         return [cache[i] for i in indexes]
 

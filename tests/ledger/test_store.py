@@ -3,46 +3,14 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 
-import peewee
 import pytest
 
 from ledger import merkle, note, store
-from ledger.entry import TimeBlock, decode_entry
-from ledger.store import Ledger
+from ledger.clock import ManualClock
+from ledger.entry import decode_entry
 from ledger.verify import LedgerTampered, verify_bundle, verify_export
-
-
-class StepClock:
-    """A clock that says whatever the test sets, synced."""
-
-    def __init__(self, start=1_763_800_000_000_000_000):
-        self.unix_ns = start
-
-    def now(self):
-        self.unix_ns += 1_000
-        return TimeBlock(self.unix_ns, 5_000_000, True, ())
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = peewee.SqliteDatabase(
-        str(tmp_path / "ledger.db"), pragmas={"journal_mode": "wal", "busy_timeout": 10_000}
-    )
-    store.bind(database)
-    store.create_tables()
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def ledger(db):
-    return Ledger(StepClock())
-
-
-@pytest.fixture(scope="module")
-def signer():
-    return note.Signer.parse(note.generate_signer_key("coop.test/ledger")[0])
 
 
 def test_append_links_entries_and_grows_the_tree(ledger):
@@ -97,8 +65,6 @@ def test_checkpoint_bundle_and_export_verify_offline(ledger, signer, tmp_path):
     bundle = ledger.bundle(4, checkpoint=cp)
     upload = tmp_path / "upload.bin"
     upload.write_bytes(b"hello")
-    import hashlib
-
     bundle_entry = base64.b64decode(bundle["entry"])
     assert bundle_entry == ledger.entry_bytes(4)
     verify_bundle(bundle, signer.verifier)
@@ -112,3 +78,14 @@ def test_checkpoint_bundle_and_export_verify_offline(ledger, signer, tmp_path):
     assert ledger.export(tmp_path / "export") == 12
     assert verify_export(tmp_path / "export", signer.verifier).size == 12
     assert ledger.verify(signer.verifier) == 12
+
+
+def test_proofs_with_a_tiny_hash_cache_match_uncached(db):
+    small = store.Ledger(ManualClock(), hash_cache_size=5)
+    none = store.Ledger(ManualClock(), hash_cache_size=0)
+    for i in range(50):
+        small.append("task.completed", {"task": f"t{i}"})
+    for n in (17, 50):
+        for i in range(n):
+            assert small.inclusion_proof(i, n) == none.inclusion_proof(i, n)
+        assert small.root(n) == none.root(n)

@@ -8,21 +8,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger import merkle, note, store
-from ledger.entry import TimeBlock
+from ledger.clock import ManualClock
 from ledger.store import Ledger
 from ledger.verify import LedgerTampered
 
 SIZE = 13
 CHECKPOINTS = (5, SIZE)
-
-
-class StepClock:
-    def __init__(self):
-        self.unix_ns = 1_763_800_000_000_000_000
-
-    def now(self):
-        self.unix_ns += 1_000
-        return TimeBlock(self.unix_ns, 5_000_000, True, ())
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +23,7 @@ def built(tmp_path_factory):
     database = peewee.SqliteDatabase(str(path), pragmas={"journal_mode": "wal"})
     store.bind(database)
     store.create_tables()
-    ledger = Ledger(StepClock())
+    ledger = Ledger(ManualClock())
     signer = note.Signer.parse(note.generate_signer_key("coop.test/tamper")[0])
     for i in range(SIZE):
         ledger.append("delivery.submitted", {"delivery": f"d{i}", "sha256": f"{i:064x}"})
