@@ -1,12 +1,12 @@
 """Board forms: the parameters form is generated from the fields of coop.params.Params."""
 
 import re
-from dataclasses import fields
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 
+from coop.board.operations import PARAMETER_NAMES
 from coop.money import format_cents, parse_cents
 from coop.params import BOUNDS, Params
 
@@ -173,7 +173,7 @@ class ParametersForm(FlaskForm):
                 self.form_errors.append(message)
 
 
-PARAMETER_FIELDS = tuple(f.name for f in fields(Params))
+PARAMETER_FIELDS = PARAMETER_NAMES
 
 for _name in PARAMETER_FIELDS:
     _label, _help = TEXTS.get(_name, (_name.replace("_", " ").capitalize(), ""))
