@@ -33,6 +33,7 @@ __all__ = [
     "LedgerTampered",
     "VerifiedBundle",
     "VerifiedExport",
+    "file_sha256",
     "iter_export_entries",
     "verify_bundle",
     "verify_export",

@@ -204,3 +204,14 @@ def test_cli_verifies_a_bundle_and_a_file(tmp_path):
     bad["inclusion"]["hashes"][0] = base64.b64encode(bytes(32)).decode()
     path.write_text(json.dumps(bad))
     assert run_cli("verify-bundle", str(path), "--key", VKEY).returncode == 1
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5])
+def test_tiny_exports_verify(tmp_path, n):
+    write_export(tmp_path / "e", n)
+    assert verify_export(tmp_path / "e", SIGNER.verifier).size == n
+
+
+def test_missing_export_fails_cleanly(tmp_path):
+    done = run_cli("verify-export", str(tmp_path / "nowhere"), "--key", VKEY)
+    assert done.returncode == 1 and done.stderr.startswith("FAILED:")
