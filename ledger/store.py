@@ -4,8 +4,9 @@ Tables are bound through ``database_proxy``; the app calls ``bind(database)`` so
 commits in the same transaction as the change that caused it. Appends serialise across
 processes: on SQLite the transaction must be ``BEGIN IMMEDIATE`` (``db.atomic('IMMEDIATE')``;
 ``append`` opens one itself when none is open); on PostgreSQL ``append`` takes a
-transaction-scoped advisory lock. The primary key on the index is the last line of defence:
-two appenders that somehow read the same tip cannot both commit.
+transaction-scoped advisory lock, which needs READ COMMITTED (PostgreSQL's default) so that
+the tip read after the lock sees the last commit. The primary key on the index is the last
+line of defence: two appenders that somehow read the same tip cannot both commit.
 """
 
 from __future__ import annotations
@@ -222,15 +223,14 @@ class Ledger:
 
     def append(self, kind: str, data: Mapping[str, Any]) -> Entry:
         """Append an entry inside the caller's transaction (or a new one) and return it."""
-        db = self.db
-        if db.in_transaction():
-            ctx = nullcontext()
-        elif self._is_postgres():
-            ctx = db.atomic()
-        else:
-            ctx = db.atomic("IMMEDIATE")
+        ctx = nullcontext() if self.db.in_transaction() else self._write_transaction()
         with ctx:
             return self._append(kind, data)
+
+    def _write_transaction(self):
+        # A deferred SQLite transaction that reads and then writes fails with SQLITE_BUSY when
+        # another process wrote in between; IMMEDIATE takes the write lock up front instead.
+        return self.db.atomic() if self._is_postgres() else self.db.atomic("IMMEDIATE")
 
     def _append(self, kind: str, data: Mapping[str, Any]) -> Entry:
         if self._is_postgres():
@@ -332,7 +332,7 @@ class Ledger:
 
     def checkpoint(self, signer: Signer, origin: str) -> str:
         """Sign the current size and root; record it when the tree has grown; return the note."""
-        with self.db.atomic():
+        with self._write_transaction():
             size = self.size()
             row = self._sql("SELECT note FROM ledger_checkpoint WHERE size = ?", [size]).fetchone()
             if row is not None and row[0].startswith(origin + "\n"):
