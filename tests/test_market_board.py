@@ -124,7 +124,18 @@ def test_board_counts_at_most_the_cap(app, make_member, make_task, monkeypatch):
     result = ops.board_page(member, ops.BoardFilters(), 2, 2)
     assert result.pages == 3  # a page past the counted ones is offered while tasks remain
     page = sign_in(app, member).get("/tasks").get_data(as_text=True)
-    assert "more than 3 tasks" in page
+    assert "Page 1 of more than 2" in page
+
+
+def test_board_counts_only_a_few_pages_ahead(app, make_member, make_task, monkeypatch):
+    monkeypatch.setattr(ops, "PAGES_AHEAD", 2)
+    for n in range(7):
+        make_task(title=f"T-{n}")
+    member = make_member()
+    first = ops.board_page(member, ops.BoardFilters(), 1, 2)
+    assert (first.total, first.more_pages, first.pages) == (4, True, 2)
+    third = ops.board_page(member, ops.BoardFilters(), 3, 2)
+    assert (third.total, third.more_pages, third.pages) == (7, False, 4)
 
 
 @pytest.mark.parametrize(

@@ -164,6 +164,12 @@ class BidForm(FlaskForm):
     note = TextAreaField(_l("Short note"), validators=[Optional(), Length(max=ops.MAX_BID_NOTE)])
 
 
+def _translated(pairs):
+    """Return choices that translate their labels once per form (a lazy label is translated
+    again each time it is escaped, which adds up on the board's every request)."""
+    return lambda: [SelectChoice(value, str(label)) for value, label in pairs]
+
+
 class BoardFilterForm(FlaskForm):
     """The board's filters, read from the query string."""
 
@@ -172,35 +178,30 @@ class BoardFilterForm(FlaskForm):
 
     category = SelectField(
         _l("Category"),
-        choices=[SelectChoice("", _l("All categories"))]
-        + [SelectChoice(c, CATEGORY_LABELS[c]) for c in CATEGORIES],
+        choices=_translated(
+            [("", _l("All categories"))] + [(c, CATEGORY_LABELS[c]) for c in CATEGORIES]
+        ),
         default="",
     )
     pricing = SelectField(
         _l("Pricing"),
-        choices=[
-            SelectChoice("", _l("Any pricing")),
-            SelectChoice("fixed", _l("Fixed price")),
-            SelectChoice("bids", _l("Bids")),
-        ],
+        choices=_translated(
+            [("", _l("Any pricing")), ("fixed", _l("Fixed price")), ("bids", _l("Bids"))]
+        ),
         default="",
     )
     sensitive = SelectField(
         _l("Sensitive content"),
-        choices=[
-            SelectChoice("", _l("Any")),
-            SelectChoice("no", _l("Not sensitive")),
-            SelectChoice("yes", _l("Sensitive only")),
-        ],
+        choices=_translated(
+            [("", _l("Any")), ("no", _l("Not sensitive")), ("yes", _l("Sensitive only"))]
+        ),
         default="",
     )
     sort = SelectField(
         _l("Sort by"),
-        choices=[
-            SelectChoice("pay", _l("Pay per hour")),
-            SelectChoice("deadline", _l("Deadline")),
-            SelectChoice("newest", _l("Newest")),
-        ],
+        choices=_translated(
+            [("pay", _l("Pay per hour")), ("deadline", _l("Deadline")), ("newest", _l("Newest"))]
+        ),
         default="pay",
     )
     page = IntegerField(

@@ -36,11 +36,15 @@ bp = Blueprint("market", __name__)
 @bp.app_context_processor
 def _labels():
     """Give every template the translated labels of categories, pricing modes and states."""
+    # Translated once per page: a lazy string is translated again each time it is escaped.
     return {
-        "category_labels": CATEGORY_LABELS,
-        "pricing_labels": PRICING_LABELS,
-        "state_labels": STATE_LABELS,
-        "bid_state_labels": BID_STATE_LABELS,
+        name: {key: str(label) for key, label in labels.items()}
+        for name, labels in (
+            ("category_labels", CATEGORY_LABELS),
+            ("pricing_labels", PRICING_LABELS),
+            ("state_labels", STATE_LABELS),
+            ("bid_state_labels", BID_STATE_LABELS),
+        )
     }
 
 
