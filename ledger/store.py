@@ -175,6 +175,7 @@ class Ledger:
         # levels are shared by every proof. Only reads outside a transaction fill the cache,
         # so a hash from an append that later rolls back is never remembered.
         self._cache: dict[int, bytes] = {}
+        self._cache_db: peewee.Database | None = None
         self._cache_size = hash_cache_size
 
     @property
@@ -193,16 +194,23 @@ class Ledger:
 
     def _read_cached(self, indexes: Sequence[int]) -> list[bytes]:
         """Read stored hashes for proofs and roots, remembering committed ones."""
-        if self.db.in_transaction() or not self._cache_size:
+        db = self.db
+        if db.in_transaction() or not self._cache_size:
             return self._read_hashes(indexes)
+        if self._cache_db is not db:
+            # Rebound to another database (tests, tools): nothing remembered applies.
+            self._cache, self._cache_db = {}, db
         cache = self._cache
-        missing = [i for i in indexes if i not in cache]
+        # Collect into a local dict so another thread clearing the cache cannot bite us.
+        found = {i: cache[i] for i in indexes if i in cache}
+        missing = [i for i in indexes if i not in found]
         if missing:
-            if len(cache) + len(missing) > self._cache_size:
+            fetched = dict(zip(missing, self._read_hashes(missing), strict=True))
+            if len(cache) + len(fetched) > self._cache_size:
                 cache.clear()
-                missing = list(indexes)
-            cache.update(zip(missing, self._read_hashes(missing), strict=True))
-        return [cache[i] for i in indexes]
+            cache.update(fetched)
+            found.update(fetched)
+        return [found[i] for i in indexes]
 
     def _read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         if not indexes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 
+import peewee
 import pytest
 
 from ledger import merkle, note, store
@@ -89,3 +90,18 @@ def test_proofs_with_a_tiny_hash_cache_match_uncached(db):
         for i in range(n):
             assert small.inclusion_proof(i, n) == none.inclusion_proof(i, n)
         assert small.root(n) == none.root(n)
+
+
+def test_rebinding_to_another_database_forgets_cached_hashes(tmp_path):
+    ledger = store.Ledger(ManualClock())
+    roots = []
+    for name in ("one", "two"):
+        database = peewee.SqliteDatabase(str(tmp_path / f"{name}.db"))
+        store.bind(database)
+        store.create_tables()
+        for i in range(5):
+            ledger.append("task.completed", {"task": f"{name}{i}"})
+        roots.append(ledger.root())
+        assert ledger.inclusion_proof(3, 5).leaf_hash == merkle.leaf_hash(ledger.entry_bytes(3))
+        database.close()
+    assert roots[0] != roots[1]
