@@ -160,34 +160,32 @@ def inclusion_proof(index: int, size: int, read: HashReader) -> list[bytes]:
     # above it, only left siblings appear (where index has a 1 bit), all complete.
     inner = (index ^ (size - 1)).bit_length()
     indexes: list[int] = []
-    counts: list[int] = []
+    fringe_at, fringe_count = -1, 0
     for level in range(inner):
         sibling = (index >> level) ^ 1
         lo = sibling << level
-        hi = min(lo + (1 << level), size)
-        if hi - lo == 1 << level:
-            indexes.append(stored_hash_index(level, sibling))
-            counts.append(1)
+        if lo + (1 << level) <= size:
+            # stored_hash_index(level, sibling), inlined: this loop is the hot path of proofs.
+            m = ((sibling + 1) << level) - 1
+            indexes.append(2 * m - m.bit_count() + level)
         else:
-            before = len(indexes)
-            _subtree_index(lo, hi, indexes)
-            counts.append(len(indexes) - before)
+            # Only the top inner sibling can be cut short by the tree's right edge.
+            fringe_at = len(indexes)
+            _subtree_index(lo, size, indexes)
+            fringe_count = len(indexes) - fringe_at
     for level in range(inner, size.bit_length()):
         if (index >> level) & 1:
-            indexes.append(stored_hash_index(level, (index >> level) - 1))
-            counts.append(1)
+            m = (index >> level << level) - 1
+            indexes.append(2 * m - m.bit_count() + level)
     if not indexes:
         return []
     hashes = _read(read, indexes)
-    proof = []
-    pos = 0
-    for count in counts:
-        h = hashes[pos + count - 1]
-        for i in range(pos + count - 2, pos - 1, -1):
+    if fringe_count > 1:
+        h = hashes[fringe_at + fringe_count - 1]
+        for i in range(fringe_at + fringe_count - 2, fringe_at - 1, -1):
             h = node_hash(hashes[i], h)
-        proof.append(h)
-        pos += count
-    return proof
+        hashes[fringe_at : fringe_at + fringe_count] = [h]
+    return hashes
 
 
 def _tree_proof_index(lo: int, hi: int, n: int, need: list[int]) -> list[int]:

@@ -178,3 +178,13 @@ def test_tampered_proof_is_rejected(n, data):
             merkle.verify_inclusion(i, n, leaf, bad, root)
     with pytest.raises(InvalidProof):
         merkle.verify_inclusion(i, n, merkle.leaf_hash(b"other"), proof, root)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(41, 600), st.data())
+def test_inclusion_proofs_match_reference_on_larger_trees(n, data):
+    leaves, tree = _tree(n)
+    i = data.draw(st.integers(0, n - 1))
+    assert merkle.inclusion_proof(i, n, tree.read) == _path(i, leaves)
+    m = data.draw(st.integers(1, n))
+    assert merkle.consistency_proof(m, n, tree.read) == _subproof(m, leaves, True)
