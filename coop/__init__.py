@@ -16,7 +16,9 @@ def create_app(config=None) -> Flask:
     app.config.from_mapping(config_module.from_environment())
     app.config.from_mapping(config or {})
     app.config["MAX_CONTENT_LENGTH"] = app.config["MAX_FILE_BYTES"] * 8 + 1024 * 1024
-    app.config.setdefault("SECRET_KEY", config_module.load_secret_key(app.config["INSTANCE_DIR"]))
+    # Flask's defaults hold SECRET_KEY = None, so fill it rather than setdefault.
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config_module.load_secret_key(app.config["INSTANCE_DIR"])
 
     from coop import db, extensions, web
     from coop.api.views import bp as api_bp

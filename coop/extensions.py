@@ -18,9 +18,11 @@ babel = Babel()
 
 def select_locale() -> str:
     """Use the language the person chose, else the best match for their browser."""
-    from flask import current_app
+    from flask import current_app, has_request_context
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]  # the CLI, cron, tests
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

@@ -59,11 +59,6 @@ def test_init_writes_a_private_secret_key_and_is_idempotent(app, runner, monkeyp
     assert secret.read_text() == key
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="coop/__init__.py: config.setdefault('SECRET_KEY', ...) does nothing because Flask's "
-    "defaults already hold SECRET_KEY=None, so the key init writes is never used",
-)
 def test_the_app_uses_the_key_init_wrote(app, runner, monkeypatch):
     monkeypatch.delenv("COOP_SECRET_KEY", raising=False)
     secret = Path(app.config["INSTANCE_DIR"]) / "secret_key"

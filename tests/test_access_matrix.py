@@ -1,0 +1,216 @@
+"""Every route, walked as every role (anonymous, member, another member, client, another
+client, board), answers the expected status: wrong role → 403, unknown or not yours → 404,
+anonymous → the sign-in page (401 for token endpoints), and never a 500. Actions a role may
+take answer something other than 403/404/500 (a redirect, or 400 for an empty form)."""
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+
+from coop import files
+from coop.auth.operations import apply_for_membership
+from coop.auth.tokens import create_token
+from coop.delivery import operations as delivery_ops
+from coop.market import operations as market_ops
+from coop.models import Event, TaskAttachment, utcnow
+from coop.statements.operations import current_month
+
+ROLES = ["anonymous", "member", "other_member", "client", "other_client", "board"]
+ALLOWED = "allowed"  # any answer but 403, 404 and 500
+
+
+def _post_task(client, pricing="fixed", **extra):
+    fields = dict(
+        title="Moderate 100 comments",
+        description="Remove spam and insults.",
+        instructions="Follow the charter.",
+        category="moderation",
+        estimated_minutes=60,
+        deadline=utcnow() + timedelta(days=2),
+        pricing=pricing,
+    )
+    if pricing == "fixed":
+        fields["price_cents"] = 1500
+    else:
+        fields.update(budget_cents=2000, bidding_deadline=utcnow() + timedelta(days=1))
+    fields.update(extra)
+    return market_ops.post_task(client, **fields)
+
+
+def _deliver(member, task):
+    stored = files.save(io.BytesIO(f"work for task {task.id}".encode()), "work.txt", "text/plain")
+    return delivery_ops.submit_delivery(member, task.id, [stored], "Done")
+
+
+@pytest.fixture
+def world(app, make_member, make_client_user, make_board):
+    """One of everything, made through the operations, with ids for the URLs."""
+    users = {
+        "member": make_member(sensitive_opt_in=True),
+        "other_member": make_member(),
+        "client": make_client_user(),
+        "other_client": make_client_user(),
+        "board": make_board(),
+    }
+    member, client = users["member"], users["client"]
+    attachment = files.save(io.BytesIO(b"guide"), "guide.txt", "text/plain")
+    open_task = _post_task(client, attachments=[attachment])
+    delivered = _post_task(client)
+    market_ops.claim_task(member, delivered.id)
+    delivery = _deliver(member, delivered)
+    bids_task = _post_task(client, pricing="bids")
+    bid = market_ops.place_bid(member, bids_task.id, amount_cents=1800, eta_hours=5, note="")
+    disputed = _post_task(client)
+    market_ops.claim_task(member, disputed.id)
+    rejected = _deliver(member, disputed)
+    delivery_ops.reject_delivery(client, rejected.id, "Half the comments were skipped.")
+    dispute = delivery_ops.dispute_rejection(member, rejected.id, "All 100 are done; see line 2.")
+    applicant = apply_for_membership("new@example.test", "New", "long password 123", "Hello")
+    token_row, _ = create_token(client, "ci")
+    tokens = {role: create_token(user, "matrix")[1] for role, user in users.items()}
+    entry = Event.get(Event.subject == f"delivery:{delivery.id}").ledger_index
+    ids = {
+        "open": open_task.id,
+        "att": TaskAttachment.get(TaskAttachment.task == open_task.id).id,
+        "delivered": delivered.id,
+        "delivery": delivery.id,
+        "file": delivery.files[0].id,
+        "bids": bids_task.id,
+        "bid": bid.id,
+        "rejected": rejected.id,
+        "dispute": dispute.id,
+        "applicant": applicant.id,
+        "token": token_row.id,
+        "entry": entry,
+        "member_id": member.id,
+        "month": current_month(),
+    }
+    return users, tokens, ids
+
+
+A, M, OM, C, OC, B = ROLES
+EVERYONE_OK = {r: 200 for r in ROLES}
+SIGNED_IN_OK = {A: 302, M: 200, OM: 200, C: 200, OC: 200, B: 200}
+MEMBERS_ONLY = {A: 302, M: 200, OM: 200, C: 403, OC: 403, B: 200}
+CLIENTS_ONLY = {A: 302, M: 403, OM: 403, C: 200, OC: 200, B: 403}
+BOARD_ONLY = {A: 302, M: 403, OM: 403, C: 403, OC: 403, B: 200}
+PARTIES = {A: 302, M: 200, OM: 404, C: 200, OC: 404, B: 200}
+API_PARTIES = {A: 401, M: 200, OM: 404, C: 200, OC: 404, B: 200}
+
+
+def _allowed(expected: dict) -> dict:
+    return {role: ALLOWED if status == 200 else status for role, status in expected.items()}
+
+
+GET_ROUTES = [
+    ("/", EVERYONE_OK),
+    ("/login", EVERYONE_OK),
+    ("/register", EVERYONE_OK),
+    ("/apply", EVERYONE_OK),
+    ("/ledger", EVERYONE_OK),
+    ("/ledger/checkpoint", EVERYONE_OK),
+    ("/ledger/key", EVERYONE_OK),
+    ("/ledger/proof/inclusion?index=0&size=2", EVERYONE_OK),
+    ("/ledger/proof/consistency?from=1&to=2", EVERYONE_OK),
+    ("/ledger/entries/{entry}", {**PARTIES, A: 401}),
+    ("/api/v1/openapi.json", EVERYONE_OK),
+    ("/api/v1/tasks", {**EVERYONE_OK, A: 401}),
+    ("/api/v1/tasks/{delivered}", API_PARTIES),
+    ("/api/v1/deliveries/{delivery}/files/{file}", API_PARTIES),
+    ("/api/v1/deliveries/{delivery}/bundle", API_PARTIES),
+    ("/settings", SIGNED_IN_OK),
+    ("/settings/tokens", SIGNED_IN_OK),
+    ("/verify", SIGNED_IN_OK),
+    ("/tasks", MEMBERS_ONLY),
+    ("/my-work", MEMBERS_ONLY),
+    ("/my-bids", MEMBERS_ONLY),
+    ("/tasks/new", CLIENTS_ONLY),
+    ("/client", CLIENTS_ONLY),
+    ("/tasks/{open}", {**MEMBERS_ONLY, C: 200, OC: 404}),
+    ("/tasks/{open}/attachments/{att}", {**MEMBERS_ONLY, C: 200, OC: 404}),
+    ("/tasks/{delivered}", PARTIES),
+    ("/deliveries/{delivery}/files/{file}", PARTIES),
+    ("/deliveries/{delivery}/bundle.json", PARTIES),
+    ("/board/", BOARD_ONLY),
+    ("/board/applications", BOARD_ONLY),
+    ("/board/parameters", BOARD_ONLY),
+    ("/board/members", BOARD_ONLY),
+    ("/board/disputes", BOARD_ONLY),
+    ("/statements/", {**MEMBERS_ONLY}),
+    ("/statements/{month}/summary.pdf?draft=1", BOARD_ONLY),
+    ("/statements/{month}/all.zip?draft=1", BOARD_ONLY),
+    ("/statements/{month}/members/{member_id}.pdf?draft=1", {**PARTIES, C: 403, OC: 403}),
+]
+
+POST_ROUTES = [
+    ("/login", _allowed(EVERYONE_OK)),
+    ("/register", _allowed(EVERYONE_OK)),
+    ("/apply", _allowed(EVERYONE_OK)),
+    ("/language", _allowed(EVERYONE_OK)),
+    ("/logout", _allowed({**SIGNED_IN_OK})),
+    ("/settings", _allowed(SIGNED_IN_OK)),
+    ("/settings/tokens", _allowed(SIGNED_IN_OK)),
+    ("/settings/tokens/{token}/revoke", _allowed({**PARTIES, M: 404, B: 404})),
+    ("/verify", _allowed(SIGNED_IN_OK)),
+    ("/tasks/new", _allowed(CLIENTS_ONLY)),
+    ("/tasks/{open}/cancel", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/tasks/{open}/claim", _allowed(MEMBERS_ONLY)),
+    ("/tasks/{bids}/bid", _allowed(MEMBERS_ONLY)),
+    ("/tasks/{bids}/bid/withdraw", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
+    ("/bids/{bid}/award", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/tasks/{delivered}/release", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
+    ("/tasks/{delivered}/deliver", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
+    ("/deliveries/{delivery}/accept", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/deliveries/{delivery}/reject", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/deliveries/{rejected}/dispute", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
+    ("/board/applications/{applicant}/admit", _allowed(BOARD_ONLY)),
+    ("/board/applications/{applicant}/decline", _allowed(BOARD_ONLY)),
+    ("/board/parameters", _allowed(BOARD_ONLY)),
+    ("/board/disputes/{dispute}/resolve", _allowed(BOARD_ONLY)),
+    ("/statements/{month}/expenses", _allowed(BOARD_ONLY)),
+    ("/statements/{month}/close", _allowed(BOARD_ONLY)),
+]
+
+CASES = [("GET", url, role, expected[role]) for url, expected in GET_ROUTES for role in ROLES]
+CASES += [("POST", url, role, expected[role]) for url, expected in POST_ROUTES for role in ROLES]
+
+
+@pytest.mark.parametrize(("method", "url", "role", "expected"), CASES)
+def test_route_answers_each_role(app, world, method, url, role, expected):
+    users, tokens, ids = world
+    path = url.format(**ids)
+    if path.startswith("/api/v1/") and not path.endswith("openapi.json"):
+        # The API takes bearer tokens only; each role calls it with its own.
+        headers = {} if role == A else {"Authorization": f"Bearer {tokens[role]}"}
+        client = app.test_client()
+    else:
+        headers = {}
+        client = app.test_client(user=users.get(role))
+    response = client.open(path, method=method, headers=headers, data={})
+    response.close()  # file downloads stream from an open file
+    if expected == ALLOWED:
+        assert response.status_code not in (403, 404, 500), response.get_data(as_text=True)[:500]
+    else:
+        assert response.status_code == expected, response.get_data(as_text=True)[:500]
+    if response.status_code == 302 and role == A and expected == 302:
+        assert "/login" in response.location
+
+
+def test_every_route_is_in_the_matrix(app):
+    """A new route must be added here, with what each role may do."""
+    covered = {url.split("?")[0] for url, _ in GET_ROUTES + POST_ROUTES}
+    normalised = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = rule.rule
+        for converter in ("<int:", "<"):
+            while converter in path:
+                start = path.index(converter)
+                end = path.index(">", start)
+                path = path[:start] + "{}" + path[end + 1 :]
+        normalised.add(path)
+    covered = {re.sub(r"\{[a-z_]+\}", "{}", url) for url in covered}
+    assert normalised - covered == set()
