@@ -175,6 +175,7 @@ class Ledger:
         # levels are shared by every proof. Only reads outside a transaction fill the cache,
         # so a hash from an append that later rolls back is never remembered.
         self._cache: dict[int, bytes] = {}
+        self._cache_old: dict[int, bytes] = {}
         self._cache_db: peewee.Database | None = None
         self._cache_size = hash_cache_size
 
@@ -199,17 +200,29 @@ class Ledger:
             return self._read_hashes(indexes)
         if self._cache_db is not db:
             # Rebound to another database (tests, tools): nothing remembered applies.
-            self._cache, self._cache_db = {}, db
-        cache = self._cache
-        # Collect into a local dict so another thread clearing the cache cannot bite us.
-        found = {i: cache[i] for i in indexes if i in cache}
-        missing = [i for i in indexes if i not in found]
+            self._cache, self._cache_old, self._cache_db = {}, {}, db
+        # Two generations: when the young one fills it becomes the old one, and hashes used
+        # again are copied back, so the upper levels every proof shares stay while one-off
+        # leaf-level hashes age out. Results go to a local dict so that another thread
+        # swapping generations cannot make a hash vanish mid-read.
+        young, old = self._cache, self._cache_old
+        found = {}
+        missing = []
+        for i in indexes:
+            h = young.get(i)
+            if h is None:
+                h = old.get(i)
+                if h is None:
+                    missing.append(i)
+                    continue
+                young[i] = h
+            found[i] = h
         if missing:
             fetched = dict(zip(missing, self._read_hashes(missing), strict=True))
-            if len(cache) + len(fetched) > self._cache_size:
-                cache.clear()
-            cache.update(fetched)
+            young.update(fetched)
             found.update(fetched)
+        if len(young) > self._cache_size // 2:
+            self._cache_old, self._cache = young, {}
         return [found[i] for i in indexes]
 
     def _read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
