@@ -8,10 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import PASSWORD
-from flask import g
-from flask.testing import FlaskClient
-from flask_login import FlaskLoginClient
 
 from coop import create_app
 from coop.db import database
@@ -25,7 +21,7 @@ SHA = hashlib.sha256(CONTENT).hexdigest()
 
 @pytest.fixture
 def assigned(make_task, make_member):
-    """A task assigned to a member an hour ago."""
+    """A task assigned to a member, waiting for a delivery."""
     member = make_member()
     task = make_task(state=TaskState.ASSIGNED, member=member, assigned_at=utcnow())
     return task, member
@@ -40,35 +36,19 @@ def small_app(app):
     )
     database.close()  # create_app binds a new database object; leave no connection behind
     small = create_app({**{k: app.config[k] for k in keys}, "MAX_FILE_BYTES": 1024})
-    small.test_client_class = FlaskLoginClient
+    small.test_client_class = app.test_client_class
     with small.app_context():
         database.connect(reuse_if_open=True)
         yield small
         database.close()
 
 
-class FreshClient(FlaskClient):
-    """A test client whose requests never see the user of an earlier request.
-
-    The app fixture keeps one app context open, and Flask reuses it for each request, so
-    Flask-Login's cached g._login_user would otherwise outlive the request that set it.
-    """
-
-    def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
-        return super().open(*args, **kwargs)
-
-
 def login_client(app, user):
-    """A test client signed in as user through the login form (None: anonymous).
+    """A test client signed in as user (None: anonymous), as conftest's helper makes it.
 
-    conftest's FlaskLoginClient session lacks the "_id" that strong session protection checks.
+    Not imported: tests/ledger has a conftest module too, and the name is ambiguous.
     """
-    web = FreshClient(app, app.response_class, use_cookies=True)
-    if user is not None:
-        response = web.post("/login", data={"email": user.email, "password": PASSWORD})
-        assert response.status_code == 302
-    return web
+    return app.test_client(user=user) if user is not None else app.test_client()
 
 
 def post_delivery(web, task, files=((CONTENT, "boxes.csv"),), note="Done, see CSV."):
