@@ -235,3 +235,11 @@ def test_release_of_an_awarded_task_restores_the_budget(app, make_member, bid_ta
     )
     # Bidding opens again: the member who released may bid anew.
     assert ops.place_bid(member, task.id, amount_cents=1500, eta_hours=6).state == "live"
+
+
+def test_my_bids_is_for_members(app, make_client_user, make_member):
+    assert sign_in(app, make_client_user()).get("/my-bids").status_code == 403
+    page = sign_in(app, make_member()).get("/my-bids")
+    assert page.status_code == 200 and "You have not bid on any task yet." in page.get_data(
+        as_text=True
+    )

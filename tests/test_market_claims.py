@@ -185,7 +185,7 @@ def test_release_refused_for_others_and_delivered(app, make_member, make_task):
     assert Task.get_by_id(task.id).member_id == member.id
 
 
-def test_overdue_tasks_return_to_the_board(app, make_member, make_task, runner):
+def test_overdue_tasks_return_to_the_board(app, make_member, make_task):
     member = make_member()
     now = utcnow()
     overdue = make_task(
@@ -203,3 +203,15 @@ def test_overdue_tasks_return_to_the_board(app, make_member, make_task, runner):
     assert Task.get_by_id(on_time.id).state == TaskState.ASSIGNED
     assert Task.get_by_id(delivered.id).state == TaskState.DELIVERED
     assert ops.return_overdue_tasks(now) == 0
+
+
+def test_coop_tick_returns_overdue_tasks(app, make_member, make_task, runner):
+    now = utcnow()
+    task = make_task(
+        state=TaskState.ASSIGNED, member=make_member(), assigned_at=now - timedelta(days=1),
+        deadline=now - timedelta(minutes=1),
+    )
+    result = runner.invoke(args=["tick"])
+    assert result.exit_code == 0, result.output
+    assert "1 overdue task(s) returned to the board." in result.output
+    assert Task.get_by_id(task.id).state == TaskState.OPEN
