@@ -220,6 +220,10 @@ def test_client_sees_sorted_bids_with_track_records(app, make_member, make_task,
     page = sign_in(app, task.client).get(f"/tasks/{task.id}").get_data(as_text=True)
     assert veteran.pseudonym in page and "75% of 4 reviewed deliveries accepted" in page
     assert veteran.name not in page and veteran.email not in page
+    for bid in Bid.select():
+        assert f'action="/bids/{bid.id}/award"' in page
+    member_page = sign_in(app, newcomer).get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "/award" not in member_page and veteran.pseudonym not in member_page
     assert page.index(newcomer.pseudonym) < page.index(slow.pseudonym) < page.index(
         veteran.pseudonym
     )

@@ -4,6 +4,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -37,8 +38,10 @@ bp = Blueprint("market", __name__)
 def _labels():
     """Give every template the translated labels of categories, pricing modes and states."""
     # Translated once per page: a lazy string is translated again each time it is escaped.
+    # Outside a request (a PDF rendered by a command) there is no language to pick yet.
+    translate = str if has_request_context() else (lambda label: label)
     return {
-        name: {key: str(label) for key, label in labels.items()}
+        name: {key: translate(label) for key, label in labels.items()}
         for name, labels in (
             ("category_labels", CATEGORY_LABELS),
             ("pricing_labels", PRICING_LABELS),
