@@ -242,6 +242,8 @@ def test_issued_pdfs_carry_the_figures_and_their_hashes_go_on_the_ledger(
         assert figure in text
     assert "9002" in text and "2025-03-11 13:00:00 +0100" in text  # ledger index and time
     assert f"size {period.checkpoint_size}" in text and "DRAFT" not in text
+    (closed,) = [e for e in events_for(f"period:{MONTH}") if e.kind == "period.closed"]
+    assert f"Month closed at ledger index {closed.ledger_index}." in text
     _, summary = operations.summary_pdf(board, MONTH, draft=False, locale="en", now=AFTER)
     assert hashlib.sha256(summary).hexdigest() == Period.get_by_id(period.id).summary_sha256
     assert attachment(summary, tmp_path)["totals"] == period.totals_data

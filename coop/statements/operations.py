@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import peewee
 from flask import current_app
 from flask_babel import gettext as _
 
@@ -254,12 +255,16 @@ def close_month(actor: User | None, month: str, now: datetime | None = None) -> 
         data = compute(month)
         totals = data.figures["totals"]
         digest = totals_sha256(totals)
-        period = Period.create(
-            month=month,
-            closed_by=actor,
-            totals=canonical_json(totals).decode(),
-            totals_sha256=digest,
-        )
+        try:
+            period = Period.create(
+                month=month,
+                closed_by=actor,
+                totals=canonical_json(totals).decode(),
+                totals_sha256=digest,
+            )
+        except peewee.IntegrityError:
+            # Another board member closed it between our check and our insert (PostgreSQL).
+            raise Conflict(_("%(month)s is closed: its figures are final.", month=month))
         for member in data.figures["members"]:
             Statement.create(
                 period=period,

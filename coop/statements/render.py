@@ -24,6 +24,7 @@ STATIC_DIR = ROOT / "coop" / "static"
 FONT_DIRS = (STATIC_DIR / "fonts", Path("/usr/share/fonts/truetype/dejavu"))
 PDF_VARIANT = "pdf/a-3b"
 ATTACHMENT_NAME = "statement.json"
+WORKER_TASKS = 100  # PDFs a worker process renders before a fresh one replaces it
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,11 @@ def render_jobs(jobs, workers: int = 1):
         for job in jobs:
             yield _render_job(job)
         return
-    # spawn, not fork: the parent may hold database connections and threads.
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    # spawn, not fork: the parent may hold database connections and threads. WeasyPrint's
+    # caches grow with every document, so each worker is replaced after WORKER_TASKS PDFs.
+    with ProcessPoolExecutor(
+        workers, mp_context=get_context("spawn"), max_tasks_per_child=WORKER_TASKS
+    ) as pool:
         pending = []
         for job in jobs:
             pending.append(pool.submit(_render_job, job))
