@@ -6,7 +6,7 @@ the bidders' track records under pseudonyms; another client's award is a 404."""
 from datetime import timedelta
 
 import pytest
-from test_market_posting import sign_in
+from conftest import login_client
 
 from coop.errors import DomainError, Forbidden, NotFound
 from coop.market import operations as ops
@@ -21,14 +21,6 @@ from coop.models import (
     TaskState,
     utcnow,
 )
-
-
-@pytest.fixture(autouse=True)
-def _request(app):
-    """Operations translate their messages, which needs a request to choose the language."""
-    with app.test_request_context():
-        yield
-
 
 
 @pytest.fixture
@@ -118,7 +110,7 @@ def test_bids_on_closed_or_fixed_tasks(app, make_member, bid_task, make_task):
 )
 def test_invalid_bids_through_the_web(app, make_member, bid_task, data, message):
     task = bid_task()
-    response = sign_in(app, make_member()).post(f"/tasks/{task.id}/bid", data=data)
+    response = login_client(app, make_member()).post(f"/tasks/{task.id}/bid", data=data)
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
     assert Bid.select().count() == 0
@@ -126,7 +118,7 @@ def test_invalid_bids_through_the_web(app, make_member, bid_task, data, message)
 
 def test_bid_through_the_web_then_revise(app, make_member, bid_task):
     member, task = make_member(), bid_task()
-    web = sign_in(app, member)
+    web = login_client(app, member)
     data = {"amount": "15", "eta_hours": "5", "note": "<b>quick</b>"}
     assert web.post(f"/tasks/{task.id}/bid", data=data).status_code == 302
     data["amount"] = "14.50"
@@ -145,7 +137,7 @@ def test_award_assigns_once_and_marks_the_others(app, make_member, bid_task):
     ops.place_bid(loser, task.id, amount_cents=1300, eta_hours=6)
     ops.place_bid(quitter, task.id, amount_cents=1000, eta_hours=6)
     ops.withdraw_bid(quitter, task.id)
-    web = sign_in(app, task.client)
+    web = login_client(app, task.client)
     assert web.post(f"/bids/{won.id}/award").status_code == 302
     task = Task.get_by_id(task.id)
     assert (task.state, task.member_id, task.price_cents) == ("assigned", winner.id, 1400)
@@ -157,7 +149,7 @@ def test_award_assigns_once_and_marks_the_others(app, make_member, bid_task):
         "task": task.id, "member": winner.pseudonym, "price_cents": 1400, "mode": "bid",
     }
     # The others see it on the task page and in their bids.
-    loser_web = sign_in(app, loser)
+    loser_web = login_client(app, loser)
     assert "Not selected" in loser_web.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "Not selected" in loser_web.get("/my-bids").get_data(as_text=True)
     other = Bid.get(Bid.member == loser.id)
@@ -170,10 +162,10 @@ def test_award_by_another_client_is_not_found(app, make_member, make_client_user
     task = bid_task()
     bid = ops.place_bid(make_member(), task.id, amount_cents=1400, eta_hours=6)
     stranger = make_client_user()
-    assert sign_in(app, stranger).post(f"/bids/{bid.id}/award").status_code == 404
+    assert login_client(app, stranger).post(f"/bids/{bid.id}/award").status_code == 404
     with pytest.raises(NotFound):
         ops.award_bid(stranger, bid.id)
-    assert sign_in(app, make_member()).post(f"/bids/{bid.id}/award").status_code == 403
+    assert login_client(app, make_member()).post(f"/bids/{bid.id}/award").status_code == 403
     assert Task.get_by_id(task.id).state == TaskState.OPEN
 
 
@@ -217,12 +209,12 @@ def test_client_sees_sorted_bids_with_track_records(app, make_member, make_task,
     assert records[veteran.id] == ops.TrackRecord(completed=3, accepted=3, reviewed=4)
     assert records[veteran.id].acceptance_pct == 75
     assert records[newcomer.id].acceptance_pct is None
-    page = sign_in(app, task.client).get(f"/tasks/{task.id}").get_data(as_text=True)
+    page = login_client(app, task.client).get(f"/tasks/{task.id}").get_data(as_text=True)
     assert veteran.pseudonym in page and "75% of 4 reviewed deliveries accepted" in page
     assert veteran.name not in page and veteran.email not in page
     for bid in Bid.select():
         assert f'action="/bids/{bid.id}/award"' in page
-    member_page = sign_in(app, newcomer).get(f"/tasks/{task.id}").get_data(as_text=True)
+    member_page = login_client(app, newcomer).get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "/award" not in member_page and veteran.pseudonym not in member_page
     assert page.index(newcomer.pseudonym) < page.index(slow.pseudonym) < page.index(
         veteran.pseudonym
@@ -242,8 +234,8 @@ def test_release_of_an_awarded_task_restores_the_budget(app, make_member, bid_ta
 
 
 def test_my_bids_is_for_members(app, make_client_user, make_member):
-    assert sign_in(app, make_client_user()).get("/my-bids").status_code == 403
-    page = sign_in(app, make_member()).get("/my-bids")
+    assert login_client(app, make_client_user()).get("/my-bids").status_code == 403
+    page = login_client(app, make_member()).get("/my-bids")
     assert page.status_code == 200 and "You have not bid on any task yet." in page.get_data(
         as_text=True
     )

@@ -6,7 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from test_market_posting import sign_in
+from conftest import login_client
 
 from coop.market import operations as ops
 from coop.models import (
@@ -19,13 +19,6 @@ from coop.models import (
     TaskState,
     utcnow,
 )
-
-
-@pytest.fixture(autouse=True)
-def _request(app):
-    """Operations translate their messages, which needs a request to choose the language."""
-    with app.test_request_context():
-        yield
 
 
 def status(web, url: str) -> int:
@@ -58,7 +51,7 @@ def test_board_lists_only_open_tasks(app, make_member, make_task):
     make_task(title="T-open")
     make_task(title="T-taken", state=TaskState.ASSIGNED, member=make_member())
     make_task(title="T-cancelled", state=TaskState.CANCELLED)
-    response = sign_in(app, make_member()).get("/tasks")
+    response = login_client(app, make_member()).get("/tasks")
     assert response.status_code == 200
     assert titles(response) == ["T-open"]
 
@@ -75,7 +68,7 @@ def test_board_filters_and_sorts(app, make_member, make_task):
     Task.update(price_cents=None).where(Task.id == bids.id).execute()
     make_task(title="T-other", category="moderation", price_cents=1000,
               deadline=now + timedelta(days=3))
-    web = sign_in(app, make_member())
+    web = login_client(app, make_member())
     # Pay per hour: €60, €40 (a bid task's budget), €20, €12.
     assert titles(web.get("/tasks")) == ["T-rich", "T-bids", "T-other", "T-cheap"]
     assert titles(web.get("/tasks?category=transcription&pricing=fixed")) == [
@@ -89,12 +82,12 @@ def test_board_filters_and_sorts(app, make_member, make_task):
 def test_board_hides_sensitive_tasks_unless_opted_in(app, make_member, make_task):
     make_task(title="T-plain")
     make_task(title="T-gore", sensitive=True, content_note="Graphic violence")
-    plain = sign_in(app, make_member())
+    plain = login_client(app, make_member())
     response = plain.get("/tasks?sensitive=yes")
     assert titles(response) == []
     assert "Graphic violence" not in response.get_data(as_text=True)
     assert "you can accept them in your settings" in response.get_data(as_text=True)
-    brave = sign_in(app, make_member(sensitive_opt_in=True))
+    brave = login_client(app, make_member(sensitive_opt_in=True))
     assert titles(brave.get("/tasks")) == ["T-gore", "T-plain"]  # same pay: newest first
     assert titles(brave.get("/tasks?sensitive=yes")) == ["T-gore"]
     assert titles(brave.get("/tasks?sensitive=no")) == ["T-plain"]
@@ -105,7 +98,7 @@ def test_board_pages(app, make_member, make_task):
     app.config["TASKS_PER_PAGE"] = 2
     for n in range(5):
         make_task(title=f"T-{n}", price_cents=1000 + n * 100)
-    web = sign_in(app, make_member())
+    web = login_client(app, make_member())
     assert titles(web.get("/tasks")) == ["T-4", "T-3"]
     page3 = web.get("/tasks?page=3")
     assert titles(page3) == ["T-0"]
@@ -123,7 +116,7 @@ def test_board_counts_at_most_the_cap(app, make_member, make_task, monkeypatch):
     assert (result.total, result.more_pages, result.pages) == (3, True, 2)
     result = ops.board_page(member, ops.BoardFilters(), 2, 2)
     assert result.pages == 3  # a page past the counted ones is offered while tasks remain
-    page = sign_in(app, member).get("/tasks").get_data(as_text=True)
+    page = login_client(app, member).get("/tasks").get_data(as_text=True)
     assert "Page 1 of more than 2" in page
 
 
@@ -142,7 +135,7 @@ def test_board_counts_only_a_few_pages_ahead(app, make_member, make_task, monkey
     "query", ["category=mining", "sort=price", "page=0", "page=abc", "sensitive=maybe"]
 )
 def test_board_refuses_bad_filters(app, make_member, query):
-    assert sign_in(app, make_member()).get(f"/tasks?{query}").status_code == 400
+    assert login_client(app, make_member()).get(f"/tasks?{query}").status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -157,7 +150,7 @@ def test_board_is_for_members(app, make_member, make_client_user, make_board, wh
         "member": make_member,
         "board": make_board,
     }[who]()
-    assert sign_in(app, user).get("/tasks").status_code == expected
+    assert login_client(app, user).get("/tasks").status_code == expected
 
 
 @pytest.fixture
@@ -185,20 +178,20 @@ def test_task_page_visibility(app, people, make_task):
                      "former": 200, "stranger": 200, "applicant": 404, "board": 200}
     expected_assigned = dict(expected_open, stranger=404)
     for name, user in people.items():
-        web = sign_in(app, user)
+        web = login_client(app, user)
         assert web.get(f"/tasks/{open_task.id}").status_code == expected_open[name], name
         assert web.get(f"/tasks/{assigned.id}").status_code == expected_assigned[name], name
-    assert sign_in(app, None).get(f"/tasks/{open_task.id}").status_code == 302
-    assert sign_in(app, people["owner"]).get("/tasks/999999").status_code == 404
+    assert login_client(app, None).get(f"/tasks/{open_task.id}").status_code == 302
+    assert login_client(app, people["owner"]).get("/tasks/999999").status_code == 404
 
 
 def test_task_page_escapes_text_and_shows_actions(app, make_member, make_task):
     task = make_task(title="<script>x</script>", instructions="Use <b>bold</b>")
-    page = sign_in(app, make_member()).get(f"/tasks/{task.id}").get_data(as_text=True)
+    page = login_client(app, make_member()).get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "<script>x</script>" not in page and "&lt;script&gt;" in page
     assert "Use &lt;b&gt;bold&lt;/b&gt;" in page
     assert f'action="/tasks/{task.id}/claim"' in page
-    owner_page = sign_in(app, task.client).get(f"/tasks/{task.id}").get_data(as_text=True)
+    owner_page = login_client(app, task.client).get(f"/tasks/{task.id}").get_data(as_text=True)
     assert f'action="/tasks/{task.id}/cancel"' in owner_page
     assert f'action="/tasks/{task.id}/claim"' not in owner_page
 
@@ -208,17 +201,17 @@ def test_sensitive_task_content_hidden_from_members_who_did_not_opt_in(
 ):
     task = make_task(sensitive=True, content_note="Self-harm", description="SECRET-DESC")
     att = TaskAttachment.create(task=task, filename="a.txt", sha256="0" * 64, size=1)
-    page = sign_in(app, make_member()).get(f"/tasks/{task.id}").get_data(as_text=True)
+    page = login_client(app, make_member()).get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "Self-harm" in page and "SECRET-DESC" not in page
     url = f"/tasks/{task.id}/attachments/{att.id}"
-    assert status(sign_in(app, make_member()), url) == 404
-    opted = sign_in(app, make_member(sensitive_opt_in=True))
+    assert status(login_client(app, make_member()), url) == 404
+    opted = login_client(app, make_member(sensitive_opt_in=True))
     assert "SECRET-DESC" in opted.get(f"/tasks/{task.id}").get_data(as_text=True)
 
 
 def test_attachment_download_follows_task_visibility(app, make_client_user, make_member):
     owner = make_client_user()
-    web = sign_in(app, owner)
+    web = login_client(app, owner)
     data = {
         "title": "Type 20 receipts", "description": "Scans attached.", "instructions": "",
         "category": "data_entry", "estimated_minutes": "30", "pricing": "fixed",
@@ -231,11 +224,11 @@ def test_attachment_download_follows_task_visibility(app, make_client_user, make
     with web.get(url) as response:
         assert response.status_code == 200 and response.data == b"receipt scans"
         assert "receipts.zip" in response.headers["Content-Disposition"]
-    assert status(sign_in(app, make_member()), url) == 200
-    assert status(sign_in(app, make_client_user()), url) == 404
+    assert status(login_client(app, make_member()), url) == 200
+    assert status(login_client(app, make_client_user()), url) == 404
     assert status(web, f"/tasks/{task.id}/attachments/{att.id + 1}") == 404
     ops.claim_task(make_member(), task.id)
-    assert status(sign_in(app, make_member()), url) == 404
+    assert status(login_client(app, make_member()), url) == 404
 
 
 def test_deliveries_only_for_client_member_and_board(app, people, make_task):
@@ -260,8 +253,8 @@ def test_client_dashboard(app, make_client_user, make_member, make_task):
     Bid.create(task=bid_task, member=make_member(), amount_cents=1500, eta_hours=3)
     Bid.create(task=bid_task, member=make_member(), amount_cents=1400, eta_hours=3)
     make_task(title="T-not-mine")
-    page = sign_in(app, owner).get("/client").get_data(as_text=True)
+    page = login_client(app, owner).get("/client").get_data(as_text=True)
     assert "T-waiting" in page and "T-not-mine" not in page
     assert "2 live bids" in page
     assert f'href="/tasks/{delivered.id}">T-delivered</a> — attempt 1' in page
-    assert sign_in(app, make_member()).get("/client").status_code == 403
+    assert login_client(app, make_member()).get("/client").status_code == 403

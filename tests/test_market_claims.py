@@ -5,19 +5,11 @@ what they hold; overdue tasks return to the board; non-members cannot claim."""
 from datetime import timedelta
 
 import pytest
-from test_market_posting import sign_in
+from conftest import login_client
 
 from coop.errors import Conflict, DomainError, Forbidden, NotFound
 from coop.market import operations as ops
 from coop.models import Event, MemberStatus, Parameter, Task, TaskState, utcnow
-
-
-@pytest.fixture(autouse=True)
-def _request(app):
-    """Operations translate their messages, which needs a request to choose the language."""
-    with app.test_request_context():
-        yield
-
 
 
 def test_claim_assigns_and_records_the_award(app, make_member, make_task):
@@ -44,10 +36,10 @@ def test_second_claim_conflicts(app, make_member, make_task):
 def test_claim_through_the_web(app, make_member, make_task):
     member = make_member()
     task = make_task()
-    response = sign_in(app, member).post(f"/tasks/{task.id}/claim")
+    response = login_client(app, member).post(f"/tasks/{task.id}/claim")
     assert response.status_code == 302
     assert Task.get_by_id(task.id).member_id == member.id
-    response = sign_in(app, make_member()).post(f"/tasks/{task.id}/claim")
+    response = login_client(app, make_member()).post(f"/tasks/{task.id}/claim")
     assert response.status_code == 409
     assert "Someone else claimed this task first." in response.get_data(as_text=True)
 
@@ -63,7 +55,7 @@ def test_non_members_cannot_claim(app, make_client_user, make_member, make_task,
         "declined": lambda: make_member(member_status=MemberStatus.DECLINED),
         "anonymous": lambda: None,
     }[who]()
-    response = sign_in(app, user).post(f"/tasks/{task.id}/claim")
+    response = login_client(app, user).post(f"/tasks/{task.id}/claim")
     assert response.status_code == (302 if user is None else 403)
     assert Task.get_by_id(task.id).state == TaskState.OPEN
     if user is not None:
@@ -152,7 +144,7 @@ def test_limit_message_reaches_the_page(app, make_member, make_task):
     member = make_member()
     ops.claim_task(member, make_task().id)
     task = make_task()
-    response = sign_in(app, member).post(f"/tasks/{task.id}/claim")
+    response = login_client(app, member).post(f"/tasks/{task.id}/claim")
     assert response.status_code == 400
     assert "The limit is 1 active tasks per member" in response.get_data(as_text=True)
 
@@ -161,7 +153,7 @@ def test_release_puts_the_task_back(app, make_member, make_task):
     member = make_member()
     task = make_task()
     ops.claim_task(member, task.id)
-    response = sign_in(app, member).post(f"/tasks/{task.id}/release")
+    response = login_client(app, member).post(f"/tasks/{task.id}/release")
     assert response.status_code == 302
     task = Task.get_by_id(task.id)
     assert (task.state, task.member_id, task.assigned_at) == (TaskState.OPEN, None, None)
@@ -178,7 +170,7 @@ def test_release_refused_for_others_and_delivered(app, make_member, make_task):
     member = make_member()
     task = make_task()
     ops.claim_task(member, task.id)
-    assert sign_in(app, make_member()).post(f"/tasks/{task.id}/release").status_code == 404
+    assert login_client(app, make_member()).post(f"/tasks/{task.id}/release").status_code == 404
     delivered = make_task(state=TaskState.DELIVERED, member=member, assigned_at=utcnow())
     with pytest.raises(DomainError, match="can be released"):
         ops.release_task(member, delivered.id)

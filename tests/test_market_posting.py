@@ -8,33 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import login_client
-from flask_login.utils import _create_identifier
 
 from coop.errors import Forbidden, NotFound
 from coop.market import operations as ops
 from coop.models import Task, TaskAttachment, TaskState, utcnow
-
-
-def sign_in(app, user):
-    """A test client signed in as user (None: anonymous).
-
-    conftest's login_client leaves out the session identifier that the app's "strong" session
-    protection checks, so its users arrive anonymous; this adds it.
-    """
-    web = login_client(app, user)
-    if user is not None:
-        with app.test_request_context(environ_base=web.environ_base):
-            ident = _create_identifier()
-        with web.session_transaction() as session:
-            session["_id"] = ident
-    return web
-
-
-@pytest.fixture(autouse=True)
-def _request(app):
-    """Operations translate their messages, which needs a request to choose the language."""
-    with app.test_request_context():
-        yield
 
 
 def local_input(delta: timedelta, tz: str = "Europe/Paris") -> str:
@@ -63,7 +40,7 @@ def fixed_form(**overrides) -> dict:
 
 def test_post_fixed_price_task(app, make_client_user):
     client_user = make_client_user(timezone="America/New_York")
-    web = sign_in(app, client_user)
+    web = login_client(app, client_user)
     deadline = local_input(timedelta(days=2), "America/New_York")
     response = web.post("/tasks/new", data=fixed_form(deadline=deadline))
     assert response.status_code == 302
@@ -81,7 +58,7 @@ def test_post_fixed_price_task(app, make_client_user):
 
 
 def test_post_bids_task_with_attachments(app, make_client_user):
-    web = sign_in(app, make_client_user())
+    web = login_client(app, make_client_user())
     data = fixed_form(
         pricing="bids",
         price="",
@@ -146,7 +123,7 @@ def test_post_bids_task_with_attachments(app, make_client_user):
     ],
 )
 def test_invalid_post_is_refused_and_creates_nothing(app, make_client_user, overrides, message):
-    web = sign_in(app, make_client_user())
+    web = login_client(app, make_client_user())
     response = web.post("/tasks/new", data=fixed_form(**overrides))
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
@@ -154,13 +131,13 @@ def test_invalid_post_is_refused_and_creates_nothing(app, make_client_user, over
 
 
 def test_new_task_page_shows_the_floor(app, make_client_user):
-    response = sign_in(app, make_client_user()).get("/tasks/new")
+    response = login_client(app, make_client_user()).get("/tasks/new")
     assert response.status_code == 200
     assert "€12.00" in response.get_data(as_text=True)
 
 
 def test_only_clients_post(app, make_member):
-    assert sign_in(app, make_member()).post("/tasks/new", data=fixed_form()).status_code == 403
+    assert login_client(app, make_member()).post("/tasks/new", data=fixed_form()).status_code == 403
     assert Task.select().count() == 0
     with pytest.raises(Forbidden):
         ops.post_task(
@@ -174,7 +151,7 @@ def test_floor_follows_the_parameters(app, make_client_user):
     from coop.models import Parameter
 
     Parameter.create(key="pay_floor_cents_per_hour", value=2400)
-    web = sign_in(app, make_client_user())
+    web = login_client(app, make_client_user())
     response = web.post("/tasks/new", data=fixed_form(price="9"))
     assert response.status_code == 400
     assert "The pay floor is €24.00/h: for 30 minutes the price must be at least €12.00." in (
@@ -185,7 +162,7 @@ def test_floor_follows_the_parameters(app, make_client_user):
 def test_client_cancels_an_open_task(app, make_client_user, make_task):
     owner = make_client_user()
     task = make_task(client=owner)
-    response = sign_in(app, owner).post(f"/tasks/{task.id}/cancel")
+    response = login_client(app, owner).post(f"/tasks/{task.id}/cancel")
     assert response.status_code == 302
     assert Task.get_by_id(task.id).state == TaskState.CANCELLED
 
@@ -193,9 +170,9 @@ def test_client_cancels_an_open_task(app, make_client_user, make_task):
 def test_cancel_refused_once_started_or_not_yours(app, make_client_user, make_member, make_task):
     owner = make_client_user()
     task = make_task(client=owner)
-    assert sign_in(app, make_client_user()).post(f"/tasks/{task.id}/cancel").status_code == 404
+    assert login_client(app, make_client_user()).post(f"/tasks/{task.id}/cancel").status_code == 404
     ops.claim_task(make_member(), task.id)
-    response = sign_in(app, owner).post(f"/tasks/{task.id}/cancel")
+    response = login_client(app, owner).post(f"/tasks/{task.id}/cancel")
     assert response.status_code == 400
     assert "nobody has started" in response.get_data(as_text=True)
     assert Task.get_by_id(task.id).state == TaskState.ASSIGNED
