@@ -14,6 +14,33 @@ from ledger.entry import decode_entry
 from ledger.verify import LedgerTampered, verify_bundle, verify_export
 
 
+# Fixtures live here, not in a tests/ledger/conftest.py: pytest drops the previous module
+# named "conftest" from sys.modules when it imports another, which breaks app tests that
+# do `from conftest import ...`.
+@pytest.fixture
+def db(tmp_path):
+    """Return a WAL SQLite file database with the ledger's tables bound and created."""
+    database = peewee.SqliteDatabase(
+        str(tmp_path / "ledger.db"), pragmas={"journal_mode": "wal", "busy_timeout": 10_000}
+    )
+    store.bind(database)
+    store.create_tables()
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def ledger(db):
+    """Return a Ledger on the db fixture whose clock steps 1 µs per entry."""
+    return store.Ledger(ManualClock())
+
+
+@pytest.fixture(scope="module")
+def signer():
+    """Return a fresh log signer."""
+    return note.Signer.parse(note.generate_signer_key("coop.test/ledger")[0])
+
+
 def test_append_links_entries_and_grows_the_tree(ledger):
     entries = [ledger.append("task.completed", {"task": f"t{i}", "cents": i}) for i in range(20)]
     assert ledger.size() == 20
