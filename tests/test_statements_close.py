@@ -22,15 +22,9 @@ AFTER = datetime(2025, 4, 2, 12, 0)  # naive UTC, after the month ended in Paris
 
 @pytest.fixture
 def statements_app(app):
-    """The app with the statements blueprint and CLI group (until the factory registers them)."""
-    from coop.statements.cli import statements_group
-    from coop.statements.views import bp
-
-    if "statements" not in app.blueprints:
-        app.register_blueprint(bp)
-    if "statements" not in app.cli.commands:
-        app.cli.add_command(statements_group)
-    with app.test_request_context():  # operations' messages are translated for a request
+    """The app inside a request, as operations translate their messages for a request."""
+    assert "statements" in app.blueprints and "statements" in app.cli.commands
+    with app.test_request_context():
         yield app
 
 

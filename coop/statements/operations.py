@@ -679,14 +679,6 @@ def overview(actor: User, now: datetime | None = None, months_back: int = 12) ->
     return Overview(current=current, months=rows, own=own)
 
 
-def statement_json(period: Period, member_id: int | None) -> dict:
-    """Return the figures a closed month's PDF must carry (for checks and tests)."""
-    if member_id is None:
-        return {"totals": period.totals_data}
-    st = Statement.get((Statement.period == period) & (Statement.member == member_id))
-    return json.loads(st.figures)
-
-
 __all__ = [
     "add_expense",
     "close_month",
