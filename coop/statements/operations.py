@@ -7,7 +7,6 @@ ledger (`period.closed`), and every issued PDF's SHA-256 goes on the ledger too
 
 import hashlib
 import io
-import json
 import re
 import zipfile
 from collections.abc import Iterator
