@@ -640,6 +640,7 @@ class MonthRow:
     ended: bool
     surplus_cents: int | None
     expenses: list
+    statements: list  # (member id, name) of a closed month's statements
 
 
 @dataclass(frozen=True)
@@ -661,11 +662,21 @@ def overview(actor: User, now: datetime | None = None, months_back: int = 12) ->
     own = [(r.period.month, r.figures_data["figures"]["total_cents"]) for r in own_rows]
     rows: list[MonthRow] = []
     if actor.is_board:
-        months = [_shift(current, -i) for i in range(months_back)]
-        periods = {p.month: p for p in Period.select().where(Period.month.in_(months))}
+        # The last months, and every closed month however old.
+        periods = {p.month: p for p in Period.select()}
+        recent = {_shift(current, -i) for i in range(months_back)}
+        months = sorted(recent | set(periods), reverse=True)
         expenses: dict[str, list] = {}
         for e in Expense.select().where(Expense.month.in_(months)).order_by(Expense.id):
             expenses.setdefault(e.month, []).append(e)
+        issued: dict[str, list] = {}
+        issued_rows = (
+            Statement.select(Statement.member, Period.month, User.name)
+            .join(Period).switch(Statement).join(User)
+            .where(Period.month.in_(months)).order_by(User.name, User.id)
+        )
+        for st in issued_rows:
+            issued.setdefault(st.period.month, []).append((st.member_id, st.member.name))
         for month in months:
             period = periods.get(month)
             rows.append(MonthRow(
@@ -674,6 +685,7 @@ def overview(actor: User, now: datetime | None = None, months_back: int = 12) ->
                 ended=month < current,
                 surplus_cents=period.totals_data["surplus_cents"] if period else None,
                 expenses=expenses.get(month, []),
+                statements=issued.get(month, []),
             ))
     return Overview(current=current, months=rows, own=own)
 
