@@ -30,6 +30,14 @@ class StoredFile:
     content_type: str
 
 
+def format_size(size: int) -> str:
+    """Return a byte count for people: '25 MiB', '512 KiB', '900 bytes'."""
+    for unit, scale in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.3g} {unit}"
+    return f"{size} bytes"
+
+
 def _root() -> Path:
     root = Path(current_app.config["UPLOAD_DIR"])
     root.mkdir(parents=True, exist_ok=True)
@@ -63,9 +71,9 @@ def save(stream, filename: str, content_type: str | None = None) -> StoredFile:
                 if size > limit:
                     raise FileTooLarge(
                         _(
-                            "%(name)s is larger than the limit of %(mib)s MiB per file.",
+                            "%(name)s is larger than the limit of %(limit)s per file.",
                             name=clean_filename(filename),
-                            mib=limit // (1024 * 1024),
+                            limit=format_size(limit),
                         )
                     )
                 digest.update(chunk)

@@ -387,6 +387,8 @@ def verify_bundle(
     index, size = proof.get("index"), proof.get("size")
     if not isinstance(index, int) or not isinstance(size, int) or size != checkpoint.size:
         raise InvalidProof("inclusion proof is not for the checkpoint's tree size")
+    if bundle.get("index") != index or bundle.get("size") != size:
+        raise InvalidProof("the bundle's index and size differ from its inclusion proof's")
     try:
         entry = decode_entry(raw)
     except InvalidEntry as exc:

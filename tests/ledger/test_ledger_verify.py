@@ -14,7 +14,7 @@ import pytest
 
 from ledger import note, verify
 from ledger.entry import GENESIS_PREV, TimeBlock, encode_entry
-from ledger.merkle import leaf_hash
+from ledger.merkle import InvalidProof, leaf_hash
 from ledger.verify import ChainChecker, LedgerTampered, verify_export
 
 ORIGIN = "coop.test/verify"
@@ -215,3 +215,20 @@ def test_tiny_exports_verify(tmp_path, n):
 def test_missing_export_fails_cleanly(tmp_path):
     done = run_cli("verify-export", str(tmp_path / "nowhere"), "--key", VKEY)
     assert done.returncode == 1 and done.stderr.startswith("FAILED:")
+
+
+
+@pytest.mark.parametrize("field", ["index", "size"])
+def test_bundle_whose_top_level_fields_disagree_is_refused(field):
+    """The bundle's own index and size must be its proof's, so nobody reading it is misled."""
+    prev, raws = GENESIS_PREV, []
+    for i in range(5):
+        time = TimeBlock(1_763_800_000_000_000_000 + i, 1_000_000, True, ())
+        raw = encode_entry(i, "task.completed", prev, time, {"task": i}).raw
+        raws.append(raw)
+        prev = leaf_hash(raw)
+    bundle = _bundle(raws, 2, 5)
+    verify.verify_bundle(bundle, note.Verifier.parse(VKEY))
+    forged = dict(bundle, **{field: bundle[field] + 1})
+    with pytest.raises(InvalidProof, match="differ"):
+        verify.verify_bundle(forged, note.Verifier.parse(VKEY))
