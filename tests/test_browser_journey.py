@@ -1,0 +1,176 @@
+"""In a real Chromium against the app served by gunicorn: a client registers and posts a task,
+an applicant joins and the board admits them, the member claims and delivers a file, the client
+accepts, downloads the proof bundle, and `python -m ledger verify-bundle` checks it offline.
+Also: the language switch, and that no page needs JavaScript (it is turned off)."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed"),
+]
+BOARD_EMAIL, PASSWORD = "board@example.org", "board password 2026"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """Initialise a fresh instance and serve it with gunicorn, as `make run` does."""
+    instance = tmp_path_factory.mktemp("instance")
+    env = dict(os.environ, COOP_INSTANCE_DIR=str(instance), COOP_NTP_SERVERS="")
+    env.pop("COOP_DATABASE_URL", None)
+    coop = [str(Path(sys.executable).parent / "coop")]
+    subprocess.run([*coop, "init"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*coop, "user", "create", "--email", BOARD_EMAIL, "--name", "Bea", "--role", "board"],
+        env=env, check=True, capture_output=True, input=f"{PASSWORD}\n{PASSWORD}\n", text=True,
+    )
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+         "coop.wsgi:app"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/", timeout=1)  # noqa: S310 - loopback only
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        process.wait()
+        pytest.fail("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
+    yield base, env
+    process.terminate()
+    process.wait(timeout=10)
+    process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield launched
+        launched.close()
+
+
+def _page(browser, base):
+    context = browser.new_context(base_url=base, java_script_enabled=False, accept_downloads=True)
+    return context.new_page()
+
+
+def _sign_in(page, email, password):
+    page.goto("/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("form button[type=submit]:has-text('Sign in')")
+    assert "/login" not in page.url, page.content()[:2000]
+
+
+def test_from_posting_to_an_offline_verified_bundle(server, browser, tmp_path):
+    base, _env = server
+
+    client = _page(browser, base)
+    client.goto("/register")
+    client.fill("input[name=name]", "Maison Verte")
+    client.fill("input[name=email]", "shop@example.org")
+    client.fill("input[name=password]", "shop password 2026")
+    client.fill("input[name=confirm]", "shop password 2026")
+    client.click("main button[type=submit]")
+    assert "/register" not in client.url, client.content()[-3000:]
+    client.goto("/tasks/new")
+    client.fill("input[name=title]", "Clip 10 product photos")
+    client.fill("textarea[name=description]", "White background, PNG.")
+    client.select_option("select[name=category]", "photo_clipping")
+    client.fill("input[name=estimated_minutes]", "60")
+    deadline = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    client.fill("input[name=deadline]", deadline)
+    client.fill("input[name=price]", "5.00")  # below the €12/h floor
+    client.click("main button[type=submit]")
+    assert "12.00" in client.content()  # the refusal states the minimum
+    client.fill("input[name=deadline]", deadline)
+    client.fill("input[name=price]", "15.00")
+    client.click("main button[type=submit]")
+    task_url = client.url
+    assert "/tasks/" in task_url and "Clip 10 product photos" in client.content()
+
+    member = _page(browser, base)
+    member.goto("/apply")
+    member.fill("input[name=name]", "Farid")
+    member.fill("input[name=email]", "farid@example.org")
+    member.fill("input[name=password]", "farid password 2026")
+    member.fill("input[name=confirm]", "farid password 2026")
+    member.fill("textarea[name=note]", "Photo retouching for five years.")
+    member.click("main button[type=submit]")
+    assert "waiting for the board" in member.content()
+
+    board = _page(browser, base)
+    _sign_in(board, BOARD_EMAIL, PASSWORD)
+    board.goto("/board/applications")
+    board.click("button:has-text('Admit')")
+
+    member.goto("/tasks")
+    member.click("text=Clip 10 product photos")
+    member.click("button:has-text('Claim this task')")
+    work = tmp_path / "clipped.png"
+    work.write_bytes(b"\x89PNG\r\n\x1a\n" + b"clipped pixels" * 100)
+    member.goto(task_url)
+    member.set_input_files("input[name=files]", str(work))
+    member.click("section.delivery-panel button[type=submit]")
+    assert "SHA-256" in member.content() or "sha256" in member.content().lower()
+
+    client.goto(task_url)
+    client.click("button:has-text('Accept and pay')")
+    client.goto(task_url)
+    assert "Ledger entry #" in client.content()
+    with client.expect_download() as download:
+        client.click("text=Download proof bundle")
+    bundle_path = tmp_path / "bundle.json"
+    download.value.save_as(bundle_path)
+    json.loads(bundle_path.read_text())
+
+    key = urllib.request.urlopen(base + "/ledger/key").read().decode().strip()  # noqa: S310
+    verified = subprocess.run(
+        [sys.executable, "-m", "ledger", "verify-bundle", str(bundle_path), "--key", key,
+         "--file", str(work)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+    member.goto("/my-work")
+    assert "13.80" in member.content()  # €15.00 less the 8% margin
+
+
+def test_language_switch_without_javascript(server, browser):
+    base, _env = server
+    page = _page(browser, base)
+    page.goto("/")
+    page.click("button:has-text('Français')")
+    assert "Se connecter" in page.content()
+    page.click("button:has-text('English')")
+    assert "Sign in" in page.content()
