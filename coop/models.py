@@ -139,7 +139,8 @@ class Task(BaseModel):
     completed_at = peewee.DateTimeField(null=True)
 
     class Meta:
-        indexes = ((("state", "pay_per_hour_cents"), False), (("member", "state"), False))
+        # The board's indexes are made by migration m0004 (named, with their filter columns).
+        indexes = ((("member", "state"), False),)
 
 
 class TaskAttachment(BaseModel):
