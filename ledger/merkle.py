@@ -19,6 +19,7 @@ __all__ = [
     "HashReader",
     "InvalidProof",
     "consistency_proof",
+    "inclusion_plan",
     "inclusion_proof",
     "leaf_for_stored_index",
     "leaf_hash",
@@ -27,6 +28,7 @@ __all__ = [
     "stored_hash_count",
     "stored_hash_index",
     "stored_hashes_for_leaf",
+    "subtree_hash",
     "tree_hash",
     "verify_consistency",
     "verify_inclusion",
@@ -141,6 +143,13 @@ def _read(read: HashReader, indexes: list[int]) -> list[bytes]:
     return hashes
 
 
+def subtree_hash(lo: int, hi: int, read: HashReader) -> bytes:
+    """Return the hash of leaves [lo, hi): an aligned subtree, or the right edge's rest."""
+    if not 0 <= lo < hi:
+        raise ValueError(f"no subtree of leaves [{lo}, {hi})")
+    return _subtree_hash(lo, hi, _read(read, _subtree_index(lo, hi, [])), 0)[0]
+
+
 def tree_hash(n: int, read: HashReader) -> bytes:
     """Return the root of the first n leaves, reading O(log n) stored hashes."""
     if n < 0:
@@ -151,8 +160,12 @@ def tree_hash(n: int, read: HashReader) -> bytes:
     return _subtree_hash(0, n, _read(read, indexes), 0)[0]
 
 
-def inclusion_proof(index: int, size: int, read: HashReader) -> list[bytes]:
-    """Return the RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size`` leaves."""
+def inclusion_plan(index: int, size: int) -> tuple[list[int], list[int], int, int]:
+    """Return what an inclusion proof needs: (stored indexes, their levels, fringe_at, lo).
+
+    The proof is the hashes at those stored indexes, in order, with the hash of the right
+    edge's incomplete subtree of leaves [lo, size) inserted at position fringe_at (-1: none).
+    """
     if not 0 <= index < size:
         raise ValueError(f"index {index} is outside a tree of size {size}")
     # Below level `inner` the path runs inside the subtree shared with the last leaf, so
@@ -160,7 +173,8 @@ def inclusion_proof(index: int, size: int, read: HashReader) -> list[bytes]:
     # above it, only left siblings appear (where index has a 1 bit), all complete.
     inner = (index ^ (size - 1)).bit_length()
     indexes: list[int] = []
-    fringe_at, fringe_count = -1, 0
+    levels: list[int] = []
+    fringe_at, fringe_lo = -1, 0
     for level in range(inner):
         sibling = (index >> level) ^ 1
         lo = sibling << level
@@ -168,23 +182,27 @@ def inclusion_proof(index: int, size: int, read: HashReader) -> list[bytes]:
             # stored_hash_index(level, sibling), inlined: this loop is the hot path of proofs.
             m = ((sibling + 1) << level) - 1
             indexes.append(2 * m - m.bit_count() + level)
+            levels.append(level)
         else:
             # Only the top inner sibling can be cut short by the tree's right edge.
-            fringe_at = len(indexes)
-            _subtree_index(lo, size, indexes)
-            fringe_count = len(indexes) - fringe_at
+            fringe_at, fringe_lo = len(indexes), lo
     for level in range(inner, size.bit_length()):
         if (index >> level) & 1:
             m = (index >> level << level) - 1
             indexes.append(2 * m - m.bit_count() + level)
-    if not indexes:
-        return []
-    hashes = _read(read, indexes)
-    if fringe_count > 1:
-        h = hashes[fringe_at + fringe_count - 1]
-        for i in range(fringe_at + fringe_count - 2, fringe_at - 1, -1):
-            h = node_hash(hashes[i], h)
-        hashes[fringe_at : fringe_at + fringe_count] = [h]
+            levels.append(level)
+    return indexes, levels, fringe_at, fringe_lo
+
+
+def inclusion_proof(index: int, size: int, read: HashReader) -> list[bytes]:
+    """Return the RFC 9162 inclusion proof of leaf ``index`` in the tree of ``size`` leaves."""
+    indexes, _, fringe_at, fringe_lo = inclusion_plan(index, size)
+    if fringe_at < 0:
+        return _read(read, indexes) if indexes else []
+    fringe = _subtree_index(fringe_lo, size, [])
+    hashes = _read(read, indexes + fringe)
+    hashes.insert(fringe_at, _subtree_hash(fringe_lo, size, hashes, len(indexes))[0])
+    del hashes[len(indexes) + 1 :]
     return hashes
 
 

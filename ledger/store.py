@@ -171,13 +171,20 @@ class Ledger:
 
     def __init__(self, clock: TimeSourceLike | None = None, hash_cache_size: int = 1 << 16):
         self.clock = clock or _UnsyncedClock()
-        # Stored hashes never change once committed, so proofs may reuse them; the upper
-        # levels are shared by every proof. Only reads outside a transaction fill the cache,
-        # so a hash from an append that later rolls back is never remembered.
+        # Stored hashes never change once committed, so proofs may reuse them. Proofs keep
+        # only the upper levels, which every proof shares: at a level where a tree of n
+        # leaves has n / 2**L hashes, those of levels >= L number under 2n / 2**L, so the
+        # lowest level kept is the one where that fits the cache. Only reads outside a
+        # transaction fill the cache, so a hash from an append that later rolls back is
+        # never remembered.
         self._cache: dict[int, bytes] = {}
-        self._cache_old: dict[int, bytes] = {}
         self._cache_db: peewee.Database | None = None
         self._cache_size = hash_cache_size
+        # Hashes of the right edge's incomplete subtrees, by (first leaf, tree size): every
+        # proof at one size shares one of ~log2(size) of them.
+        self._fringes: dict[tuple[int, int], bytes] = {}
+        # Per-process memory of the last append, to skip reading the tip (see _append).
+        self._tip: tuple | None = None
 
     @property
     def db(self) -> peewee.Database:
@@ -193,37 +200,50 @@ class Ledger:
     def _is_postgres(self) -> bool:
         return isinstance(self.db, peewee.PostgresqlDatabase)
 
-    def _read_cached(self, indexes: Sequence[int]) -> list[bytes]:
-        """Read stored hashes for proofs and roots, remembering committed ones."""
-        db = self.db
-        if db.in_transaction() or not self._cache_size:
-            return self._read_hashes(indexes)
+    def _cache_for(self, db: peewee.Database) -> dict[int, bytes] | None:
+        """Return the hash cache to use now, or None when reads must not fill one."""
+        if not self._cache_size or db.in_transaction():
+            return None
         if self._cache_db is not db:
             # Rebound to another database (tests, tools): nothing remembered applies.
-            self._cache, self._cache_old, self._cache_db = {}, {}, db
-        # Two generations: when the young one fills it becomes the old one, and hashes used
-        # again are copied back, so the upper levels every proof shares stay while one-off
-        # leaf-level hashes age out. Results go to a local dict so that another thread
-        # swapping generations cannot make a hash vanish mid-read.
-        young, old = self._cache, self._cache_old
-        found = {}
-        missing = []
-        for i in indexes:
-            h = young.get(i)
-            if h is None:
-                h = old.get(i)
-                if h is None:
-                    missing.append(i)
-                    continue
-                young[i] = h
-            found[i] = h
-        if missing:
+            self._cache, self._fringes, self._cache_db = {}, {}, db
+        elif len(self._cache) >= self._cache_size:
+            # Only when the tree has grown a lot; the levels kept rise with it.
+            self._cache = {}
+        return self._cache
+
+    def _read_cached(self, indexes: Sequence[int], keep: Sequence[bool] | None = None) -> list:
+        """Read stored hashes, remembering the committed ones that keep says (default: all)."""
+        cache = self._cache_for(self.db)
+        if cache is None:
+            return self._read_hashes(indexes)
+        # A local reference: another thread replacing self._cache cannot lose hashes here.
+        get = cache.get
+        hashes = [get(i) for i in indexes]
+        if None in hashes:
+            missing = [i for i, h in zip(indexes, hashes, strict=True) if h is None]
             fetched = dict(zip(missing, self._read_hashes(missing), strict=True))
-            young.update(fetched)
-            found.update(fetched)
-        if len(young) > self._cache_size // 2:
-            self._cache_old, self._cache = young, {}
-        return [found[i] for i in indexes]
+            hashes = [fetched[i] if h is None else h for i, h in zip(indexes, hashes, strict=True)]
+            if keep is None:
+                cache.update(fetched)
+            else:
+                for i, k in zip(indexes, keep, strict=True):
+                    if k and i in fetched:
+                        cache[i] = fetched[i]
+        return hashes
+
+    def _fringe(self, lo: int, hi: int) -> bytes:
+        """Return the hash of the right edge's leaves [lo, hi), remembering committed ones."""
+        key = (lo, hi)
+        fringes = self._fringes
+        h = fringes.get(key)
+        if h is None:
+            h = merkle.subtree_hash(lo, hi, self._read_cached)
+            if self._cache_for(self.db) is not None:
+                if len(fringes) >= 256:
+                    self._fringes = fringes = {}
+                fringes[key] = h
+        return h
 
     def _read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         if not indexes:
@@ -275,7 +295,24 @@ class Ledger:
             )
         entry = encode_entry(index, kind, prev, stamp, data)
         leaf = merkle.leaf_hash(entry.raw)
-        hashes = merkle.stored_hashes_for_leaf(index, leaf, self._read_hashes)
+        db = self.db
+        cached = self._tip
+        if cached is not None and cached[0] is db and cached[1] == index and cached[2] == prev:
+            # The tip read above is this process's last append: its leaf hash commits to
+            # the whole history, so the right edge remembered with it is still the truth.
+            frontier = list(cached[3])
+        else:
+            frontier = self._read_frontier(index)
+        hashes = [leaf]
+        h, level = leaf, 0
+        while frontier and frontier[-1][0] == level:
+            h = merkle.node_hash(frontier.pop()[1], h)
+            level += 1
+            hashes.append(h)
+        frontier.append((level, h))
+        # Remembered before commit: if the transaction rolls back, the next tip read differs
+        # from it and the right edge is read again.
+        self._tip = (db, index + 1, leaf, tuple(frontier))
         self._sql(
             "INSERT INTO ledger_entry (idx, kind, bytes, leaf_hash, unix_ns) VALUES (?,?,?,?,?)",
             [index, kind, entry.raw, leaf, stamp.unix_ns],
@@ -288,6 +325,16 @@ class Ledger:
         # Only placeholders are interpolated; the values travel as parameters.
         self._sql(f"INSERT INTO ledger_hash (stored_index, hash) VALUES {marks}", params)  # noqa: S608
         return entry
+
+    def _read_frontier(self, size: int) -> list[tuple[int, bytes]]:
+        """Return (level, hash) of the complete subtrees covering the first size leaves."""
+        levels, indexes, start = [], [], 0
+        for level in range(size.bit_length() - 1, -1, -1):
+            if size >> level & 1:
+                levels.append(level)
+                indexes.append(merkle.stored_hash_index(level, start >> level))
+                start += 1 << level
+        return list(zip(levels, self._read_hashes(indexes), strict=True))
 
     def size(self) -> int:
         """Return the number of entries."""
@@ -302,19 +349,16 @@ class Ledger:
     def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
         """Return the inclusion proof of entry index in the tree of size."""
         size = self.size() if size is None else size
-        leaf_at = merkle.stored_hash_index(0, index)
-        leaf: list[bytes] = []
-
-        def read(indexes: Sequence[int]) -> list[bytes]:
-            # Fetch the leaf hash in the same query: one round trip per proof.
-            hashes = self._read_cached([*indexes, leaf_at])
-            leaf.append(hashes.pop())
-            return hashes
-
-        hashes = merkle.inclusion_proof(index, size, read)
-        if not leaf:
-            leaf = self._read_cached([leaf_at])
-        return InclusionProof(index, size, leaf[0], tuple(hashes))
+        indexes, levels, fringe_at, fringe_lo = merkle.inclusion_plan(index, size)
+        # Fetch the leaf hash in the same query: one round trip per proof at most.
+        indexes.append(merkle.stored_hash_index(0, index))
+        levels.append(0)
+        lowest_kept = (2 * size // max(self._cache_size, 1)).bit_length()
+        hashes = self._read_cached(indexes, [level >= lowest_kept for level in levels])
+        leaf = hashes.pop()
+        if fringe_at >= 0:
+            hashes.insert(fringe_at, self._fringe(fringe_lo, size))
+        return InclusionProof(index, size, leaf, tuple(hashes))
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
         """Return the consistency proof from old_size to new_size."""

@@ -132,3 +132,34 @@ def test_rebinding_to_another_database_forgets_cached_hashes(tmp_path):
         assert ledger.inclusion_proof(3, 5).leaf_hash == merkle.leaf_hash(ledger.entry_bytes(3))
         database.close()
     assert roots[0] != roots[1]
+
+
+def test_two_appenders_take_turns_and_each_rereads_the_right_edge_it_missed(db):
+    one, two = store.Ledger(ManualClock()), store.Ledger(ManualClock())
+    entries = []
+    for i in range(40):
+        # Runs of different lengths, so each appender's remembered right edge goes stale.
+        appender = one if i % 7 < 4 else two
+        entries.append(appender.append("task.completed", {"task": f"t{i}"}))
+    with pytest.raises(RuntimeError), db.atomic("IMMEDIATE"):
+        one.append("task.completed", {"task": "rolled-back"})
+        raise RuntimeError("the business change failed")
+    # `two` appends the index `one` remembers, then `one` must not trust its memory.
+    entries.append(two.append("task.completed", {"task": "t40"}))
+    entries.append(one.append("task.completed", {"task": "t41"}))
+    leaves = [e.leaf_hash for e in entries]
+    assert [e.index for e in entries] == list(range(42))
+    assert one.root() == two.root() == merkle.root_from_leaf_hashes(leaves)
+    assert one.verify() == 42
+
+
+def test_proofs_stay_right_while_the_tree_outgrows_the_hash_cache(db):
+    small = store.Ledger(ManualClock(), hash_cache_size=16)
+    none = store.Ledger(ManualClock(), hash_cache_size=0)
+    for i in range(70):
+        small.append("task.completed", {"task": f"t{i}"})
+        if i % 9 == 0:
+            n = i + 1
+            for j in range(n):
+                assert small.inclusion_proof(j, n) == none.inclusion_proof(j, n)
+    assert len(small._cache) <= 16
