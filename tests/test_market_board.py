@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from conftest import login_client
 
+from coop.delivery import operations as delivery_ops
 from coop.market import operations as ops
 from coop.models import (
     Bid,
@@ -238,8 +239,8 @@ def test_deliveries_only_for_client_member_and_board(app, people, make_task):
     Delivery.create(task=task, member=people["holder"], attempt=1)
     Bid.create(task=task, member=people["bidder"], amount_cents=900, eta_hours=2)
     for name in ("owner", "holder", "board"):
-        assert [d.attempt for d in ops.deliveries_for(people[name], task)] == [1, 2]
-    assert ops.deliveries_for(people["bidder"], task) == []
+        assert [d.attempt for d in delivery_ops.deliveries_for(people[name], task)] == [1, 2]
+    assert delivery_ops.deliveries_for(people["bidder"], task) == []
 
 
 def test_client_dashboard(app, make_client_user, make_member, make_task):

@@ -337,7 +337,11 @@ def deliveries_for(viewer: User, task: Task) -> list[Delivery]:
     """Return the task's deliveries viewer may see, by attempt (for the task page)."""
     if not getattr(viewer, "is_authenticated", False):
         return []
-    query = Delivery.select().where(Delivery.task == task.id).order_by(Delivery.id)
+    query = (
+        Delivery.select()
+        .where(Delivery.task == task.id)
+        .order_by(Delivery.attempt, Delivery.id)
+    )
     if not (viewer.is_board or task.client_id == viewer.id):
         query = query.where(Delivery.member == viewer.id)
     return list(query)

@@ -715,13 +715,6 @@ def bid_of(member: User, task: Task) -> Bid | None:
     return Bid.get_or_none((Bid.task == task.id) & (Bid.member == member.id))
 
 
-def deliveries_for(viewer: User, task: Task) -> list[Delivery]:
-    """Return the task's deliveries by attempt, for its client, its member or the board only."""
-    if task.client_id == viewer.id or task.member_id == viewer.id or viewer.is_board:
-        return list(Delivery.select().where(Delivery.task == task.id).order_by(Delivery.attempt))
-    return []
-
-
 def bids_of(member: User) -> list[Bid]:
     """Return the member's bids, newest first, with their tasks."""
     return list(

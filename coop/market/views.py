@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 
 from coop import files, params
 from coop.auth.forms import EmptyForm
+from coop.delivery import operations as delivery_ops
 from coop.errors import DomainError
 from coop.market import operations as ops
 from coop.market.forms import (
@@ -133,7 +134,7 @@ def _task_page(task, bid_form=None, status=200):
         records=records,
         my_bid=my_bid,
         bid_form=bid_form,
-        deliveries=ops.deliveries_for(viewer, task),
+        deliveries=delivery_ops.deliveries_for(viewer, task),
         can_claim=(
             viewer.is_member
             and task.pricing == Pricing.FIXED
