@@ -3,6 +3,8 @@
 import base64
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from coop.audit import ledger as app_ledger
 from coop.models import Delivery, Event
 from ledger.entry import decode_entry
@@ -52,7 +54,7 @@ def receipt_for(event: Event, checkpoint: app_ledger.CheckpointInfo) -> Receipt:
         except InvalidProof as error:
             problem = str(error)
     else:
-        problem = "not yet covered by a checkpoint"
+        problem = _("not yet covered by a checkpoint")
     return Receipt(
         kind=entry.kind,
         index=entry.index,

@@ -43,15 +43,15 @@ TEXTS = {
         _l("How many times a member may deliver the same task."),
     ),
     "legal_reserve_bp": (
-        _l("Legal reserve (% of the surplus)"),
+        _l("Legal reserve (percentage of the surplus)"),
         _l("At least 15% (Loi 78-763, art. 33)."),
     ),
     "work_share_bp": (
-        _l("Work share (% of the surplus)"),
+        _l("Work share (percentage of the surplus)"),
         _l("Shared among the workers; at least 25% (Loi 78-763, art. 33)."),
     ),
     "dividends_bp": (
-        _l("Dividends (% of the surplus)"),
+        _l("Dividends (percentage of the surplus)"),
         _l("Paid on capital shares; never more than the work share."),
     ),
     "basis_earnings_pct": (
