@@ -29,9 +29,19 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or languages[0]
 
 
+def select_timezone() -> str:
+    """Show times in the viewer's time zone, else the coop's."""
+    from flask import current_app, has_request_context
+    from flask_login import current_user
+
+    if has_request_context() and current_user.is_authenticated and current_user.timezone:
+        return current_user.timezone
+    return current_app.config["TIMEZONE"]
+
+
 def init_app(app) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

@@ -1,8 +1,7 @@
 """Web plumbing shared by every blueprint: error pages, security headers, role checks, filters."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import wraps
-from zoneinfo import ZoneInfo
 
 from flask import abort, jsonify, make_response, render_template, request
 from flask_babel import format_datetime, get_locale, gettext
@@ -73,18 +72,15 @@ def board_required(view):
 
 
 def local_time(value, fmt="medium"):
-    """Format a naive UTC datetime in the viewer's timezone."""
+    """Format a naive UTC datetime in the viewer's time zone (Flask-Babel's selector)."""
     if value is None:
         return ""
-    tzname = getattr(current_user, "timezone", None) or "Europe/Paris"
-    aware = value.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tzname))
-    return format_datetime(aware, fmt)
+    return format_datetime(value.replace(tzinfo=UTC), fmt)
 
 
 def ns_time(unix_ns: int) -> str:
-    """Format a ledger time (ns since the epoch) in the viewer's timezone, to the centisecond."""
-    tzname = getattr(current_user, "timezone", None) or "Europe/Paris"
-    moment = datetime.fromtimestamp(unix_ns / 1e9, tz=ZoneInfo(tzname))
+    """Format a ledger time (ns since the epoch) in the viewer's time zone, to the centisecond."""
+    moment = datetime.fromtimestamp(unix_ns / 1e9, tz=UTC)
     return format_datetime(moment, "d MMM y HH:mm:ss.SS zzz")
 
 

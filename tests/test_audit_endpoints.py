@@ -114,8 +114,11 @@ def test_entries_are_for_those_they_concern(app, delivered, make_client_user, ma
 
 def test_task_page_shows_the_receipt_and_the_unsynchronised_clock(app, delivered):
     owner, _member, task, _delivery = delivered
+    owner.timezone = "Europe/Paris"
+    owner.save()
     page = app.test_client(user=owner).get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "Ledger entry #" in page
+    assert " CET ± " in page  # the entry's time, in the viewer's time zone
     # The tests configure no NTP server: the receipt must say so, never hide it.
     assert "Clock not synchronised" in page
     assert "Inclusion in the latest checkpoint" in page
