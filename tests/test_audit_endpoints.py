@@ -118,7 +118,7 @@ def test_task_page_shows_the_receipt_and_the_unsynchronised_clock(app, delivered
     owner.save()
     page = app.test_client(user=owner).get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "Ledger entry #" in page
-    assert " CET ± " in page  # the entry's time, in the viewer's time zone
+    assert " +0100 ± " in page  # the entry's time, in the viewer's time zone (Paris)
     # The tests configure no NTP server: the receipt must say so, never hide it.
     assert "Clock not synchronised" in page
     assert "Inclusion in the latest checkpoint" in page
