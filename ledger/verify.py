@@ -91,27 +91,28 @@ class ChainChecker:
             return
         stop = len(buf) if stop is None else stop
         unpack, leaf_hasher, node_hasher = _LENGTH.unpack_from, _LEAF.copy, _NODE.copy
-        tail, head, equal = _TAIL.fullmatch, _HEAD, hmac.compare_digest
+        tail, head, marker = _TAIL.fullmatch, _HEAD, b',"index":'
+        # Entries are hashed and matched in place: no copy of each entry's bytes.
+        view = memoryview(buf)
         frontier = self._frontier
         index, prev, last_ns = self.size, self._prev, self._unix_ns
         pos = start
         try:
             while pos < stop:
-                end = pos + 4 + unpack(buf, pos)[0]
-                if end > stop:
+                body = pos + 4
+                pos = body + unpack(buf, pos)[0]
+                if pos > stop:
                     raise LedgerTampered(index, "export is truncated inside an entry")
-                raw = buf[pos + 4 : end]
-                pos = end
                 h = leaf_hasher()
-                h.update(raw)
+                h.update(view[body:pos])
                 leaf = h.digest()
-                at = raw.rfind(b',"index":')
-                m = tail(raw, at) if at > 0 and raw.startswith(head) else None
+                at = buf.rfind(marker, body, pos)
+                m = tail(buf, at, pos) if at > body and view[body : body + 9] == head else None
                 if m is None:
                     raise LedgerTampered(index, "entry bytes do not follow the entry format")
                 if int(m[1]) != index:
                     raise LedgerTampered(index, f"entry says it is index {int(m[1])}")
-                if not equal(m[3], prev):
+                if m[3] != prev:
                     raise LedgerTampered(
                         index, f"prev does not match the leaf hash of entry {index - 1}"
                     )
@@ -131,6 +132,7 @@ class ChainChecker:
         finally:
             # Keep the checker consistent with the entries that passed.
             self.size, self._prev, self._unix_ns = index, prev, last_ns
+            view.release()
 
     def check_fields(self, index: int, raw: bytes) -> None:
         """Check an entry's own fields against the chain so far."""
@@ -219,20 +221,25 @@ class VerifiedExport:
     checkpoint: Checkpoint
 
 
-def _offsets(buf: Any) -> list[int]:
-    """Return the byte offset of every entry (cheap: it reads 4 bytes per entry)."""
-    offsets = []
-    pos, size = 0, len(buf)
+def _walk(buf: Any, every: int) -> Iterator[tuple[int, int]]:
+    """Yield (entries so far, byte offset) after every ``every`` entries and at the end.
+
+    Reads only the 4-byte length prefixes. Raises LedgerTampered if the file is truncated.
+    """
+    pos, size, count = 0, len(buf), 0
+    last = size - 4
     unpack = _LENGTH.unpack_from
     while pos < size:
-        if pos + 4 > size:
-            raise LedgerTampered(len(offsets), "export is truncated inside a length prefix")
-        offsets.append(pos)
-        pos += 4 + unpack(buf, pos)[0]
-    if pos != size:
-        raise LedgerTampered(len(offsets) - 1, "export is truncated inside an entry")
-    offsets.append(pos)
-    return offsets
+        for _ in range(every):
+            if pos >= size:
+                break
+            if pos > last:
+                raise LedgerTampered(count, "export is truncated inside a length prefix")
+            pos += 4 + unpack(buf, pos)[0]
+            count += 1
+        if pos > size:
+            raise LedgerTampered(count - 1, "export is truncated inside an entry")
+        yield count, pos
 
 
 def _check_chunk(path: str, first: int, start: int, stop: int, strict: bool) -> tuple:
@@ -241,37 +248,60 @@ def _check_chunk(path: str, first: int, start: int, stop: int, strict: bool) -> 
     Returns ("ok", subtree root, first entry's prev, last leaf hex, first unix_ns, last
     unix_ns) for the parent to check the seams, or ("bad", index, reason).
     """
+    # Scanned in place in the shared page cache: copying the chunk out costs more than it saves.
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-        view = buf[start:stop]
-    first_raw = next(_read_length_prefixed(view, 0, 1))
-    head = parse_envelope(first_raw)
-    if head is None:
-        return ("bad", first, "entry bytes do not follow the entry format")
-    checker = ChainChecker(strict)
-    checker.size = first
-    # The seam with the previous chunk is checked by the parent, from what we return.
-    checker._prev = head[1]
-    try:
-        checker.scan(view)
-    except LedgerTampered as exc:
-        return ("bad", exc.index, exc.reason)
+        head = parse_envelope(next(_read_length_prefixed(buf, start, 1)))
+        if head is None:
+            return ("bad", first, "entry bytes do not follow the entry format")
+        checker = ChainChecker(strict)
+        checker.size = first
+        # The seam with the previous chunk is checked by the parent, from what we return.
+        checker._prev = head[1]
+        try:
+            checker.scan(buf, start, stop)
+        except LedgerTampered as exc:
+            return ("bad", exc.index, exc.reason)
     return ("ok", checker.root(), head[1], checker._prev, head[2], checker._unix_ns)
 
 
-def _parallel_root(path: str, offsets: list[int], strict: bool) -> bytes:
-    """Verify a large export in aligned power-of-two chunks across processes; return root."""
-    n = len(offsets) - 1
+def _verify_entries(path: str, buf: Any, strict: bool) -> tuple[int, bytes]:
+    """Check every entry of a non-empty export; return (number of entries, root)."""
     chunk = 1 << _CHUNK_LOG2
-    jobs = [(first, min(first + chunk, n)) for first in range(0, n, chunk)]
+    walk = _walk(buf, chunk)
+    bounds = [(0, 0)]
+    for bound in walk:
+        bounds.append(bound)
+        if bound[0] >= _PARALLEL_MIN:
+            break
+    if bounds[-1][0] < _PARALLEL_MIN or (os.cpu_count() or 1) < 2:
+        # Small, or one CPU: workers would only add their start-up time.
+        bounds.extend(walk)
+        checker = ChainChecker(strict)
+        checker.scan(buf)
+        return checker.size, checker.root()
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        futures = [
-            pool.submit(_check_chunk, path, first, offsets[first], offsets[last], strict)
-            for first, last in jobs
-        ]
+        futures: list = []
+
+        def submit() -> None:
+            # Chunk i holds entries [bounds[i][0], bounds[i + 1][0]).
+            while len(futures) < len(bounds) - 1:
+                (first, start), (_, stop) = bounds[len(futures)], bounds[len(futures) + 1]
+                futures.append(pool.submit(_check_chunk, path, first, start, stop, strict))
+
+        # Workers start on the first chunks while this process finds where the rest begin.
+        submit()
+        try:
+            for bound in walk:
+                bounds.append(bound)
+                submit()
+        except LedgerTampered:
+            for future in futures:
+                future.cancel()
+            raise
         results = [f.result() for f in futures]
     prev, last_ns = _GENESIS_HEX, 0
     tree = ChainChecker()
-    for (first, last), result in zip(jobs, results, strict=True):
+    for (first, _), (last, _), result in zip(bounds[:-1], bounds[1:], results, strict=True):
         if result[0] == "bad":
             raise LedgerTampered(result[1], result[2])
         _, root, first_prev, tail_prev, first_ns, chunk_last_ns = result
@@ -283,7 +313,7 @@ def _parallel_root(path: str, offsets: list[int], strict: bool) -> bytes:
         # A whole chunk is a complete aligned subtree; only the last chunk may be partial,
         # and then its root is the right-hand fringe that RFC 9162 folds in last.
         tree.push_subtree(root, _CHUNK_LOG2 if last - first == chunk else -1)
-    return tree.root()
+    return bounds[-1][0], tree.root()
 
 
 def _load_checkpoint(folder: Path, verifier: Verifier) -> Checkpoint:
@@ -307,19 +337,10 @@ def verify_export(
     path = folder / EXPORT_ENTRIES
     with open(path, "rb") as f:
         if os.fstat(f.fileno()).st_size == 0:
-            offsets = [0]
+            size, root = 0, EMPTY_ROOT
         else:
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-                offsets = _offsets(buf)
-    size = len(offsets) - 1
-    if size >= _PARALLEL_MIN and (os.cpu_count() or 1) > 1:
-        root = _parallel_root(str(path), offsets, strict)
-    else:
-        checker = ChainChecker(strict)
-        if size:
-            with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-                checker.scan(buf)
-        root = checker.root()
+                size, root = _verify_entries(str(path), buf, strict)
     if size != checkpoint.size:
         bad = min(size, checkpoint.size)
         raise LedgerTampered(bad, f"export holds {size} entries, checkpoint {checkpoint.size}")
