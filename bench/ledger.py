@@ -131,24 +131,40 @@ def appends(folder: Path, n: int) -> int:
 
 
 def fake_entries(n: int):
-    """Yield realistic canonical entries quickly (a template, not encode_entry, for speed)."""
+    """Yield realistic canonical entries quickly (a template, not encode_entry, for speed).
+
+    Like the app's: three NTP sources, each with its own offset, delay and root distance
+    (new every 64 s poll) and an age in ms that grows with every entry.
+    """
     source = (
-        '{{"age_ms":{age},"delay_ns":18000000,"offset_ns":1200000,'
-        '"root_distance_ns":15000000,"server":"{i}.pool.ntp.org","stratum":2}}'
+        '{{"age_ms":{age},"delay_ns":{delay},"offset_ns":{offset},'
+        '"root_distance_ns":{dist},"server":"{k}.pool.ntp.org","stratum":{stratum}}}'
     )
     prev = bytes(32)
     base = 1_763_800_000_000_000_000
-    sources = ""
+    poll = []
     for i in range(n):
-        unix_ns = base + i * 1_000_000
-        if i % 1000 == 0:
-            # Ages change every 1000 entries here; formatting them once keeps the build quick.
-            sources = ",".join(source.format(age=i % 64000, i=k) for k in range(3))
+        # One entry per ms; the clock polls every 64 s.
+        unix_ns = base + i * 1_000_000 + (i * 7919) % 1_000_000
+        if i % 64_000 == 0:
+            poll = [
+                (k, 9_000_000 + (i * 31 + k * 7_777_777) % 40_000_000,
+                 -3_000_000 + (i * 17 + k * 1_234_567) % 9_000_000,
+                 6_000_000 + (i * 13 + k * 4_444_444) % 30_000_000, 1 + k % 3)
+                for k in range(3)
+            ]  # fmt: skip
+        sources = ",".join(
+            source.format(
+                age=i % 64_000 + k * 1_013, delay=d, offset=o, dist=r, k=k, stratum=st
+            )
+            for k, d, o, r, st in poll
+        )
         stamp = rfc3339_ns(unix_ns)
         raw = (
-            f'{{"data":{{"cents":{i},"delivery":"d_{i}","sha256":"{i:064x}"}},"index":{i},'
+            f'{{"data":{{"cents":{i * 37 % 500_000},"delivery":"d_{i:08x}",'
+            f'"sha256":"{hashlib.sha256(i.to_bytes(8, "big")).hexdigest()}"}},"index":{i},'
             f'"kind":"delivery.submitted","prev":"{prev.hex()}","time":{{"rfc3339":"{stamp}",'
-            f'"sources":[{sources}],"synced":true,"uncertainty_ns":15000000,'
+            f'"sources":[{sources}],"synced":true,"uncertainty_ns":{poll[0][3]},'
             f'"unix_ns":{unix_ns}}},"v":1}}'
         ).encode()
         prev = merkle.leaf_hash(raw)
