@@ -165,6 +165,7 @@ def inclusion_plan(index: int, size: int) -> tuple[list[int], list[int], int, in
 
     The proof is the hashes at those stored indexes, in order, with the hash of the right
     edge's incomplete subtree of leaves [lo, size) inserted at position fringe_at (-1: none).
+    Levels come in ascending order.
     """
     if not 0 <= index < size:
         raise ValueError(f"index {index} is outside a tree of size {size}")
@@ -172,25 +173,34 @@ def inclusion_plan(index: int, size: int) -> tuple[list[int], list[int], int, in
     # every sibling is a complete subtree except perhaps the top one (the right fringe);
     # above it, only left siblings appear (where index has a 1 bit), all complete.
     inner = (index ^ (size - 1)).bit_length()
-    indexes: list[int] = []
-    levels: list[int] = []
+    # stored_hash_index(level, sibling), inlined: this is the hot path of proofs. Below the
+    # top inner level every sibling is complete.
+    indexes = [
+        2 * m - m.bit_count() + level
+        for level in range(inner - 1)
+        for m in (((((index >> level) ^ 1) + 1) << level) - 1,)
+    ]
+    levels = list(range(inner - 1))
     fringe_at, fringe_lo = -1, 0
-    for level in range(inner):
+    if inner:
+        level = inner - 1
         sibling = (index >> level) ^ 1
         lo = sibling << level
         if lo + (1 << level) <= size:
-            # stored_hash_index(level, sibling), inlined: this loop is the hot path of proofs.
             m = ((sibling + 1) << level) - 1
             indexes.append(2 * m - m.bit_count() + level)
             levels.append(level)
         else:
             # Only the top inner sibling can be cut short by the tree's right edge.
             fringe_at, fringe_lo = len(indexes), lo
-    for level in range(inner, size.bit_length()):
-        if (index >> level) & 1:
-            m = (index >> level << level) - 1
+    level, rest = inner, index >> inner
+    while rest:
+        if rest & 1:
+            m = (rest << level) - 1
             indexes.append(2 * m - m.bit_count() + level)
             levels.append(level)
+        rest >>= 1
+        level += 1
     return indexes, levels, fringe_at, fringe_lo
 
 

@@ -12,6 +12,7 @@ line of defence: two appenders that somehow read the same tip cannot both commit
 from __future__ import annotations
 
 import base64
+import bisect
 import hmac
 import os
 import struct
@@ -185,6 +186,7 @@ class Ledger:
         self._fringes: dict[tuple[int, int], bytes] = {}
         # Per-process memory of the last append, to skip reading the tip (see _append).
         self._tip: tuple | None = None
+        self._hash_sql: dict[tuple[int, str], str] = {}
 
     @property
     def db(self) -> peewee.Database:
@@ -212,8 +214,11 @@ class Ledger:
             self._cache = {}
         return self._cache
 
-    def _read_cached(self, indexes: Sequence[int], keep: Sequence[bool] | None = None) -> list:
-        """Read stored hashes, remembering the committed ones that keep says (default: all)."""
+    def _read_cached(self, indexes: Sequence[int], keep_from: int = 0, keep_to: int = -1) -> list:
+        """Read stored hashes, remembering the committed ones at positions [keep_from, keep_to).
+
+        keep_to -1 means to the end.
+        """
         cache = self._cache_for(self.db)
         if cache is None:
             return self._read_hashes(indexes)
@@ -224,12 +229,10 @@ class Ledger:
             missing = [i for i, h in zip(indexes, hashes, strict=True) if h is None]
             fetched = dict(zip(missing, self._read_hashes(missing), strict=True))
             hashes = [fetched[i] if h is None else h for i, h in zip(indexes, hashes, strict=True)]
-            if keep is None:
-                cache.update(fetched)
-            else:
-                for i, k in zip(indexes, keep, strict=True):
-                    if k and i in fetched:
-                        cache[i] = fetched[i]
+            keep = indexes[keep_from:] if keep_to < 0 else indexes[keep_from:keep_to]
+            for i in keep:
+                if i in fetched:
+                    cache[i] = fetched[i]
         return hashes
 
     def _fringe(self, lo: int, hi: int) -> bytes:
@@ -248,12 +251,20 @@ class Ledger:
     def _read_hashes(self, indexes: Sequence[int]) -> list[bytes]:
         if not indexes:
             return []
-        marks = ",".join("?" * len(indexes))
-        rows = self._sql(
+        db = self.db
+        key = (len(indexes), db.param)
+        sql = self._hash_sql.get(key)
+        if sql is None:
+            marks = ",".join([db.param] * len(indexes))
             # Only placeholders are interpolated; the values travel as parameters.
-            f"SELECT stored_index, hash FROM ledger_hash WHERE stored_index IN ({marks})",  # noqa: S608
-            list(indexes),
-        ).fetchall()
+            sql = f"SELECT stored_index, hash FROM ledger_hash WHERE stored_index IN ({marks})"  # noqa: S608
+            self._hash_sql[key] = sql
+        # The driver's cursor directly: proofs are one such query each, and peewee's
+        # execute_sql costs as much again in Python.
+        with peewee.__exception_wrapper__:
+            cursor = db.cursor()
+            cursor.execute(sql, indexes)
+            rows = cursor.fetchall()
         found = {i: bytes(h) for i, h in rows}
         try:
             return [found[i] for i in indexes]
@@ -351,10 +362,10 @@ class Ledger:
         size = self.size() if size is None else size
         indexes, levels, fringe_at, fringe_lo = merkle.inclusion_plan(index, size)
         # Fetch the leaf hash in the same query: one round trip per proof at most.
+        n = len(indexes)
         indexes.append(merkle.stored_hash_index(0, index))
-        levels.append(0)
         lowest_kept = (2 * size // max(self._cache_size, 1)).bit_length()
-        hashes = self._read_cached(indexes, [level >= lowest_kept for level in levels])
+        hashes = self._read_cached(indexes, bisect.bisect_left(levels, lowest_kept), n)
         leaf = hashes.pop()
         if fringe_at >= 0:
             hashes.insert(fringe_at, self._fringe(fringe_lo, size))
