@@ -305,6 +305,12 @@ _TAIL = re.compile(
     rb'\},"v":1\}'
 )
 _HEAD = b'{"data":{'
+# The shortest bytes _TAIL matches: a scan for the marker may skip the last this many.
+_TAIL_MIN = len(
+    b',"index":0,"kind":"a","prev":"' + b"0" * 64 + b'","time":{"rfc3339":"'
+    b'0000-00-00T00:00:00.000000000Z","sources":[],"synced":true,"uncertainty_ns":0,'
+    b'"unix_ns":0},"v":1}'
+)
 
 
 def parse_envelope(raw: bytes) -> tuple[int, bytes, int] | None:

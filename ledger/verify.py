@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .entry import _HEAD, _TAIL, GENESIS_PREV, InvalidEntry, decode_entry, parse_envelope
+from .entry import _HEAD, _TAIL, _TAIL_MIN, GENESIS_PREV, InvalidEntry, decode_entry, parse_envelope
 from .merkle import _LEAF, _NODE, EMPTY_ROOT, InvalidProof, leaf_hash, node_hash, verify_inclusion
 from .note import Checkpoint, InvalidNote, Verifier, open_checkpoint
 
@@ -92,6 +92,9 @@ class ChainChecker:
         stop = len(buf) if stop is None else stop
         unpack, leaf_hasher, node_hasher = _LENGTH.unpack_from, _LEAF.copy, _NODE.copy
         tail, head, marker = _TAIL.fullmatch, _HEAD, b',"index":'
+        # The top-level marker starts a tail of at least _TAIL_MIN bytes, which holds no
+        # other marker: searching back from there finds the same one, sooner.
+        short = _TAIL_MIN - len(marker)
         # Entries are hashed and matched in place: no copy of each entry's bytes.
         view = memoryview(buf)
         frontier = self._frontier
@@ -106,17 +109,19 @@ class ChainChecker:
                 h = leaf_hasher()
                 h.update(view[body:pos])
                 leaf = h.digest()
-                at = buf.rfind(marker, body, pos)
-                m = tail(buf, at, pos) if at > body and view[body : body + 9] == head else None
+                at = buf.rfind(marker, body, pos - short)
+                ok = at > body and buf.find(head, body, body + len(head)) == body
+                m = tail(buf, at, pos) if ok else None
                 if m is None:
                     raise LedgerTampered(index, "entry bytes do not follow the entry format")
-                if int(m[1]) != index:
-                    raise LedgerTampered(index, f"entry says it is index {int(m[1])}")
-                if m[3] != prev:
+                got_index, got_prev, unix_ns = m.group(1, 3, 4)
+                if int(got_index) != index:
+                    raise LedgerTampered(index, f"entry says it is index {int(got_index)}")
+                if got_prev != prev:
                     raise LedgerTampered(
                         index, f"prev does not match the leaf hash of entry {index - 1}"
                     )
-                unix_ns = int(m[4])
+                unix_ns = int(unix_ns)
                 if unix_ns < last_ns:
                     raise LedgerTampered(index, "timestamp is earlier than the previous entry's")
                 last_ns, prev = unix_ns, leaf.hex().encode()

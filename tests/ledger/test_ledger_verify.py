@@ -11,9 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ledger import note, verify
-from ledger.entry import GENESIS_PREV, TimeBlock, encode_entry
+from ledger.entry import GENESIS_PREV, TimeBlock, TimeSource, encode_entry
 from ledger.merkle import InvalidProof, leaf_hash
 from ledger.verify import ChainChecker, LedgerTampered, verify_export
 
@@ -232,3 +234,54 @@ def test_bundle_whose_top_level_fields_disagree_is_refused(field):
     forged = dict(bundle, **{field: bundle[field] + 1})
     with pytest.raises(InvalidProof, match="differ"):
         verify.verify_bundle(forged, note.Verifier.parse(VKEY))
+
+
+def _checked(raws: list[bytes], fast: bool):
+    """Return what a checker makes of raws: (size, root) or (bad index, reason)."""
+    checker = ChainChecker()
+    try:
+        if fast:
+            checker.scan(b"".join(struct.pack(">I", len(r)) + r for r in raws))
+        else:
+            for raw in raws:
+                checker.add(raw)
+    except LedgerTampered as exc:
+        return ("bad", exc.index, exc.reason)
+    return ("ok", checker.size, checker.root())
+
+
+_SOURCES = st.lists(
+    st.builds(
+        TimeSource,
+        server=st.from_regex(r"[a-z0-9.:-]{0,20}", fullmatch=True),
+        stratum=st.integers(0, 15),
+        offset_ns=st.integers(-(10**12), 10**12),
+        delay_ns=st.integers(0, 10**9),
+        root_distance_ns=st.integers(0, 10**9),
+        age_ms=st.integers(0, 10**7),
+    ),
+    max_size=3,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    sources=_SOURCES,
+    # Data may itself hold an "index" key: only the top-level one counts.
+    data=st.dictionaries(st.sampled_from(["index", "kind", "v", "task"]), st.integers(0, 99)),
+    flip_at=st.integers(0, 10_000),
+    bit=st.integers(0, 7),
+)
+def test_fast_scan_agrees_with_entry_by_entry_checks(sources, data, flip_at, bit):
+    prev, raws = GENESIS_PREV, []
+    for i in range(3):
+        time = TimeBlock(1_763_800_000_000_000_000 + i, 1_000_000, True, tuple(sources))
+        raws.append(encode_entry(i, "task.completed", prev, time, data).raw)
+        prev = leaf_hash(raws[-1])
+    assert _checked(raws, fast=True) == _checked(raws, fast=False)
+    assert _checked(raws, fast=True)[0] == "ok"
+    # One flipped bit anywhere: both ways must blame the same entry for the same reason.
+    bad = bytearray(raws[1])
+    bad[flip_at % len(bad)] ^= 1 << bit
+    raws[1] = bytes(bad)
+    assert _checked(raws, fast=True) == _checked(raws, fast=False)
