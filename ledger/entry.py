@@ -40,6 +40,7 @@ GENESIS_PREV = bytes(32)
 # I-JSON (RFC 7493) and RFC 8785 only promise exact integers up to 2**53 - 1.
 MAX_INT = 2**53 - 1
 MAX_STRING = 128
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63
 MAX_DEPTH = 4
 MAX_ITEMS = 64
 
@@ -173,8 +174,9 @@ def _check_source(source: TimeSource) -> None:
         source.root_distance_ns,
         source.age_ms,
     )
-    if any(type(v) is not int or not -(2**63) < v < 2**63 for v in numbers):
-        raise InvalidEntry("time.sources: values must be 64-bit integers")
+    for v in numbers:
+        if type(v) is not int or not _INT64_MIN < v < _INT64_MAX:
+            raise InvalidEntry("time.sources: values must be 64-bit integers")
     if not isinstance(source.server, str) or len(source.server) > MAX_STRING:
         raise InvalidEntry("time.sources: server must be a short string")
     if not _STRING.fullmatch(source.server):
