@@ -1,5 +1,6 @@
 """Who may see which ledger entry: the board sees all; others see what concerns them."""
 
+from coop.delivery.operations import can_see_delivery
 from coop.models import Delivery, Dispute, Event, Task, User
 
 
@@ -21,9 +22,7 @@ def can_see_event(actor: User | None, event: Event) -> bool:
         return _task_party(actor, Task.get_or_none(Task.id == ident))
     if kind == "delivery":
         delivery = Delivery.get_or_none(Delivery.id == ident)
-        return delivery is not None and (
-            delivery.member_id == actor.id or delivery.task.client_id == actor.id
-        )
+        return delivery is not None and can_see_delivery(actor, delivery)
     if kind == "dispute":
         dispute = Dispute.get_or_none(Dispute.id == ident)
         return dispute is not None and (

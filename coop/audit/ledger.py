@@ -4,7 +4,6 @@
 a background thread in server processes, so an append never waits on the network.
 """
 
-import base64
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,10 +74,6 @@ def checkpoint_now() -> CheckpointInfo:
     note = get_ledger().checkpoint(signer(), origin())
     _origin, size, root = note.split("\n", 3)[:3]
     return CheckpointInfo(int(size), root, note)
-
-
-def root_b64(size: int) -> str:
-    return base64.b64encode(get_ledger().root(size)).decode()
 
 
 def _make_clock(app):

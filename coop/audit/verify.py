@@ -34,7 +34,7 @@ def _check_events(size: int) -> dict[tuple[str, str], list[Event]]:
     return by_subject
 
 
-def _only(events, kind, subject, what) -> dict:
+def _only(events, kind, subject, what) -> Event:
     found = events.get((kind, subject))
     if not found:
         raise LedgerTampered(-1, f"{what} has no {kind} entry")
