@@ -7,11 +7,14 @@ from flask import Flask
 from coop import config as config_module
 
 ROOT = Path(__file__).resolve().parent.parent
+# A checkout keeps the templates at its top; an installed wheel carries them inside the package.
+PACKAGED_TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = PACKAGED_TEMPLATES if PACKAGED_TEMPLATES.is_dir() else ROOT / "templates"
 
 
 def create_app(config=None) -> Flask:
     """Build the app: defaults, environment, then the overrides given (tests pass a mapping)."""
-    app = Flask(__name__, template_folder=str(ROOT / "templates"))
+    app = Flask(__name__, template_folder=str(TEMPLATES))
     app.config.from_mapping(config_module.DEFAULTS)
     app.config.from_mapping(config_module.from_environment())
     app.config.from_mapping(config or {})
