@@ -208,17 +208,24 @@ def token_group():
 @token_group.command("create")
 @click.option("--user", "email", required=True, help="The account the token acts for.")
 @click.option("--name", default="cli", show_default=True, help="A label for the token.")
+@click.option(
+    "--scope",
+    type=click.Choice(["read", "write"]),
+    default="read",
+    show_default=True,
+    help="read: GET only; write: the API's POSTs too.",
+)
 @with_appcontext
-def token_create(email, name):
+def token_create(email, name, scope):
     """Create an API token for any account (the board's included) and print it once."""
     from coop.auth.tokens import create_token
-    from coop.models import User
+    from coop.models import TokenScope, User
 
     with database.connection_context():
         user = User.get_or_none(User.email == email.strip().lower())
         if user is None:
             raise click.ClickException(f"No account with email {email}.")
-        _row, token = create_token(user, name)
+        _row, token = create_token(user, name, TokenScope(scope))
     click.echo(token)
 
 

@@ -231,6 +231,11 @@ class Event(BaseModel):
         return json.loads(self.data)
 
 
+class TokenScope(enum.StrEnum):
+    READ = "read"  # GET only
+    WRITE = "write"  # GET and the API's POSTs
+
+
 class ApiToken(BaseModel):
     """A bearer token for the API; only its SHA-256 is stored, the token is shown once."""
 
@@ -238,6 +243,7 @@ class ApiToken(BaseModel):
     name = peewee.CharField(max_length=100)
     token_sha256 = peewee.CharField(max_length=64, unique=True)
     prefix = peewee.CharField(max_length=12)  # shown in the list so people can tell tokens apart
+    scope = peewee.CharField(max_length=8, default=TokenScope.READ)
     created_at = peewee.DateTimeField(default=utcnow)
     last_used_at = peewee.DateTimeField(null=True)
     revoked_at = peewee.DateTimeField(null=True)

@@ -64,7 +64,10 @@ def _columns_only(schema: dict) -> dict:
 def fresh_schema(app):
     _drop_everything()
     migrations.upgrade()
-    return _schema()
+    yield _schema()
+    # Leave the (shared, on PostgreSQL) database fully migrated for the tests that follow.
+    _drop_everything()
+    migrations.upgrade()
 
 
 @pytest.mark.parametrize("step", range(len(migrations.available())))

@@ -16,18 +16,19 @@ from coop import files as file_store
 from coop.api.openapi import MAX_PER_PAGE, PER_PAGE, document
 from coop.audit.receipts import bundle_for, delivery_event
 from coop.auth.bearer import bearer_token
-from coop.auth.tokens import user_for_token
+from coop.auth.tokens import live_token
 from coop.delivery.operations import can_see_delivery, deliverable_file, deliveries_for
 from coop.errors import DomainError, NotFound
 from coop.extensions import csrf
-from coop.models import Delivery, DeliveryFile, Event, Task, User
+from coop.models import Delivery, DeliveryFile, Event, Task, TokenScope, User
 from coop.web import error_response
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-# Token-authenticated and GET-only: there is no cookie-borne request to forge.
+# Token-authenticated only: there is no cookie-borne request to forge.
 csrf.exempt(bp)
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 MAX_PAGE = 1_000_000
 
 
@@ -37,8 +38,8 @@ def _authenticate():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     token = bearer_token()
-    user = user_for_token(token) if token else None
-    if user is None:
+    row = live_token(token) if token else None
+    if row is None:
         if token:
             message = _("This API token is unknown or has been revoked.")
             challenge = 'Bearer realm="coop", error="invalid_token"'
@@ -51,7 +52,12 @@ def _authenticate():
         response = make_response(*error_response(401, message))
         response.headers["WWW-Authenticate"] = challenge
         return response
-    g.api_actor = user
+    if request.method not in READ_METHODS and row.scope != TokenScope.WRITE:
+        message = _("This API token may only read; create a token that may also write.")
+        response = make_response(*error_response(403, message))
+        response.headers["WWW-Authenticate"] = 'Bearer realm="coop", error="insufficient_scope"'
+        return response
+    g.api_actor = row.user
     return None
 
 

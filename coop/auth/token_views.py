@@ -5,13 +5,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import RadioField, SelectChoice, StringField
 from wtforms.validators import DataRequired, Length
 
 from coop.auth.forms import EmptyForm
 from coop.auth.tokens import create_token, revoke_token, tokens_of
 from coop.errors import DomainError
-from coop.models import ApiToken
+from coop.models import ApiToken, TokenScope
 
 tokens_bp = Blueprint("tokens", __name__)
 
@@ -21,6 +21,16 @@ class TokenForm(FlaskForm):
         _l("Name"),
         validators=[DataRequired(), Length(max=100)],
         description=_l("What the token is for, e.g. “accounting export”."),
+    )
+    scope = RadioField(
+        _l("It may"),
+        choices=[
+            SelectChoice(TokenScope.READ.value, _l("Read only")),
+            SelectChoice(
+                TokenScope.WRITE.value, _l("Read and write (create projects, upload items, review)")
+            ),
+        ],
+        default=TokenScope.READ.value,
     )
 
 
@@ -44,7 +54,7 @@ def create():
     if not form.validate_on_submit():
         return _page(form, 400)
     try:
-        _row, token = create_token(current_user, form.name.data)
+        _row, token = create_token(current_user, form.name.data, TokenScope(form.scope.data))
     except DomainError as error:
         form.name.errors = [*form.name.errors, error.message]
         return _page(form, error.status)

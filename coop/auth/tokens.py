@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from coop.db import database
 from coop.errors import DomainError, NotFound
-from coop.models import ApiToken, User, utcnow
+from coop.models import ApiToken, TokenScope, User, utcnow
 
 TOKEN_PREFIX = "coop_"  # noqa: S105 - a public prefix that marks our tokens, not a secret
 
@@ -16,15 +16,20 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(actor: User, name: str) -> tuple[ApiToken, str]:
+def create_token(
+    actor: User, name: str, scope: TokenScope = TokenScope.READ
+) -> tuple[ApiToken, str]:
     """Create a token for actor; return the row and the token text (never stored)."""
     name = (name or "").strip()
     if not name or len(name) > 100:
         raise DomainError(_("Give the token a name of at most 100 characters."), field="name")
+    if scope not in set(TokenScope):
+        message = _("Choose what the token may do: read, or read and write.")
+        raise DomainError(message, field="scope")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with database.atomic():
         row = ApiToken.create(
-            user=actor, name=name, token_sha256=_digest(token), prefix=token[:12]
+            user=actor, name=name, token_sha256=_digest(token), prefix=token[:12], scope=scope
         )
     return row, token
 
@@ -41,6 +46,12 @@ def revoke_token(actor: User, token_id: int) -> ApiToken:
 
 def user_for_token(token: str) -> User | None:
     """Return the user a live token belongs to, or None."""
+    row = live_token(token)
+    return row.user if row is not None else None
+
+
+def live_token(token: str) -> ApiToken | None:
+    """Return the live token row (with its user) for the token text, or None."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     row = (
@@ -52,7 +63,7 @@ def user_for_token(token: str) -> User | None:
     if row is None:
         return None
     ApiToken.update(last_used_at=utcnow()).where(ApiToken.id == row.id).execute()
-    return row.user
+    return row
 
 
 def tokens_of(actor: User) -> list[ApiToken]:
