@@ -54,8 +54,8 @@ def deliver(task_id: int):
     if not form.validate_on_submit():
         return _form_page(form, *args, 400, multipart=True)
     try:
-        stored = file_store.save_uploads(form.files.data)
-        operations.submit_delivery(current_user, task_id, stored, form.note.data)
+        with file_store.staged_uploads(form.files.data) as stored:
+            operations.submit_delivery(current_user, task_id, stored, form.note.data)
     except file_store.FileTooLarge as error:
         form.files.errors = [error.message]
         return _form_page(form, *args, error.status, multipart=True)
