@@ -287,6 +287,13 @@ class ReviewStats:
     def rate_bp(self) -> int:
         return self.rejected * 10000 // self.reviewed if self.reviewed else 0
 
+    def held_for_board(self, current: params.Params) -> bool:
+        """Return whether the client's next rejection waits for the board."""
+        return (
+            self.reviewed >= current.rejection_review_min_reviews
+            and self.rejected * 10000 >= current.rejection_review_rate_bp * self.reviewed
+        )
+
 
 def _client_rejected():
     # A rejection counts whatever came of it (held, confirmed, overturned by the board).
@@ -321,13 +328,8 @@ def review_stats(client_ids: list[int]) -> dict[int, ReviewStats]:
 
 def _held_for_board(client: User) -> ReviewStats | None:
     """Return the client's record if their next rejection must wait for the board."""
-    current = params.current()
     stats = review_stats([client.id])[client.id]
-    if stats.reviewed < current.rejection_review_min_reviews:
-        return None
-    if stats.rejected * 10000 < current.rejection_review_rate_bp * stats.reviewed:
-        return None
-    return stats
+    return stats if stats.held_for_board(params.current()) else None
 
 
 def reject_delivery(client: User, delivery_id: int, reason: str, category) -> Delivery:

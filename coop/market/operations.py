@@ -130,9 +130,18 @@ def _hours(minutes: int) -> str:
 def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
     """Refuse, naming the limit and its value, if member may not take task now."""
     params = params or params_module.current()
+    # A delivery whose rejection waits for the board is not the member's to act on: it does not
+    # keep them from taking other work meanwhile.
+    held = Delivery.select(Delivery.id).where(
+        (Delivery.task == Task.id) & (Delivery.state == DeliveryState.REJECTION_REVIEW)
+    )
     active = (
         Task.select()
-        .where((Task.member == member.id) & (Task.state.in_(ACTIVE_STATES)))
+        .where(
+            (Task.member == member.id)
+            & (Task.state.in_(ACTIVE_STATES))
+            & ~peewee.fn.EXISTS(held)
+        )
         .count()
     )
     if active >= params.max_active_tasks:
