@@ -7,6 +7,7 @@ sees each client's rejection rate, and past the rate it sets a client's rejectio
 board member to confirm or overturn them, without blocking the member meanwhile."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from test_delivery_submit import login_client, post_delivery, stored, task_page
@@ -311,6 +312,8 @@ def test_past_the_rate_a_rejection_waits_for_the_board(
     assert len(events("delivery.reviewed")) == 2  # the history's, not this one
     assert download(app, task.client, delivery).status_code == 403
     assert "waits for the board" in task_page(app, task, member)
+    with app.test_request_context():  # the review window does not decide for the board
+        assert operations.auto_accept_overdue(utcnow() + timedelta(days=30)) == 0
 
     # The member is not blocked meanwhile: the held task does not count as held work.
     other = make_task()
