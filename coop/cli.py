@@ -68,8 +68,11 @@ def serve_command(host, port, workers):
 @click.command("tick")
 @with_appcontext
 def tick_command():
-    """Return overdue tasks to the board and accept deliveries left unreviewed (run from cron)."""
+    """Return overdue tasks to the board, accept deliveries left unreviewed, tidy the file
+    store (run from cron)."""
     from coop.delivery.operations import auto_accept_overdue
+    from coop.files import format_size
+    from coop.housekeeping import sweep_store
     from coop.market.operations import return_overdue_tasks
     from coop.models import utcnow
 
@@ -77,8 +80,17 @@ def tick_command():
     with _operations():
         returned = return_overdue_tasks(now)
         accepted = auto_accept_overdue(now)
+        swept = sweep_store()
     click.echo(f"{returned} overdue task(s) returned to the board.")
     click.echo(f"{accepted} delivery(ies) left unreviewed past the window accepted.")
+    click.echo(f"{swept.temporary_removed} temporary upload file(s) older than a day removed.")
+    if swept.staged_published:
+        click.echo(f"{swept.staged_published} committed upload(s) moved to their address.")
+    click.echo(
+        f"{swept.unreferenced} stored file(s) referenced by no task or delivery "
+        f"({swept.unreferenced_bytes} bytes, {format_size(swept.unreferenced_bytes)}); "
+        "kept, not deleted."
+    )
 
 
 @click.group("user")

@@ -190,7 +190,9 @@ def _completed(board, m, c, now):
         [_invoices("Terreau SA,12/03/2026,F-1001,120.50,20")],
         "",
     )
-    reject_delivery(c["shop"], first.id, "Dates must be YYYY-MM-DD, as the instructions say.")
+    reject_delivery(
+        c["shop"], first.id, "Dates must be YYYY-MM-DD, as the instructions say.", "wrong"
+    )
     second = submit_delivery(
         m["emma"],
         invoices.id,
@@ -249,7 +251,9 @@ def _completed(board, m, c, now):
         ],
         "",
     )
-    reject_delivery(c["news"], delivery.id, "Comment c-102 was fine: it criticised a policy.")
+    reject_delivery(
+        c["news"], delivery.id, "Comment c-102 was fine: it criticised a policy.", "wrong"
+    )
     dispute = dispute_rejection(
         m["alice"], delivery.id, "c-102 names a candidate's home address: rule 4 says remove."
     )
@@ -314,7 +318,7 @@ def _in_progress(m, c, now):
         [_file("ratings.csv", _csv("query,rank,score", ["tram line,1,3"]), "text/csv")],
         "",
     )
-    reject_delivery(c["news"], delivery.id, "Only 30 of the 50 queries are rated.")
+    reject_delivery(c["news"], delivery.id, "Only 30 of the 50 queries are rated.", "incomplete")
 
     calls = post_task(
         c["bank"],
@@ -334,7 +338,9 @@ def _in_progress(m, c, now):
         [_file("calls.txt", "CALL 1\nAGENT: Good morning, how can I help?\n", "text/plain")],
         "",
     )
-    reject_delivery(c["bank"], delivery.id, "Call 7 is missing.")
+    reject_delivery(
+        c["bank"], delivery.id, "Call 7 is missing from the transcript.", "incomplete"
+    )
     dispute_rejection(
         m["chloe"], delivery.id, "Call 7 was an empty recording; I said so in my note."
     )

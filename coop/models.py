@@ -56,6 +56,21 @@ class DeliveryState(enum.StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+    # The client rejected it past the board's rejection-rate threshold: the board decides first.
+    REJECTION_REVIEW = "rejection_review"
+
+
+class RejectionCategory(enum.StrEnum):
+    INCOMPLETE = "incomplete"
+    WRONG = "wrong"
+    LATE = "late"
+    OTHER = "other"
+
+
+class RejectionReviewState(enum.StrEnum):
+    OPEN = "open"
+    CONFIRMED = "confirmed"  # the rejection takes effect
+    OVERTURNED = "overturned"  # the delivery is accepted and the member paid
 
 
 class DisputeState(enum.StrEnum):
@@ -175,6 +190,7 @@ class Delivery(BaseModel):
     review_reason = peewee.TextField(default="")
     reviewed_at = peewee.DateTimeField(null=True)
     auto_accepted = peewee.BooleanField(default=False)
+    rejection_category = peewee.CharField(max_length=16, null=True)  # set by migration m0007
 
 
 class DeliveryFile(BaseModel):
@@ -195,6 +211,22 @@ class Dispute(BaseModel):
     resolved_by = peewee.ForeignKeyField(User, null=True, on_delete="RESTRICT")
     created_at = peewee.DateTimeField(default=utcnow)
     resolved_at = peewee.DateTimeField(null=True)
+
+
+class RejectionReview(BaseModel):
+    """A client's rejection held for the board because of the client's rejection rate."""
+
+    delivery = peewee.ForeignKeyField(Delivery, backref="rejection_reviews", on_delete="CASCADE")
+    task = peewee.ForeignKeyField(Task, backref="rejection_reviews", on_delete="CASCADE")
+    client = peewee.ForeignKeyField(User, on_delete="RESTRICT")
+    # The client's record when the rejection was held, so the board sees why.
+    client_rejected = peewee.IntegerField()
+    client_reviewed = peewee.IntegerField()
+    state = peewee.CharField(max_length=16, default=RejectionReviewState.OPEN, index=True)
+    decision_reason = peewee.TextField(default="")
+    decided_by = peewee.ForeignKeyField(User, null=True, on_delete="RESTRICT")
+    created_at = peewee.DateTimeField(default=utcnow)
+    decided_at = peewee.DateTimeField(null=True)
 
 
 class Earning(BaseModel):
@@ -267,4 +299,5 @@ MODELS = [
     Earning,
     Parameter,
     Event,
+    RejectionReview,
 ]

@@ -26,6 +26,12 @@ class Params:
     basis_earnings_pct: int = 100
     basis_hours_pct: int = 0
     basis_equal_pct: int = 0
+    # A client who rejects this share of their reviews (after enough reviews) has each further
+    # rejection held for the board before it takes effect.
+    rejection_review_rate_bp: int = 3000
+    rejection_review_min_reviews: int = 10
+    # What a client's task attachments may take in the file store, in MiB.
+    client_storage_quota_mb: int = 2048
 
     @property
     def development_reserve_bp(self) -> int:
@@ -50,6 +56,9 @@ BOUNDS = {
     "basis_earnings_pct": (0, 100),
     "basis_hours_pct": (0, 100),
     "basis_equal_pct": (0, 100),
+    "rejection_review_rate_bp": (500, 10000),
+    "rejection_review_min_reviews": (1, 1000),
+    "client_storage_quota_mb": (1, 1_000_000),
 }
 
 

@@ -14,7 +14,7 @@ from coop.auth.operations import apply_for_membership
 from coop.auth.tokens import create_token
 from coop.delivery import operations as delivery_ops
 from coop.market import operations as market_ops
-from coop.models import Event, TaskAttachment, utcnow
+from coop.models import Event, Parameter, RejectionReview, TaskAttachment, utcnow
 from coop.statements.operations import current_month
 
 ROLES = ["anonymous", "member", "other_member", "client", "other_client", "board"]
@@ -65,8 +65,16 @@ def world(app, make_member, make_client_user, make_board):
     disputed = _post_task(client)
     market_ops.claim_task(member, disputed.id)
     rejected = _deliver(member, disputed)
-    delivery_ops.reject_delivery(client, rejected.id, "Half the comments were skipped.")
+    delivery_ops.reject_delivery(
+        client, rejected.id, "Half the comments were skipped.", "incomplete"
+    )
     dispute = delivery_ops.dispute_rejection(member, rejected.id, "All 100 are done; see line 2.")
+    # A client who rejects everything has their next rejection held for the board.
+    held_task = _post_task(client)
+    market_ops.claim_task(member, held_task.id)
+    held = _deliver(member, held_task)
+    Parameter.create(key="rejection_review_min_reviews", value=1)
+    delivery_ops.reject_delivery(client, held.id, "Half the comments were skipped.", "wrong")
     applicant = apply_for_membership("new@example.test", "New", "long password 123", "Hello")
     token_row, _ = create_token(client, "ci")
     tokens = {role: create_token(user, "matrix")[1] for role, user in users.items()}
@@ -81,6 +89,7 @@ def world(app, make_member, make_client_user, make_board):
         "bid": bid.id,
         "rejected": rejected.id,
         "dispute": dispute.id,
+        "review": RejectionReview.get(RejectionReview.delivery == held.id).id,
         "applicant": applicant.id,
         "token": token_row.id,
         "entry": entry,
@@ -169,6 +178,7 @@ POST_ROUTES = [
     ("/board/applications/{applicant}/decline", _allowed(BOARD_ONLY)),
     ("/board/parameters", _allowed(BOARD_ONLY)),
     ("/board/disputes/{dispute}/resolve", _allowed(BOARD_ONLY)),
+    ("/board/rejections/{review}/decide", _allowed(BOARD_ONLY)),
     ("/statements/{month}/expenses", _allowed(BOARD_ONLY)),
     ("/statements/{month}/close", _allowed(BOARD_ONLY)),
 ]

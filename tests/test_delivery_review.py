@@ -43,9 +43,9 @@ def sha(text):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def reject(app, task, delivery, reason="The boxes miss half the bicycles."):
+def reject(app, task, delivery, reason="The boxes miss half the bicycles.", category="incomplete"):
     with app.test_request_context():
-        return operations.reject_delivery(task.client, delivery.id, reason)
+        return operations.reject_delivery(task.client, delivery.id, reason, category)
 
 
 def dispute(app, member, delivery, reason="Every bicycle is boxed; see rows 3-40."):
@@ -103,7 +103,9 @@ def test_double_accept_is_refused_and_pays_once(app, delivered):
     assert response.status_code == 409
     assert "already been reviewed" in response.get_data(as_text=True)
     with app.test_request_context(), pytest.raises(Conflict):
-        operations.reject_delivery(task.client, delivery.id, "Changed my mind.")
+        operations.reject_delivery(
+            task.client, delivery.id, "Changed my mind about the boxes.", "other"
+        )
     assert Earning.select().count() == 1
     assert len(events("task.completed")) == 1 and len(events("delivery.reviewed")) == 1
     assert Task.get_by_id(task.id).state == TaskState.COMPLETED
@@ -172,7 +174,7 @@ def test_reject_without_a_reason_changes_nothing(app, delivered, reason):
     assert Task.get_by_id(task.id).state == TaskState.DELIVERED
     assert not Event.select().where(Event.kind == "delivery.reviewed").exists()
     with app.test_request_context(), pytest.raises(DomainError) as refused:
-        operations.reject_delivery(task.client, delivery.id, reason)
+        operations.reject_delivery(task.client, delivery.id, reason, "wrong")
     assert refused.value.field == "reason"
 
 
@@ -180,7 +182,7 @@ def test_reject_with_a_reason_lets_the_member_resubmit(app, delivered):
     task, member, delivery = delivered
     reason = "The boxes miss half the bicycles."
     response = login_client(app, task.client).post(
-        f"/deliveries/{delivery.id}/reject", data={"reason": reason}
+        f"/deliveries/{delivery.id}/reject", data={"reason": reason, "category": "incomplete"}
     )
     assert response.status_code == 302
     delivery = Delivery.get_by_id(delivery.id)

@@ -173,7 +173,9 @@ def test_resubmission_stops_at_the_attempts_limit(app, assigned):
         for attempt in (1, 2, 3):
             assert post_delivery(web, task).status_code == 302
             delivery = Delivery.get((Delivery.task == task.id) & (Delivery.attempt == attempt))
-            operations.reject_delivery(task.client, delivery.id, "Boxes too loose.")
+            operations.reject_delivery(
+                task.client, delivery.id, "Boxes too loose on rows 3-9.", "wrong"
+            )
         assert Task.get_by_id(task.id).state == TaskState.REJECTED
 
         response = post_delivery(web, task)

@@ -72,6 +72,11 @@ def _check_deliveries(events) -> None:
             elif kind == "dispute.resolved":
                 upheld = e.payload["outcome"] == "upheld"
                 outcomes[e.payload["delivery"]].add("accepted" if upheld else "rejected")
+            elif kind == "rejection.held":
+                outcomes[e.payload["delivery"]].add("rejection_review")
+            elif kind == "rejection.decided":
+                confirmed = e.payload["outcome"] == "confirmed"
+                outcomes[e.payload["delivery"]].add("rejected" if confirmed else "accepted")
     for delivery in Delivery.select():
         subject = f"delivery:{delivery.id}"
         event = _only(events, "delivery.submitted", subject, f"delivery {delivery.id}")

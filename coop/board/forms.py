@@ -66,6 +66,21 @@ TEXTS = {
         _l("Work-share basis: equal shares (%)"),
         _l("Weight of an equal share per member; the three weights add up to 100."),
     ),
+    "rejection_review_rate_bp": (
+        _l("Rejection rate sent to the board (%)"),
+        _l(
+            "When a client has rejected this share of the deliveries they reviewed, their "
+            "further rejections wait for a board member to confirm or overturn them."
+        ),
+    ),
+    "rejection_review_min_reviews": (
+        _l("Reviews before the rejection rate applies"),
+        _l("A client's rejection rate counts only once they have reviewed this many deliveries."),
+    ),
+    "client_storage_quota_mb": (
+        _l("Storage per client (MiB)"),
+        _l("What the files attached to one client's tasks may take in all."),
+    ),
 }
 
 _PERCENT = re.compile(r"^(\d{1,3})(?:[.,](\d{1,2}))?$")

@@ -9,6 +9,7 @@ from peewee import JOIN, Case, fn
 
 from coop.audit.events import record
 from coop.db import locked, write_transaction
+from coop.delivery.operations import review_stats
 from coop.errors import DomainError, Forbidden
 from coop.models import (
     Dispute,
@@ -23,7 +24,7 @@ from coop.models import (
     User,
     utcnow,
 )
-from coop.params import Params, rule_violations
+from coop.params import Params, current, rule_violations
 
 PARAMETER_NAMES = tuple(f.name for f in fields(Params))
 MEMBER_ROLES = (Role.MEMBER, Role.BOARD)
@@ -137,6 +138,42 @@ def members_overview(actor: User, month_start: datetime) -> list[MemberRow]:
         )
         for u in query
     ]
+
+
+@dataclass(frozen=True)
+class ClientRow:
+    """A client's record of reviews, for the board: rejected out of reviewed deliveries."""
+
+    id: int
+    name: str
+    email: str
+    rejected: int
+    reviewed: int
+    rate_bp: int
+    held_for_board: bool  # their next rejection waits for the board
+
+
+def clients_overview(actor: User) -> list[ClientRow]:
+    """Return every client with a review, highest rejection rate first."""
+    _require_board(actor)
+    threshold = current()
+    clients = list(User.select().where(User.role == Role.CLIENT))
+    stats = review_stats([c.id for c in clients])
+    rows = [
+        ClientRow(
+            id=c.id,
+            name=c.name,
+            email=c.email,
+            rejected=stats[c.id].rejected,
+            reviewed=stats[c.id].reviewed,
+            rate_bp=stats[c.id].rate_bp,
+            held_for_board=stats[c.id].held_for_board(threshold),
+        )
+        for c in clients
+        if stats[c.id].reviewed
+    ]
+    rows.sort(key=lambda r: (-r.rate_bp, -r.reviewed, r.id))
+    return rows
 
 
 @dataclass(frozen=True)

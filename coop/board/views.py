@@ -102,4 +102,11 @@ def parameters():
 @board_required
 def members():
     rows = operations.members_overview(current_user, _month_start())
-    return render_template("board/members.html", members=rows)
+    clients = operations.clients_overview(current_user)
+    return render_template(
+        "board/members.html",
+        members=rows,
+        clients=clients,
+        format_percent=format_percent,
+        current=params_module.current(),
+    )

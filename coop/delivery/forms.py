@@ -6,8 +6,24 @@ from wtforms import MultipleFileField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from coop.auth.forms import EmptyForm, ReasonForm
+from coop.models import RejectionCategory
 
-__all__ = ["DeliverForm", "EmptyForm", "ReasonForm", "ResolveForm"]
+__all__ = [
+    "DeliverForm",
+    "EmptyForm",
+    "ReasonForm",
+    "RejectForm",
+    "RejectionDecisionForm",
+    "ResolveForm",
+]
+
+REJECTION_CATEGORY_LABELS = {
+    RejectionCategory.INCOMPLETE: _l("Incomplete: part of the work is missing"),
+    RejectionCategory.WRONG: _l("Wrong: the work does not follow the instructions"),
+    RejectionCategory.LATE: _l("Late: delivered after the deadline"),
+    RejectionCategory.OTHER: _l("Other (say what in the reason)"),
+}
+assert set(REJECTION_CATEGORY_LABELS) == set(RejectionCategory)  # noqa: S101 (needs a label)
 
 
 class DeliverForm(FlaskForm):
@@ -29,6 +45,29 @@ class ResolveForm(FlaskForm):
             SelectChoice("upheld", _l("Uphold: the delivery is accepted and the member is paid")),
             SelectChoice(
                 "dismissed", _l("Dismiss: the rejection stands and the task reopens to others")
+            ),
+        ],
+        validators=[InputRequired()],
+    )
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+
+
+class RejectForm(FlaskForm):
+    category = RadioField(
+        _l("What kind of problem"),
+        choices=[SelectChoice(str(k), v) for k, v in REJECTION_CATEGORY_LABELS.items()],
+        validators=[InputRequired()],
+    )
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+
+
+class RejectionDecisionForm(FlaskForm):
+    outcome = RadioField(
+        _l("Decision"),
+        choices=[
+            SelectChoice("confirmed", _l("Confirm: the rejection takes effect")),
+            SelectChoice(
+                "overturned", _l("Overturn: the delivery is accepted and the member is paid")
             ),
         ],
         validators=[InputRequired()],

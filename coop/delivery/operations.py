@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from peewee import fn
+from peewee import Case, fn
 
 from coop import money, params
 from coop.audit.events import record
@@ -24,6 +24,11 @@ from coop.models import (
     Dispute,
     DisputeState,
     Earning,
+    MemberStatus,
+    RejectionCategory,
+    RejectionReview,
+    RejectionReviewState,
+    Role,
     Task,
     TaskState,
     User,
@@ -35,6 +40,10 @@ ACTIVE_STATES = (TaskState.ASSIGNED, TaskState.REJECTED, TaskState.DISPUTED)
 DELIVERABLE_STATES = (TaskState.ASSIGNED, TaskState.REJECTED)
 HISTORY_LIMIT = 50
 RESOLVED_LIMIT = 20
+# A rejection tells the member what to fix: at least this many characters, and more than a
+# few different letters or digits (".", "no" or "aaaaaaaaaaaaaaaaaaaaaa" say nothing).
+MIN_REJECTION_REASON = 20
+MIN_DISTINCT_CHARACTERS = 6
 
 
 def _sha256_text(text: str) -> str:
@@ -50,6 +59,57 @@ def _required_reason(reason: str | None, message: str) -> str:
     if not reason:
         raise DomainError(message, field="reason")
     return reason
+
+
+def _rejection_reason(reason: str | None) -> str:
+    reason = " ".join((reason or "").split())
+    distinct = {c.casefold() for c in reason if c.isalnum()}
+    if len(reason) < MIN_REJECTION_REASON or len(distinct) < MIN_DISTINCT_CHARACTERS:
+        raise DomainError(
+            _(
+                "Say what is wrong in at least %(n)s characters of words, so the member can "
+                "fix it.",
+                n=MIN_REJECTION_REASON,
+            ),
+            field="reason",
+        )
+    return reason
+
+
+def _rejection_category(category) -> RejectionCategory:
+    try:
+        return RejectionCategory(category)
+    except ValueError:
+        raise DomainError(
+            _("Choose what kind of problem it is: incomplete, wrong, late or other."),
+            field="category",
+        ) from None
+
+
+def is_party(user: User, task: Task, delivery: Delivery) -> bool:
+    """Return whether user is the task's client or the member who delivered (or holds) it."""
+    return user.id in (task.client_id, task.member_id, delivery.member_id)
+
+
+def _eligible_board(task: Task, delivery: Delivery) -> list[int]:
+    """Return the active board members who may decide about this delivery (no party)."""
+    parties = {task.client_id, task.member_id, delivery.member_id}
+    board = User.select(User.id).where(
+        (User.role == Role.BOARD) & (User.member_status == MemberStatus.ACTIVE)
+    )
+    return [u.id for u in board if u.id not in parties]
+
+
+def _require_impartial(board: User, task: Task, delivery: Delivery) -> None:
+    if not board.is_board:
+        raise Forbidden(_("Only the board can decide this."))
+    if is_party(board, task, delivery):
+        raise Forbidden(
+            _(
+                "You are a party to this task (its client or the member who did the work): "
+                "another board member must decide."
+            )
+        )
 
 
 # --- submitting -------------------------------------------------------------------------
@@ -150,11 +210,24 @@ def _complete(task: Task, delivery: Delivery, from_state: str, now: datetime) ->
     return earning
 
 
-def _review(delivery: Delivery, accepted: bool, reason: str, auto: bool, now: datetime) -> None:
+def _review(
+    delivery: Delivery,
+    accepted: bool,
+    reason: str,
+    auto: bool,
+    now: datetime,
+    category: RejectionCategory | None = None,
+) -> None:
     """Decide a pending delivery of a delivered task, inside the caller's transaction."""
     outcome = DeliveryState.ACCEPTED if accepted else DeliveryState.REJECTED
     changed = (
-        Delivery.update(state=outcome, review_reason=reason, reviewed_at=now, auto_accepted=auto)
+        Delivery.update(
+            state=outcome,
+            review_reason=reason,
+            reviewed_at=now,
+            auto_accepted=auto,
+            rejection_category=None if accepted else category,
+        )
         .where((Delivery.id == delivery.id) & (Delivery.state == DeliveryState.PENDING))
         .execute()
     )
@@ -164,13 +237,8 @@ def _review(delivery: Delivery, accepted: bool, reason: str, auto: bool, now: da
     if accepted:
         _complete(task, delivery, TaskState.DELIVERED, now)
     else:
-        changed = (
-            Task.update(state=TaskState.REJECTED)
-            .where((Task.id == task.id) & (Task.state == TaskState.DELIVERED))
-            .execute()
-        )
-        if not changed:
-            raise Conflict(_("This task is not waiting for a review."))
+        _reject_task(task)
+    extra = {} if accepted else {"category": str(category)}
     record(
         "delivery.reviewed",
         f"delivery:{delivery.id}",
@@ -179,7 +247,18 @@ def _review(delivery: Delivery, accepted: bool, reason: str, auto: bool, now: da
         outcome=str(outcome),
         reason_sha256=_sha256_text(reason),
         auto=auto,
+        **extra,
     )
+
+
+def _reject_task(task: Task) -> None:
+    changed = (
+        Task.update(state=TaskState.REJECTED)
+        .where((Task.id == task.id) & (Task.state == TaskState.DELIVERED))
+        .execute()
+    )
+    if not changed:
+        raise Conflict(_("This task is not waiting for a review."))
 
 
 def _client_delivery(client: User, delivery_id: int) -> Delivery:
@@ -197,13 +276,173 @@ def accept_delivery(client: User, delivery_id: int) -> Delivery:
     return Delivery.get_by_id(delivery_id)
 
 
-def reject_delivery(client: User, delivery_id: int, reason: str) -> Delivery:
-    """Reject a pending delivery with a reason the member reads; they may resubmit or dispute."""
-    reason = _required_reason(reason, _("Say what is wrong so the member can fix it."))
+@dataclass(frozen=True)
+class ReviewStats:
+    """A client's record of reviews: deliveries they rejected out of those they reviewed."""
+
+    rejected: int
+    reviewed: int
+
+    @property
+    def rate_bp(self) -> int:
+        return self.rejected * 10000 // self.reviewed if self.reviewed else 0
+
+    def held_for_board(self, current: params.Params) -> bool:
+        """Return whether the client's next rejection waits for the board."""
+        return (
+            self.reviewed >= current.rejection_review_min_reviews
+            and self.rejected * 10000 >= current.rejection_review_rate_bp * self.reviewed
+        )
+
+
+def _client_rejected():
+    # A rejection counts whatever came of it (held, confirmed, overturned by the board).
+    return Delivery.rejection_category.is_null(False) | (
+        Delivery.state.in_([DeliveryState.REJECTED, DeliveryState.REJECTION_REVIEW])
+    )
+
+
+def _client_reviewed():
+    accepted = (Delivery.state == DeliveryState.ACCEPTED) & (Delivery.auto_accepted == False)  # noqa: E712
+    return _client_rejected() | accepted
+
+
+def review_stats(client_ids: list[int]) -> dict[int, ReviewStats]:
+    """Return each client's rejected and reviewed deliveries (auto-acceptances do not count)."""
+    rejected = fn.SUM(Case(None, [(_client_rejected(), 1)], 0))
+    reviewed = fn.SUM(Case(None, [(_client_reviewed(), 1)], 0))
+    rows = (
+        Delivery.select(
+            Task.client.alias("client_id"), rejected.alias("rej"), reviewed.alias("rev")
+        )
+        .join(Task)
+        .where(Task.client.in_(client_ids or [0]))
+        .group_by(Task.client)
+        .objects()
+    )
+    stats = {i: ReviewStats(0, 0) for i in client_ids}
+    for row in rows:
+        stats[row.client_id] = ReviewStats(int(row.rej or 0), int(row.rev or 0))
+    return stats
+
+
+def _held_for_board(client: User) -> ReviewStats | None:
+    """Return the client's record if their next rejection must wait for the board."""
+    stats = review_stats([client.id])[client.id]
+    return stats if stats.held_for_board(params.current()) else None
+
+
+def reject_delivery(client: User, delivery_id: int, reason: str, category) -> Delivery:
+    """Reject a pending delivery with a category and a reason the member reads.
+
+    The member may then resubmit or dispute. A client whose rejection rate is at or past the
+    board's threshold has the rejection held: the board confirms or overturns it first.
+    """
+    category = _rejection_category(category)
+    reason = _rejection_reason(reason)
+    now = utcnow()
     with write_transaction():
         delivery = _client_delivery(client, delivery_id)
-        _review(delivery, accepted=False, reason=reason, auto=False, now=utcnow())
+        stats = _held_for_board(client)
+        if stats is None:
+            _review(delivery, accepted=False, reason=reason, auto=False, now=now,
+                    category=category)
+        else:
+            _hold_rejection(client, delivery, reason, category, stats, now)
     return Delivery.get_by_id(delivery_id)
+
+
+def _hold_rejection(
+    client: User,
+    delivery: Delivery,
+    reason: str,
+    category: RejectionCategory,
+    stats: ReviewStats,
+    now: datetime,
+) -> None:
+    """Put a rejection before the board; the task stays delivered, no attempt is used."""
+    changed = (
+        Delivery.update(
+            state=DeliveryState.REJECTION_REVIEW,
+            review_reason=reason,
+            rejection_category=category,
+            reviewed_at=now,
+        )
+        .where((Delivery.id == delivery.id) & (Delivery.state == DeliveryState.PENDING))
+        .execute()
+    )
+    task = delivery.task
+    if not changed or task.state != TaskState.DELIVERED:
+        raise Conflict(_("This delivery has already been reviewed."))
+    RejectionReview.create(
+        delivery=delivery,
+        task=task,
+        client=client,
+        client_rejected=stats.rejected,
+        client_reviewed=stats.reviewed,
+        created_at=now,
+    )
+    record(
+        "rejection.held",
+        f"delivery:{delivery.id}",
+        task=task.id,
+        delivery=delivery.id,
+        category=str(category),
+        reason_sha256=_sha256_text(reason),
+        client_rejected=stats.rejected,
+        client_reviewed=stats.reviewed,
+    )
+
+
+def decide_rejection(
+    board: User, review_id: int, *, confirmed: bool, reason: str
+) -> RejectionReview:
+    """Confirm a held rejection (it takes effect) or overturn it (accepted, member paid)."""
+    reason = _required_reason(reason, _("Give the reason for the board's decision."))
+    now = utcnow()
+    outcome = RejectionReviewState.CONFIRMED if confirmed else RejectionReviewState.OVERTURNED
+    with write_transaction():
+        review = RejectionReview.get_or_none(RejectionReview.id == review_id)
+        if review is None:
+            raise NotFound(_("No such rejection waiting for the board."))
+        delivery, task = review.delivery, review.task
+        _require_impartial(board, task, delivery)
+        changed = (
+            RejectionReview.update(
+                state=outcome, decision_reason=reason, decided_by=board, decided_at=now
+            )
+            .where(
+                (RejectionReview.id == review.id)
+                & (RejectionReview.state == RejectionReviewState.OPEN)
+            )
+            .execute()
+        )
+        if not changed:
+            raise Conflict(_("This rejection has already been decided."))
+        to_state = DeliveryState.REJECTED if confirmed else DeliveryState.ACCEPTED
+        changed = (
+            Delivery.update(state=to_state)
+            .where(
+                (Delivery.id == delivery.id)
+                & (Delivery.state == DeliveryState.REJECTION_REVIEW)
+            )
+            .execute()
+        )
+        if not changed:
+            raise Conflict(_("This delivery changed meanwhile; nothing was done."))
+        if confirmed:
+            _reject_task(task)
+        record(
+            "rejection.decided",
+            f"delivery:{delivery.id}",
+            task=task.id,
+            delivery=delivery.id,
+            outcome=str(outcome),
+            reason_sha256=_sha256_text(reason),
+        )
+        if not confirmed:
+            _complete(task, delivery, TaskState.DELIVERED, now)
+    return RejectionReview.get_by_id(review_id)
 
 
 def auto_accept_overdue(now: datetime) -> int:
@@ -277,6 +516,8 @@ def resolve_dispute(board: User, dispute_id: int, *, upheld: bool, reason: str) 
         dispute = Dispute.get_or_none(Dispute.id == dispute_id)
         if dispute is None:
             raise NotFound(_("No such dispute."))
+        # Nobody judges their own case: not the client, not the member who did the work.
+        _require_impartial(board, dispute.task, dispute.delivery)
         changed = (
             Dispute.update(
                 state=outcome, resolution_reason=reason, resolved_by=board, resolved_at=now
@@ -347,8 +588,40 @@ def deliveries_for(viewer: User, task: Task) -> list[Delivery]:
     return list(query)
 
 
+def withheld_from_client(delivery: Delivery, max_attempts: int) -> bool:
+    """Return whether the client may no longer download this delivery's files.
+
+    A rejection is final once the member who delivered can no longer deliver again (last
+    attempt used, task released, returned, disputed or reopened) or while the board reviews
+    it; the client then keeps the hashes but not the work they did not pay for, unless the
+    board dismissed the member's dispute (the rejection stands, confirmed by the board).
+    """
+    if delivery.state in (DeliveryState.PENDING, DeliveryState.ACCEPTED):
+        return False
+    task = delivery.task
+    same_run = (
+        task.member_id == delivery.member_id
+        and task.assigned_at is not None
+        and delivery.submitted_at >= task.assigned_at
+    )
+    if delivery.state == DeliveryState.REJECTED and same_run:
+        if task.state in (TaskState.DELIVERED, TaskState.COMPLETED):
+            return False
+        if task.state == TaskState.REJECTED and task.attempts < max_attempts:
+            return False
+    return not (
+        Dispute.select()
+        .where((Dispute.delivery == delivery.id) & (Dispute.state == DisputeState.DISMISSED))
+        .exists()
+    )
+
+
 def deliverable_file(viewer: User, delivery_id: int, file_id: int) -> DeliveryFile:
-    """Return a delivered file if viewer may download it; NotFound otherwise (no leak)."""
+    """Return a delivered file if viewer may download it.
+
+    :raises NotFound: not the viewer's to see (no leak).
+    :raises Forbidden: the client, after a final rejection (see withheld_from_client).
+    """
     stored = (
         DeliveryFile.select(DeliveryFile, Delivery)
         .join(Delivery)
@@ -357,6 +630,20 @@ def deliverable_file(viewer: User, delivery_id: int, file_id: int) -> DeliveryFi
     )
     if stored is None or not can_see_delivery(viewer, stored.delivery):
         raise NotFound(_("No such file, or not yours to see."))
+    delivery = stored.delivery
+    if (
+        not viewer.is_board
+        and viewer.id == delivery.task.client_id
+        and viewer.id != delivery.member_id
+        and withheld_from_client(delivery, params.current().max_attempts)
+    ):
+        raise Forbidden(
+            _(
+                "This delivery was rejected and the rejection is final: its files stay with "
+                "the member, who was not paid for them. Its SHA-256 hashes remain on the "
+                "receipt. If the board dismisses a dispute about it, you may download them."
+            )
+        )
     return stored
 
 
@@ -370,6 +657,8 @@ class DeliveryItem:
     auto_accept_at: datetime | None
     can_review: bool = False
     can_dispute: bool = False
+    withheld: bool = False  # the viewer (the client) may not download the files
+    rejection_review: RejectionReview | None = None
 
 
 @dataclass(frozen=True)
@@ -388,6 +677,7 @@ def _items(deliveries: list[Delivery], window: timedelta) -> list[DeliveryItem]:
     ids = [d.id for d in deliveries]
     files: dict[int, list[DeliveryFile]] = {i: [] for i in ids}
     disputes: dict[int, Dispute] = {}
+    reviews: dict[int, RejectionReview] = {}
     if ids:
         for f in DeliveryFile.select().where(DeliveryFile.delivery.in_(ids)).order_by(
             DeliveryFile.id
@@ -395,12 +685,17 @@ def _items(deliveries: list[Delivery], window: timedelta) -> list[DeliveryItem]:
             files[f.delivery_id].append(f)
         for d in Dispute.select().where(Dispute.delivery.in_(ids)).order_by(Dispute.id):
             disputes[d.delivery_id] = d  # the latest one wins
+        for r in RejectionReview.select().where(RejectionReview.delivery.in_(ids)).order_by(
+            RejectionReview.id
+        ):
+            reviews[r.delivery_id] = r
     return [
         DeliveryItem(
             delivery=d,
             files=files[d.id],
             dispute=disputes.get(d.id),
             auto_accept_at=d.submitted_at + window if d.state == DeliveryState.PENDING else None,
+            rejection_review=reviews.get(d.id),
         )
         for d in deliveries
     ]
@@ -427,9 +722,15 @@ def task_panel(viewer: User, task: Task, deliveries: list[Delivery]) -> TaskPane
             and d.state == DeliveryState.REJECTED
             and task.state == TaskState.REJECTED
         )
+        withheld = (
+            is_client
+            and d.member_id != viewer.id
+            and withheld_from_client(d, current.max_attempts)
+        )
         items.append(
             DeliveryItem(
-                d, item.files, item.dispute, item.auto_accept_at, can_review, can_dispute
+                d, item.files, item.dispute, item.auto_accept_at, can_review, can_dispute,
+                withheld, item.rejection_review,
             )
         )
     attempts_left = max(current.max_attempts - task.attempts, 0)
@@ -499,27 +800,64 @@ def my_work(member: User, now: datetime | None = None) -> MyWork:
 
 
 @dataclass(frozen=True)
-class DisputesOverview:
-    """The board's disputes page: open disputes first, then the latest resolved ones."""
+class BoardCase:
+    """An open dispute or a held rejection, and whether the viewing board member may decide."""
 
-    open: list[tuple[Dispute, DeliveryItem]]
+    item: DeliveryItem
+    can_decide: bool
+    # Why it cannot be decided by the viewer: they are a party, or every board member is.
+    waiting: str = ""
+
+
+@dataclass(frozen=True)
+class DisputesOverview:
+    """The board's disputes page: open disputes and held rejections first, then the latest
+    resolved disputes."""
+
+    open: list[tuple[Dispute, BoardCase]]
+    held: list[tuple[RejectionReview, BoardCase]]
     resolved: list[tuple[Dispute, DeliveryItem]]
 
 
-def disputes_overview() -> DisputesOverview:
-    """Return open disputes (oldest first) and recently resolved ones, with their deliveries."""
+def _case(viewer: User, item: DeliveryItem) -> BoardCase:
+    delivery = item.delivery
+    task = delivery.task
+    if not _eligible_board(task, delivery):
+        return BoardCase(item, False, _("waiting: every eligible board member is a party"))
+    if is_party(viewer, task, delivery):
+        return BoardCase(
+            item, False, _("You are a party to this task: another board member decides.")
+        )
+    return BoardCase(item, True)
+
+
+def disputes_overview(viewer: User) -> DisputesOverview:
+    """Return open disputes and held rejections (oldest first), and recently resolved disputes,
+    each open case saying whether viewer may decide it."""
     window = timedelta(hours=params.current().review_window_hours)
 
-    def with_items(query) -> list[tuple[Dispute, DeliveryItem]]:
-        disputes = list(query)
-        items = _items([d.delivery for d in disputes], window)
-        return list(zip(disputes, items, strict=True))
+    def with_items(query) -> list[tuple]:
+        rows = list(query)
+        items = _items([r.delivery for r in rows], window)
+        return list(zip(rows, items, strict=True))
 
     base = Dispute.select(Dispute, Delivery, Task).join(Delivery).switch(Dispute).join(Task)
+    held = (
+        RejectionReview.select(RejectionReview, Delivery, Task)
+        .join(Delivery)
+        .switch(RejectionReview)
+        .join(Task)
+        .where(RejectionReview.state == RejectionReviewState.OPEN)
+        .order_by(RejectionReview.created_at, RejectionReview.id)
+    )
     return DisputesOverview(
-        open=with_items(
-            base.where(Dispute.state == DisputeState.OPEN).order_by(Dispute.created_at)
-        ),
+        open=[
+            (dispute, _case(viewer, item))
+            for dispute, item in with_items(
+                base.where(Dispute.state == DisputeState.OPEN).order_by(Dispute.created_at)
+            )
+        ],
+        held=[(review, _case(viewer, item)) for review, item in with_items(held)],
         resolved=with_items(
             base.where(Dispute.state != DisputeState.OPEN)
             .order_by(Dispute.resolved_at.desc())

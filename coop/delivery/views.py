@@ -6,9 +6,17 @@ from flask_login import current_user, login_required
 
 from coop import files as file_store
 from coop.delivery import operations
-from coop.delivery.forms import DeliverForm, EmptyForm, ReasonForm, ResolveForm
+from coop.delivery.forms import (
+    REJECTION_CATEGORY_LABELS,
+    DeliverForm,
+    EmptyForm,
+    ReasonForm,
+    RejectForm,
+    RejectionDecisionForm,
+    ResolveForm,
+)
 from coop.errors import DomainError
-from coop.models import Delivery, Dispute, Task
+from coop.models import Delivery, Dispute, RejectionReview, Task
 from coop.web import board_required, client_required, member_required
 
 bp = Blueprint("delivery", __name__)
@@ -18,6 +26,19 @@ bp = Blueprint("delivery", __name__)
 def delivery_panel(task, deliveries, viewer):
     """Give the task page's delivery panel its data (see operations.task_panel)."""
     return operations.task_panel(viewer, task, list(deliveries or []))
+
+
+@bp.app_template_global()
+def rejection_category_label(category) -> str:
+    """Give templates the translated label of a rejection category (empty when none)."""
+    label = REJECTION_CATEGORY_LABELS.get(category) if category else None
+    return str(label) if label is not None else ""
+
+
+@bp.app_template_global()
+def rejection_categories() -> list[tuple[str, str]]:
+    """Give templates the rejection categories with their translated labels."""
+    return [(str(k), str(v)) for k, v in REJECTION_CATEGORY_LABELS.items()]
 
 
 def _task_page(task_id: int) -> str:
@@ -54,8 +75,8 @@ def deliver(task_id: int):
     if not form.validate_on_submit():
         return _form_page(form, *args, 400, multipart=True)
     try:
-        stored = file_store.save_uploads(form.files.data)
-        operations.submit_delivery(current_user, task_id, stored, form.note.data)
+        with file_store.staged_uploads(form.files.data) as stored:
+            operations.submit_delivery(current_user, task_id, stored, form.note.data)
     except file_store.FileTooLarge as error:
         form.files.errors = [error.message]
         return _form_page(form, *args, error.status, multipart=True)
@@ -104,18 +125,29 @@ def accept(delivery_id: int):
 @client_required
 def reject(delivery_id: int):
     delivery = _client_delivery(delivery_id)
-    form = ReasonForm()
+    form = RejectForm()
     args = (_("Reject the delivery"), url_for(".reject", delivery_id=delivery_id),
             _("Reject"), delivery.task)
     if not form.validate_on_submit():
         return _form_page(form, *args, 400)
     try:
-        operations.reject_delivery(current_user, delivery_id, form.reason.data)
+        rejected = operations.reject_delivery(
+            current_user, delivery_id, form.reason.data, form.category.data
+        )
     except DomainError as error:
         if not _attach(form, error):
             raise
         return _form_page(form, *args, error.status)
-    flash(_("Delivery rejected; the member has your reason."), "success")
+    if rejected.state == "rejection_review":
+        flash(
+            _(
+                "Your rejection goes to the board first, because of how many deliveries you "
+                "have rejected; a board member will confirm or overturn it."
+            ),
+            "warning",
+        )
+    else:
+        flash(_("Delivery rejected; the member has your reason."), "success")
     return redirect(_task_page(delivery.task_id))
 
 
@@ -143,8 +175,13 @@ def dispute(delivery_id: int):
 @bp.get("/board/disputes")
 @board_required
 def disputes():
-    overview = operations.disputes_overview()
-    return render_template("delivery/disputes.html", overview=overview, form=ResolveForm())
+    overview = operations.disputes_overview(current_user)
+    return render_template(
+        "delivery/disputes.html",
+        overview=overview,
+        form=ResolveForm(),
+        decision_form=RejectionDecisionForm(),
+    )
 
 
 @bp.post("/board/disputes/<int:dispute_id>/resolve")
@@ -168,6 +205,30 @@ def resolve_dispute(dispute_id: int):
             raise
         return _form_page(form, *args, error.status)
     flash(_("Dispute resolved."), "success")
+    return redirect(url_for(".disputes"))
+
+
+@bp.post("/board/rejections/<int:review_id>/decide")
+@board_required
+def decide_rejection(review_id: int):
+    review = RejectionReview.get_or_none(RejectionReview.id == review_id)
+    if review is None:
+        abort(404)
+    form = RejectionDecisionForm()
+    args = (_("Decide the held rejection"), url_for(".decide_rejection", review_id=review_id),
+            _("Decide"), review.task)
+    if not form.validate_on_submit():
+        return _form_page(form, *args, 400)
+    try:
+        operations.decide_rejection(
+            current_user, review_id, confirmed=form.outcome.data == "confirmed",
+            reason=form.reason.data,
+        )
+    except DomainError as error:
+        if not _attach(form, error):
+            raise
+        return _form_page(form, *args, error.status)
+    flash(_("Rejection decided."), "success")
     return redirect(url_for(".disputes"))
 
 

@@ -16,7 +16,7 @@ from coop import params as params_module
 from coop.audit.events import record
 from coop.db import locked, write_transaction
 from coop.errors import Conflict, DomainError, Forbidden, NotFound
-from coop.files import StoredFile
+from coop.files import FileTooLarge, StoredFile, format_size
 from coop.models import (
     CATEGORIES,
     Bid,
@@ -130,9 +130,18 @@ def _hours(minutes: int) -> str:
 def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
     """Refuse, naming the limit and its value, if member may not take task now."""
     params = params or params_module.current()
+    # A delivery whose rejection waits for the board is not the member's to act on: it does not
+    # keep them from taking other work meanwhile.
+    held = Delivery.select(Delivery.id).where(
+        (Delivery.task == Task.id) & (Delivery.state == DeliveryState.REJECTION_REVIEW)
+    )
     active = (
         Task.select()
-        .where((Task.member == member.id) & (Task.state.in_(ACTIVE_STATES)))
+        .where(
+            (Task.member == member.id)
+            & (Task.state.in_(ACTIVE_STATES))
+            & ~peewee.fn.EXISTS(held)
+        )
         .count()
     )
     if active >= params.max_active_tasks:
@@ -317,6 +326,7 @@ def post_task(
     else:
         raise DomainError(_("Choose a fixed price or bids."), field="pricing")
     with write_transaction():
+        _check_storage_quota(client, attachments)
         task = Task.create(
             client=client.id,
             title=title,
@@ -338,6 +348,35 @@ def post_task(
                 task=task.id, filename=stored.filename, sha256=stored.sha256, size=stored.size
             )
     return task
+
+
+def _check_storage_quota(client: User, attachments: Sequence[StoredFile]) -> None:
+    """Refuse attachments that would take the client past the board's storage quota.
+
+    Runs inside the posting transaction (SQLite's write lock, PostgreSQL's lock on the client's
+    row), so two posts at once cannot both squeeze under the quota.
+    """
+    adding = sum(f.size for f in attachments)
+    if not adding:
+        return
+    _lock_user(client)
+    quota_mb = params_module.current().client_storage_quota_mb
+    used = (
+        TaskAttachment.select(peewee.fn.COALESCE(peewee.fn.SUM(TaskAttachment.size), 0))
+        .join(Task)
+        .where(Task.client == client.id)
+        .scalar()
+    )
+    if int(used or 0) + adding > quota_mb * 1024 * 1024:
+        raise FileTooLarge(
+            _(
+                "Your files would take %(total)s, past your storage quota of %(quota)s: "
+                "nothing was stored. The board sets the quota.",
+                total=format_size(int(used or 0) + adding),
+                quota=format_size(quota_mb * 1024 * 1024),
+            ),
+            field="attachments",
+        )
 
 
 def cancel_task(client: User, task_id: int) -> Task:

@@ -82,23 +82,25 @@ def new_task():
     form = TaskForm()
     if form.validate_on_submit():
         tz = current_user.timezone
+        uploads = request.files.getlist(form.attachments.name)
         try:
-            task = ops.post_task(
-                current_user,
-                title=form.title.data,
-                description=form.description.data,
-                instructions=form.instructions.data or "",
-                category=form.category.data,
-                estimated_minutes=form.estimated_minutes.data,
-                deadline=to_utc(form.deadline.data, tz),
-                sensitive=form.sensitive.data,
-                content_note=form.content_note.data or "",
-                pricing=form.pricing.data,
-                price_cents=form.price.data,
-                budget_cents=form.budget.data,
-                bidding_deadline=to_utc(form.bidding_deadline.data, tz),
-                attachments=files.save_uploads(request.files.getlist(form.attachments.name)),
-            )
+            with files.staged_uploads(uploads) as attachments:
+                task = ops.post_task(
+                    current_user,
+                    title=form.title.data,
+                    description=form.description.data,
+                    instructions=form.instructions.data or "",
+                    category=form.category.data,
+                    estimated_minutes=form.estimated_minutes.data,
+                    deadline=to_utc(form.deadline.data, tz),
+                    sensitive=form.sensitive.data,
+                    content_note=form.content_note.data or "",
+                    pricing=form.pricing.data,
+                    price_cents=form.price.data,
+                    budget_cents=form.budget.data,
+                    bidding_deadline=to_utc(form.bidding_deadline.data, tz),
+                    attachments=attachments,
+                )
         except DomainError as error:
             if error.status != 400:
                 raise
