@@ -3,8 +3,7 @@
 `delivery.rejection_category` says why a client rejected (incomplete, wrong, late, other);
 `rejection_review` holds the rejections of a client whose rejection rate is past the board's
 threshold until a board member confirms or overturns them. Both are declared here as they are
-today, not imported from coop.models: the live models change later. A fresh database gets them
-from m0001 already (it creates the live models), so each step checks first.
+today, not imported from coop.models: the live models change later.
 """
 
 import peewee
@@ -48,7 +47,5 @@ def _frozen_review(database):
 def up(migrator, database):
     from playhouse.migrate import migrate
 
-    columns = {c.name for c in database.get_columns("delivery")}
-    if "rejection_category" not in columns:
-        migrate(migrator.add_column("delivery", "rejection_category", REJECTION_CATEGORY))
+    migrate(migrator.add_column("delivery", "rejection_category", REJECTION_CATEGORY))
     database.create_tables([_frozen_review(database)], safe=True)
