@@ -19,10 +19,13 @@ __all__ = [
     "HashReader",
     "InvalidProof",
     "consistency_proof",
+    "covering_subtrees",
     "inclusion_plan",
     "inclusion_proof",
     "leaf_for_stored_index",
     "leaf_hash",
+    "multileaf_gaps",
+    "multileaf_root",
     "node_hash",
     "root_from_leaf_hashes",
     "stored_hash_count",
@@ -357,3 +360,93 @@ def verify_consistency(
         raise InvalidProof("consistency proof does not lead to the old root")
     if not _equal(sr, new_root):
         raise InvalidProof("consistency proof does not lead to the new root")
+
+
+def covering_subtrees(lo: int, hi: int, size: int) -> list[tuple[int, int]]:
+    """Return the largest subtrees of the tree of size leaves that cover leaves [lo, hi).
+
+    Left to right, as [start, end) leaf ranges. Every piece is a complete aligned subtree
+    except, when hi is size, perhaps the last: the right edge's incomplete subtree.
+    """
+    if not 0 <= lo <= hi <= size:
+        raise ValueError(f"no leaves [{lo}, {hi}) in a tree of size {size}")
+    cut = hi
+    if hi == size and lo < size:
+        # The right edge's subtrees start where size's low bits are cleared; the largest
+        # one that starts inside the range is a single node, whatever lies left of it.
+        level = 0
+        while (size >> (level + 1)) << (level + 1) >= lo and size >> level:
+            level += 1
+        cut = (size >> level) << level
+    pieces = []
+    while lo < cut:
+        # The largest aligned block starting at lo that ends by cut.
+        level = (cut - lo).bit_length() - 1
+        if lo:
+            level = min(level, (lo & -lo).bit_length() - 1)
+        pieces.append((lo, lo + (1 << level)))
+        lo += 1 << level
+    if cut < hi:
+        pieces.append((cut, hi))
+    return pieces
+
+
+def multileaf_gaps(indexes: Sequence[int], size: int) -> list[list[tuple[int, int]]]:
+    """Return the subtrees a multi-leaf proof holds: one list before each leaf, one after.
+
+    indexes must be strictly increasing leaves of the tree of size leaves. The subtrees are
+    those that hold none of the leaves but whose parent holds one: the fewest hashes from
+    which the root follows. Gap j covers the leaves between leaf j-1 and leaf j.
+    """
+    gaps, prev = [], -1
+    for index in indexes:
+        if not prev < index < size:
+            raise ValueError(f"leaf {index} is not after {prev} and inside size {size}")
+        gaps.append(covering_subtrees(prev + 1, index, size))
+        prev = index
+    gaps.append(covering_subtrees(prev + 1, size, size))
+    return gaps
+
+
+def multileaf_root(
+    size: int,
+    indexes: Sequence[int],
+    leaves: Sequence[bytes],
+    gaps: Sequence[Sequence[bytes]],
+) -> bytes:
+    """Return the root recomputed from leaf hashes and a multi-leaf proof's gap hashes.
+
+    :raises InvalidProof: the proof does not have the shape ``multileaf_gaps`` gives.
+    """
+    if len(leaves) != len(indexes) or len(gaps) != len(indexes) + 1:
+        raise InvalidProof("a multi-leaf proof needs one gap per leaf and one after")
+    try:
+        shape = multileaf_gaps(indexes, size)
+    except ValueError as exc:
+        raise InvalidProof(str(exc)) from None
+    # Subtrees arrive left to right; merging equal-level neighbours keeps the binary
+    # decomposition of the leaves so far, which folds into the RFC 9162 root.
+    frontier: list[tuple[int, bytes]] = []
+
+    def push(level: int, h: bytes) -> None:
+        _check_hash("proof hash", h)
+        while level >= 0 and frontier and frontier[-1][0] == level:
+            h = node_hash(frontier.pop()[1], h)
+            level += 1
+        frontier.append((level, h))
+
+    for j, pieces in enumerate(shape):
+        if len(gaps[j]) != len(pieces):
+            raise InvalidProof(f"gap {j} holds {len(gaps[j])} hashes, not {len(pieces)}")
+        for (lo, hi), h in zip(pieces, gaps[j], strict=True):
+            width = hi - lo
+            # Only the right edge's last piece may be incomplete: it is folded in last.
+            push(width.bit_length() - 1 if width & (width - 1) == 0 else -1, h)
+        if j < len(leaves):
+            push(0, leaves[j])
+    if not frontier:
+        return EMPTY_ROOT
+    h = frontier[-1][1]
+    for _, left in reversed(frontier[:-1]):
+        h = node_hash(left, h)
+    return h

@@ -1,0 +1,873 @@
+"""Project results at dataset scale: rows of answers and one proof file binding them all.
+
+A client downloads its project's results (CSV or JSON Lines, one row per answer) and a proof
+file holding the signed checkpoint, each row's ledger entry and a multi-leaf Merkle proof.
+``verify_results`` checks every row against its entry and the entries against the
+checkpoint, offline, and names the first row that does not verify. Standard library and
+``cryptography`` only, like ``ledger.verify``; ``make_proof`` alone reads a ``Ledger``.
+The formats are in docs/ledger-format.md §8.
+"""
+
+from __future__ import annotations
+
+import binascii
+import csv
+import enum
+import hashlib
+import io
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from .entry import MAX_INT, Entry, InvalidEntry, decode_entry, rfc3339_ns
+from .merkle import _LEAF, _NODE, EMPTY_ROOT, InvalidProof, covering_subtrees, stored_hash_index
+from .merkle import subtree_hash as _subtree_hash
+from .note import Checkpoint, InvalidNote, Verifier, open_checkpoint, parse_checkpoint
+
+if TYPE_CHECKING:
+    from .store import Ledger
+
+__all__ = [
+    "ANSWER_KIND",
+    "FIELDS",
+    "PROOF_FORMAT",
+    "AnswerStatus",
+    "InvalidAnswer",
+    "ResultRow",
+    "ResultsFormat",
+    "ResultsTampered",
+    "VerifiedResults",
+    "answer_bytes",
+    "answer_sha256",
+    "item_sha256",
+    "iter_results",
+    "make_proof",
+    "read_results",
+    "results_format",
+    "row_for_entry",
+    "uncertainty_ms",
+    "verify_results",
+    "write_proof",
+    "write_results",
+]
+
+ANSWER_KIND = "answer.submitted"
+PROOF_FORMAT = "coop-results-proof/1"
+FIELDS = (
+    "external_id",
+    "answer",
+    "member",
+    "seconds",
+    "status",
+    "ledger_index",
+    "timestamp",
+    "uncertainty_ms",
+    "answer_sha256",
+)
+# Rows per batch of ledger reads when making a proof, and per worker when verifying one.
+_PROOF_BATCH = 2_000
+_SPAN = 1 << 15
+# Below this many rows one process is faster than starting workers.
+_PARALLEL_MIN = 40_000
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+class AnswerStatus(enum.StrEnum):
+    """Where an answer stands in review (not part of the proof: reviews are later entries)."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class ResultsFormat(enum.StrEnum):
+    """The two shapes of a results file."""
+
+    CSV = "csv"
+    JSONL = "jsonl"
+
+
+class InvalidAnswer(ValueError):
+    """An answer is not an object of short names to strings, booleans, integers or string lists."""
+
+
+class ResultsTampered(Exception):
+    """A results file or its proof does not match the signed ledger; names the first bad row.
+
+    ``row`` is the 1-based row number (None when the proof as a whole is at fault), ``line``
+    its 1-based line in the results file, ``external_id`` the row's item when it was read.
+    """
+
+    def __init__(self, row: int | None, line: int | None, external_id: str | None, reason: str):
+        where = "" if row is None else f"row {row}"
+        if line is not None:
+            where += f" (line {line}"
+            where += ")" if external_id is None else f", external_id {external_id!r})"
+        super().__init__(f"{where}: {reason}" if where else reason)
+        self.row, self.line, self.external_id, self.reason = row, line, external_id, reason
+
+
+# --- answers and rows ---------------------------------------------------------------------
+
+_ANSWER_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
+def answer_bytes(answer: Mapping[str, Any]) -> bytes:
+    """Return an answer's canonical bytes: UTF-8 JSON, sorted keys, no spaces, no floats.
+
+    :raises InvalidAnswer: a value is not a string, boolean, integer or list of strings.
+    """
+    if not isinstance(answer, Mapping):
+        raise InvalidAnswer("an answer is a JSON object")
+    for name, value in answer.items():
+        if not isinstance(name, str):
+            raise InvalidAnswer("answer field names are strings")
+        kind = type(value)
+        if kind is int and not -MAX_INT <= value <= MAX_INT:
+            raise InvalidAnswer(f"answer field {name!r}: integer out of the exact JSON range")
+        if kind is list and all(type(v) is str for v in value):
+            continue
+        if kind not in (str, bool, int, list):
+            raise InvalidAnswer(f"answer field {name!r}: {kind.__name__} is not allowed")
+        if kind is list:
+            raise InvalidAnswer(f"answer field {name!r}: lists hold strings only")
+    try:
+        return _ANSWER_ENCODER.encode(dict(answer)).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidAnswer("answer text is not valid Unicode") from None
+
+
+def answer_sha256(answer: Mapping[str, Any]) -> str:
+    """Return the SHA-256 hex of an answer's canonical bytes (the entry's answer_sha256)."""
+    return hashlib.sha256(answer_bytes(answer)).hexdigest()
+
+
+def item_sha256(external_id: str) -> str:
+    """Return the SHA-256 hex of an item's external_id (the entry's item)."""
+    return hashlib.sha256(external_id.encode("utf-8")).hexdigest()
+
+
+def uncertainty_ms(uncertainty_ns: int) -> int:
+    """Return a time uncertainty in whole milliseconds, rounded up so it is never understated."""
+    return -(-uncertainty_ns // 1_000_000)
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One answer in a results file, in the field order of FIELDS."""
+
+    external_id: str
+    answer: Mapping[str, Any]
+    member: str
+    seconds: int
+    status: AnswerStatus
+    ledger_index: int
+    timestamp: str
+    uncertainty_ms: int
+    answer_sha256: str
+
+    def csv_fields(self) -> list[str]:
+        """Return the row as CSV cells (the answer as its canonical JSON text)."""
+        return [
+            self.external_id,
+            answer_bytes(self.answer).decode("utf-8"),
+            self.member,
+            str(self.seconds),
+            str(self.status),
+            str(self.ledger_index),
+            self.timestamp,
+            str(self.uncertainty_ms),
+            self.answer_sha256,
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the row as a JSON Lines object (the answer as an object)."""
+        return {
+            "external_id": self.external_id,
+            "answer": dict(self.answer),
+            "member": self.member,
+            "seconds": self.seconds,
+            "status": str(self.status),
+            "ledger_index": self.ledger_index,
+            "timestamp": self.timestamp,
+            "uncertainty_ms": self.uncertainty_ms,
+            "answer_sha256": self.answer_sha256,
+        }
+
+
+def row_for_entry(
+    entry: Entry, external_id: str, answer: Mapping[str, Any], status: AnswerStatus | str
+) -> ResultRow:
+    """Return the results row of an answer from its ledger entry (time, member, seconds).
+
+    :raises ValueError: the entry is not this answer's (kind, item or answer hash differ).
+    """
+    data = entry.data
+    digest = answer_sha256(answer)
+    if entry.kind != ANSWER_KIND or data.get("item") != item_sha256(external_id):
+        raise ValueError(f"entry {entry.index} is not the answer to item {external_id!r}")
+    if data.get("answer_sha256") != digest:
+        raise ValueError(f"entry {entry.index} records another answer")
+    return ResultRow(
+        external_id,
+        dict(answer),
+        data["member"],
+        data["seconds"],
+        AnswerStatus(status),
+        entry.index,
+        entry.time.rfc3339,
+        uncertainty_ms(entry.time.uncertainty_ns),
+        digest,
+    )
+
+
+def iter_results(rows: Iterable[ResultRow], fmt: ResultsFormat | str) -> Iterator[bytes]:
+    """Yield a results file in blocks of bytes, streaming the rows (for a download)."""
+    fmt = ResultsFormat(fmt)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    if fmt is ResultsFormat.CSV:
+        writer.writerow(FIELDS)
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    for count, row in enumerate(rows, start=1):
+        if fmt is ResultsFormat.CSV:
+            writer.writerow(row.csv_fields())
+        else:
+            buf.write(dumps(row.to_json()))
+            buf.write("\n")
+        if count % 1000 == 0:
+            yield buf.getvalue().encode("utf-8")
+            buf.seek(0)
+            buf.truncate()
+    if buf.tell():
+        yield buf.getvalue().encode("utf-8")
+
+
+def write_results(rows: Iterable[ResultRow], fmt: ResultsFormat | str, out: BinaryIO) -> int:
+    """Write a results file to a binary stream; return the number of bytes written."""
+    written = 0
+    for block in iter_results(rows, fmt):
+        out.write(block)
+        written += len(block)
+    return written
+
+
+def results_format(path: str | os.PathLike) -> ResultsFormat:
+    """Return a results file's format: by its extension, else by its first byte."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        return ResultsFormat.CSV
+    if suffix in (".jsonl", ".ndjson"):
+        return ResultsFormat.JSONL
+    with open(path, "rb") as f:
+        head = f.read(1)
+    return ResultsFormat.JSONL if head == b"{" else ResultsFormat.CSV
+
+
+class _RowError(Exception):
+    """A row or its proof line is wrong; the caller knows which row it is."""
+
+
+def _int_cell(text: str, name: str) -> int:
+    if not (text.isascii() and text.isdigit()) or (text[0] == "0" and len(text) > 1):
+        raise _RowError(f"{name} {text!r} is not a whole number")
+    return int(text)
+
+
+def _csv_row(cells: list[str]) -> tuple:
+    """Return (external_id, answer hash, member, seconds, index, time, ms, claimed, answer)."""
+    if len(cells) != len(FIELDS):
+        raise _RowError(f"has {len(cells)} fields, not {len(FIELDS)}")
+    external_id, text, member, seconds, status, index, stamp, ms, claimed = cells
+    # The answer text as written hashes to the claimed digest only if it is those exact
+    # canonical bytes; otherwise (a spreadsheet re-spaced it) canonicalise and hash again.
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    answer = None
+    if digest != claimed:
+        try:
+            answer = json.loads(text)
+            digest = hashlib.sha256(answer_bytes(answer)).hexdigest()
+        except (ValueError, RecursionError) as exc:
+            raise _RowError(f"answer is not a valid answer object: {exc}") from None
+    if status not in _STATUSES:
+        raise _RowError(f"status {status!r} is not one of {', '.join(_STATUSES)}")
+    return (
+        external_id,
+        digest,
+        member,
+        _int_cell(seconds, "seconds"),
+        _int_cell(index, "ledger_index"),
+        stamp,
+        _int_cell(ms, "uncertainty_ms"),
+        claimed,
+        text if answer is None else answer,
+        status,
+    )
+
+
+_STATUSES = tuple(s.value for s in AnswerStatus)
+_JSON_FIELDS = set(FIELDS)
+
+
+def _jsonl_row(line: bytes) -> tuple:
+    """Return the same tuple as _csv_row from one JSON Lines row."""
+    try:
+        obj = json.loads(line)
+    except (ValueError, RecursionError) as exc:
+        raise _RowError(f"is not JSON: {exc}") from None
+    if type(obj) is not dict or obj.keys() != _JSON_FIELDS:
+        raise _RowError(f"must be an object with exactly the fields {', '.join(FIELDS)}")
+    external_id, member, stamp, claimed, status = (
+        obj["external_id"],
+        obj["member"],
+        obj["timestamp"],
+        obj["answer_sha256"],
+        obj["status"],
+    )
+    if not all(type(v) is str for v in (external_id, member, stamp, claimed, status)):
+        raise _RowError("external_id, member, timestamp, status and answer_sha256 are strings")
+    seconds, index, ms = obj["seconds"], obj["ledger_index"], obj["uncertainty_ms"]
+    if not all(type(v) is int and v >= 0 for v in (seconds, index, ms)):
+        raise _RowError("seconds, ledger_index and uncertainty_ms are whole numbers")
+    if status not in _STATUSES:
+        raise _RowError(f"status {status!r} is not one of {', '.join(_STATUSES)}")
+    try:
+        digest = hashlib.sha256(answer_bytes(obj["answer"])).hexdigest()
+    except InvalidAnswer as exc:
+        raise _RowError(str(exc)) from None
+    return (external_id, digest, member, seconds, index, stamp, ms, claimed, obj["answer"], status)
+
+
+def _csv_rows(f: BinaryIO, first_line: int) -> Iterator[tuple[int, Any]]:
+    """Yield (line, parsed row or _RowError) from a CSV file positioned after its header."""
+    lines = (line.decode("utf-8") for line in f)
+    reader = csv.reader(lines, strict=True)
+    done = 0
+    while True:
+        line = first_line + done
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError) as exc:
+            yield line, _RowError(f"is not CSV: {exc}")
+            return
+        done = reader.line_num
+        try:
+            yield line, _csv_row(cells)
+        except _RowError as exc:
+            yield line, exc
+
+
+def _jsonl_rows(f: BinaryIO, first_line: int) -> Iterator[tuple[int, Any]]:
+    for line, text in enumerate(f, start=first_line):
+        try:
+            yield line, _jsonl_row(text)
+        except _RowError as exc:
+            yield line, exc
+
+
+def _open_rows(path: str, fmt: ResultsFormat, offset: int, first_line: int, f: BinaryIO):
+    """Return the row iterator of a results file, from offset (0: check the CSV header)."""
+    if offset == 0 and fmt is ResultsFormat.CSV:
+        header = f.readline().decode("utf-8", "replace").rstrip("\r\n")
+        if header != ",".join(FIELDS):
+            raise ResultsTampered(None, 1, None, f"{path} does not start with the CSV header")
+        first_line = 2
+    else:
+        f.seek(offset)
+    return (_csv_rows if fmt is ResultsFormat.CSV else _jsonl_rows)(f, first_line)
+
+
+def read_results(path: str | os.PathLike, fmt: ResultsFormat | str | None = None):
+    """Yield the rows of a results file, streaming.
+
+    :raises ResultsTampered: a row is malformed (naming it).
+    """
+    fmt = results_format(path) if fmt is None else ResultsFormat(fmt)
+    with open(path, "rb") as f:
+        for row, (line, parsed) in enumerate(_open_rows(str(path), fmt, 0, 1, f), start=1):
+            if isinstance(parsed, _RowError):
+                raise ResultsTampered(row, line, None, f"row {parsed}")
+            external_id, _, member, seconds, index, stamp, ms, claimed, answer, status = parsed
+            if not isinstance(answer, dict):
+                answer = json.loads(answer)
+            yield ResultRow(
+                external_id,
+                answer,
+                member,
+                seconds,
+                AnswerStatus(status),
+                index,
+                stamp,
+                ms,
+                claimed,
+            )
+
+
+# --- the proof file -----------------------------------------------------------------------
+
+
+def _hashes_json(hashes: Iterable[bytes]) -> str:
+    return ",".join('"' + binascii.b2a_base64(h, newline=False).decode() + '"' for h in hashes)
+
+
+def _note_parts(note: str) -> tuple[Checkpoint, str]:
+    """Return a signed checkpoint's fields and its first signer's name, without verifying."""
+    text, sep, sigs = note.partition("\n\n")
+    if not sep or not sigs.startswith("\u2014 "):
+        raise InvalidNote("checkpoint note has no signature")
+    return parse_checkpoint(text + "\n"), sigs[2:].split(" ", 1)[0]
+
+
+def make_proof(
+    ledger: Ledger, indexes: Iterable[int], checkpoint_note: str, key_name: str | None = None
+) -> Iterator[bytes]:
+    """Yield the lines of the proof file for the answer entries at increasing indexes.
+
+    Reads entries and stored hashes in batches, so memory stays flat however many rows.
+
+    :raises ValueError: an index is out of order or outside the checkpoint, or the
+        checkpoint is not of this ledger.
+    """
+    checkpoint, signer_name = _note_parts(checkpoint_note)
+    size = checkpoint.size
+    if size > ledger.size() or ledger.root(size) != checkpoint.root:
+        raise ValueError("the checkpoint is not one of this ledger's")
+    header = {
+        "format": PROOF_FORMAT,
+        "checkpoint": checkpoint_note,
+        "key_name": key_name or signer_name,
+        "size": size,
+    }
+    yield json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    count, batch, last = 0, [], -1
+    for index in indexes:
+        if not (batch[-1] if batch else last) < index < size:
+            raise ValueError(f"entry {index} is not after the previous row and inside size {size}")
+        batch.append(index)
+        if len(batch) == _PROOF_BATCH:
+            yield _proof_lines(ledger, batch, last, size)
+            count, last, batch = count + len(batch), batch[-1], []
+    if batch:
+        yield _proof_lines(ledger, batch, last, size)
+        count, last = count + len(batch), batch[-1]
+    pieces = covering_subtrees(last + 1, size, size)
+    # Only the right edge's last piece may be incomplete: its hash is computed, not stored.
+    fringe = pieces.pop() if pieces and not _complete(*pieces[-1]) else None
+    hashes = ledger.stored_hashes([_stored_index(lo, hi) for lo, hi in pieces])
+    if fringe is not None:
+        hashes.append(_subtree_hash(fringe[0], size, ledger.stored_hashes))
+    yield f'{{"rows":{count},"gap":[{_hashes_json(hashes)}]}}\n'.encode()
+
+
+def _complete(lo: int, hi: int) -> bool:
+    return (hi - lo) & (hi - lo - 1) == 0
+
+
+def _stored_index(lo: int, hi: int) -> int:
+    """Return where the hash of the complete subtree of leaves [lo, hi) is stored."""
+    level = (hi - lo).bit_length() - 1
+    return stored_hash_index(level, lo >> level)
+
+
+def _proof_lines(ledger: Ledger, batch: list[int], last: int, size: int) -> bytes:
+    """Return the proof lines of a batch of rows; last is the row before it (-1: none)."""
+    gaps, stored, prev = [], [], last
+    for index in batch:
+        pieces = covering_subtrees(prev + 1, index, size) if index > prev + 1 else []
+        gaps.append(len(pieces))
+        stored.extend(_stored_index(lo, hi) for lo, hi in pieces)
+        prev = index
+    hashes = ledger.stored_hashes(stored)
+    raws = ledger.entries_at(batch)
+    out, at = [], 0
+    b64 = binascii.b2a_base64
+    for index, raw, n in zip(batch, raws, gaps, strict=True):
+        gap = _hashes_json(hashes[at : at + n]) if n else ""
+        at += n
+        out.append(
+            f'{{"index":{index},"entry":"{b64(raw, newline=False).decode()}","gap":[{gap}]}}\n'
+        )
+    return "".join(out).encode()
+
+
+def write_proof(
+    ledger: Ledger, indexes: Iterable[int], checkpoint_note: str, out: BinaryIO
+) -> int:
+    """Write the proof file for these answer entries to a binary stream; return its bytes."""
+    written = 0
+    for block in make_proof(ledger, indexes, checkpoint_note):
+        out.write(block)
+        written += len(block)
+    return written
+
+
+# --- verifying ----------------------------------------------------------------------------
+
+# An answer entry exactly as encode_entry writes it, for the common shape of its data. The
+# grammar only admits bytes that decode_entry accepts with the same fields (integers short
+# enough for their ranges, strings within the entry rules), so a match needs no full decode;
+# anything else goes to decode_entry, which has the last word.
+_I15 = r"(?:0|[1-9][0-9]{0,14})"
+_I18 = r"(?:0|-?[1-9][0-9]{0,17})"
+_SOURCE = (
+    r'\{"age_ms":' + _I18 + r',"delay_ns":' + _I18 + r',"offset_ns":' + _I18
+    + r',"root_distance_ns":' + _I18 + r',"server":"[A-Za-z0-9_.:@/+=\[\]-]{0,128}"'
+    + r',"stratum":' + _I18 + r"\}"
+)  # fmt: skip
+_ANSWER_ENTRY = re.compile(
+    r'\{"data":\{"answer_sha256":"([0-9a-f]{64})","item":"([0-9a-f]{64})"'
+    r',"member":"([A-Za-z0-9_.:@/+=\[\]-]{0,128})","project":(' + _I15 + r'),"seconds":('
+    + _I15 + r'),"subject":"answer:[1-9][0-9]{0,14}"\},"index":(' + _I15 + r')'
+    r',"kind":"answer\.submitted","prev":"([0-9a-f]{64})","time":\{"rfc3339":"([0-9T:.Z-]{30})"'
+    r',"sources":\[(?:' + _SOURCE + r"(?:," + _SOURCE + r")*)?\]"
+    r',"synced":(?:true|false),"uncertainty_ns":([1-9][0-9]{0,18}|0),"unix_ns":([1-9][0-9]{0,18})'
+    r'\},"v":1\}'
+)  # fmt: skip
+_GENESIS_HEX = "0" * 64
+
+
+def _answer_fields(raw: bytes) -> tuple:
+    """Return (answer hash, item, member, project, seconds, index, rfc3339, unc ns, unix ns).
+
+    :raises _RowError: the bytes are not a canonical answer entry.
+    """
+    m = _ANSWER_ENTRY.fullmatch(raw.decode("latin-1"))
+    if m is not None:
+        digest, item, member, project, seconds, index, prev, stamp, unc, unix = m.groups()
+        unix_ns = int(unix)
+        uncertainty = int(unc)
+        if (
+            unix_ns < 2**63
+            and uncertainty < 2**63
+            and (index == "0") == (prev == _GENESIS_HEX)
+            and rfc3339_ns(unix_ns) == stamp
+        ):
+            return (digest, item, member, int(project), int(seconds), int(index), stamp,
+                    uncertainty, unix_ns)  # fmt: skip
+    try:
+        entry = decode_entry(raw)
+    except InvalidEntry as exc:
+        raise _RowError(f"the proof's entry does not decode: {exc}") from None
+    data = entry.data
+    if entry.kind != ANSWER_KIND:
+        raise _RowError(f"the proof's entry {entry.index} is a {entry.kind}, not an answer")
+    fields = (data.get("answer_sha256"), data.get("item"), data.get("member"))
+    if not all(isinstance(v, str) for v in fields) or type(data.get("seconds")) is not int:
+        raise _RowError(f"the proof's entry {entry.index} lacks the answer fields")
+    return (*fields, data.get("project"), data["seconds"], entry.index, entry.time.rfc3339,
+            entry.time.uncertainty_ns, entry.time.unix_ns)  # fmt: skip
+
+
+def _check_row(parsed: tuple, proof: Any, prev: int, size: int) -> tuple[int, bytes, list, Any]:
+    """Check one row against its proof line; return (index, leaf hash, gap hashes, project)."""
+    external_id, digest, member, seconds, row_index, stamp, ms, claimed, _, _ = parsed
+    try:
+        index, entry64, gap = proof["index"], proof["entry"], proof["gap"]
+        if type(index) is not int or type(gap) is not list:
+            raise TypeError
+        raw = binascii.a2b_base64(entry64, strict_mode=True)
+        gap = [binascii.a2b_base64(h, strict_mode=True) for h in gap]
+    except (KeyError, TypeError, ValueError):
+        raise _RowError("the proof's line for this row is malformed") from None
+    if row_index != index:
+        raise _RowError(
+            f"ledger_index is {row_index} but the proof's row is entry {index}"
+            " (a row was dropped, added or moved)"
+        )
+    if index <= prev:
+        raise _RowError(f"entry {index} is not after the previous row's entry {prev}")
+    if index >= size:
+        raise _RowError(f"entry {index} is not in the checkpoint of size {size}")
+    e_digest, item, e_member, project, e_seconds, e_index, e_stamp, unc_ns, _ = _answer_fields(raw)
+    if e_index != index:
+        raise _RowError(f"the proof's entry says it is index {e_index}, not {index}")
+    if hashlib.sha256(external_id.encode("utf-8")).hexdigest() != item:
+        raise _RowError("external_id is not the item the ledger entry names")
+    if digest != claimed:
+        raise _RowError("the answer does not hash to the row's answer_sha256")
+    if claimed != e_digest:
+        raise _RowError("answer_sha256 is not the ledger entry's: the answer was changed")
+    if member != e_member:
+        raise _RowError(f"member is {member!r}, the ledger entry says {e_member!r}")
+    if seconds != e_seconds:
+        raise _RowError(f"seconds is {seconds}, the ledger entry says {e_seconds}")
+    if stamp != e_stamp:
+        raise _RowError(f"timestamp is {stamp!r}, the ledger entry says {e_stamp!r}")
+    if ms != -(-unc_ns // 1_000_000):
+        raise _RowError(f"uncertainty_ms is {ms}, the ledger entry says {uncertainty_ms(unc_ns)}")
+    h = _LEAF.copy()
+    h.update(raw)
+    return index, h.digest(), gap, project
+
+
+def _push(stack: list, lo: int, level: int, h: bytes) -> None:
+    """Add the complete subtree of 2**level leaves at lo to a compact range, merging siblings."""
+    while stack:
+        top_lo, top_level, top = stack[-1]
+        if top_level != level or top_lo & ((2 << level) - 1):
+            break
+        stack.pop()
+        n = _NODE.copy()
+        n.update(top)
+        n.update(h)
+        h, lo, level = n.digest(), top_lo, level + 1
+    stack.append((lo, level, h))
+
+
+def _check_span(
+    results_path: str,
+    fmt: ResultsFormat,
+    r_offset: int,
+    first_line: int,
+    proof_path: str,
+    p_offset: int,
+    prev_offset: int,
+    first_row: int,
+    count: int | None,
+    size: int,
+) -> tuple:
+    """Check count rows (None: up to the proof's last row) from the given file offsets.
+
+    Returns ("ok", compact range of the leaves covered, last index, rows, projects,
+    proof offset where the rows stopped) or ("bad", row, line, external_id, reason).
+    """
+    stack: list = []
+    projects: set = set()
+    row, line, external_id = first_row, first_line, None
+    loads, push = json.loads, _push
+    with open(results_path, "rb") as rf, open(proof_path, "rb") as pf:
+        prev = -1
+        if prev_offset >= 0:
+            pf.seek(prev_offset)
+            prev = loads(pf.readline())["index"]
+        pf.seek(p_offset)
+        try:
+            rows = _open_rows(results_path, fmt, r_offset, first_line, rf)
+        except ResultsTampered as exc:
+            return ("bad", None, exc.line, None, exc.reason)
+        offset = p_offset
+        try:
+            while count is None or row < first_row + count:
+                text = pf.readline()
+                try:
+                    proof = loads(text)
+                except ValueError:
+                    raise _RowError("the proof's line for this row is not JSON") from None
+                got = next(rows, None)
+                is_row = type(proof) is dict and "index" in proof
+                if got is None:
+                    if is_row:
+                        raise _RowError(f"is missing: the proof has entry {proof['index']} here")
+                    break
+                line, parsed = got
+                if isinstance(parsed, _RowError):
+                    raise _RowError(f"row {parsed}")
+                external_id = parsed[0]
+                if not is_row:
+                    raise _RowError("is not in the proof (an added row)")
+                index, leaf, gap, project = _check_row(parsed, proof, prev, size)
+                if index == prev + 1:
+                    if gap:
+                        raise _RowError("the proof has hashes between consecutive entries")
+                else:
+                    pieces = covering_subtrees(prev + 1, index, size)
+                    if len(gap) != len(pieces):
+                        raise _RowError(f"the proof has {len(gap)} hashes before entry {index}"
+                                        f", not {len(pieces)}")  # fmt: skip
+                    for (lo, hi), h in zip(pieces, gap, strict=True):
+                        if len(h) != 32:
+                            raise _RowError("a proof hash is not 32 bytes")
+                        push(stack, lo, (hi - lo).bit_length() - 1, h)
+                push(stack, index, 0, leaf)
+                projects.add(project)
+                prev = index
+                offset += len(text)
+                row += 1
+                external_id = None
+        except _RowError as exc:
+            return ("bad", row, line, external_id, str(exc))
+    return ("ok", stack, prev, row - first_row, projects, offset)
+
+
+@dataclass(frozen=True)
+class VerifiedResults:
+    """What a verified results file proved."""
+
+    rows: int
+    checkpoint: Checkpoint
+    projects: tuple[int, ...]
+
+
+def _read_line(f: BinaryIO, what: str) -> dict:
+    try:
+        obj = json.loads(f.readline())
+    except ValueError:
+        obj = None
+    if type(obj) is not dict:
+        raise InvalidProof(f"the proof's {what} line is not a JSON object")
+    return obj
+
+
+def _last_line(path: str) -> tuple[int, bytes]:
+    """Return (offset, bytes) of a file's last line."""
+    with open(path, "rb") as f:
+        end = f.seek(0, os.SEEK_END)
+        back = min(end, 1 << 16)
+        f.seek(end - back)
+        tail = f.read(back)
+    cut = tail.rfind(b"\n", 0, len(tail) - 1)
+    return end - back + cut + 1, tail[cut + 1 :]
+
+
+def _line_offsets(path: str, skip: int, every: int) -> tuple[list[int], int]:
+    """Return the offsets of lines skip, skip + every, ... (0-based) and the line count."""
+    offsets, lines, pos, want = [], 0, 0, skip
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            n = block.count(b"\n")
+            # Line k starts after the k-th newline; find only the wanted ones in this block.
+            while want <= lines + n:
+                if want == 0:
+                    offsets.append(0)
+                else:
+                    at = -1
+                    for _ in range(want - lines):
+                        at = block.find(b"\n", at + 1)
+                    offsets.append(pos + at + 1)
+                want += every
+            lines += n
+            pos += len(block)
+            last = block[-1:]
+        if pos and last != b"\n":
+            lines += 1
+    return [o for o in offsets if o < pos], lines
+
+
+def verify_results(
+    results_path: str | os.PathLike,
+    proof_path: str | os.PathLike,
+    verifier: Verifier | str,
+    fmt: ResultsFormat | str | None = None,
+) -> VerifiedResults:
+    """Check every results row against its entry and all entries against the checkpoint.
+
+    :raises InvalidNote: the checkpoint is not signed by verifier.
+    :raises InvalidProof: the proof file is not one (bad header or trailer).
+    :raises ResultsTampered: naming the first row that does not verify, or none when the
+        rows all match their entries but the entries do not lead to the checkpoint root.
+    """
+    if isinstance(verifier, str):
+        verifier = Verifier.parse(verifier)
+    results_path, proof_path = str(results_path), str(proof_path)
+    fmt = results_format(results_path) if fmt is None else ResultsFormat(fmt)
+    with open(proof_path, "rb") as f:
+        header = _read_line(f, "first")
+        body = f.tell()
+    if header.get("format") != PROOF_FORMAT:
+        raise InvalidProof(f"not a {PROOF_FORMAT} proof file")
+    checkpoint = open_checkpoint(str(header.get("checkpoint", "")), verifier)
+    if header.get("size") != checkpoint.size or header.get("key_name") != verifier.name:
+        raise InvalidProof("the proof's size or key name differ from its checkpoint's")
+    size = checkpoint.size
+    trailer_at, trailer_text = _last_line(proof_path)
+    try:
+        trailer = json.loads(trailer_text)
+        total, final = trailer["rows"], trailer["gap"]
+        final = [binascii.a2b_base64(h, strict_mode=True) for h in final]
+    except (ValueError, KeyError, TypeError):
+        raise InvalidProof("the proof's last line is not its trailer") from None
+    if type(total) is not int or trailer_at < body:
+        raise InvalidProof("the proof's last line is not its trailer")
+    spans = _parallel_spans(results_path, fmt, proof_path, total)
+    if spans is None:
+        spans = [(0, 1, body, -1, 1, None)]
+    results = _run_spans(results_path, fmt, proof_path, spans, size)
+    stack: list = []
+    rows, projects, last, stop = 0, set(), -1, body
+    for result in results:
+        if result[0] == "bad":
+            raise ResultsTampered(*result[1:])
+        _, span_stack, last, count, span_projects, stop = result
+        for lo, level, h in span_stack:
+            _push(stack, lo, level, h)
+        rows += count
+        projects |= span_projects
+    if stop != trailer_at or rows != total:
+        raise ResultsTampered(
+            None, None, None, f"the proof covers {total} rows, the results file {rows}"
+        )
+    pieces = covering_subtrees(last + 1, size, size)
+    if len(final) != len(pieces) or any(len(h) != 32 for h in final):
+        raise ResultsTampered(None, None, None, "the proof's final hashes are not for this size")
+    fringe = None
+    for (lo, hi), h in zip(pieces, final, strict=True):
+        if _complete(lo, hi):
+            _push(stack, lo, (hi - lo).bit_length() - 1, h)
+        else:
+            fringe = h  # the right edge's incomplete subtree: always the last piece
+    # The stack now holds the binary decomposition of the tree; folding it from the right,
+    # the fringe last in, gives the RFC 9162 root.
+    hashes = [h for _, _, h in stack] + ([fringe] if fringe is not None else [])
+    root = hashes[-1] if hashes else EMPTY_ROOT
+    for left in reversed(hashes[:-1]):
+        n = _NODE.copy()
+        n.update(left)
+        n.update(root)
+        root = n.digest()
+    if root != checkpoint.root:
+        raise ResultsTampered(
+            None,
+            None,
+            None,
+            f"every row matches its entry, but the entries and the proof's hashes do not lead "
+            f"to the root of the checkpoint of size {size} (a proof hash or entry was changed)",
+        )
+    return VerifiedResults(rows, checkpoint, tuple(sorted(p for p in projects if p is not None)))
+
+
+def _parallel_spans(results_path: str, fmt: ResultsFormat, proof_path: str, total: int):
+    """Return spans for workers, or None when one process should check the file in order.
+
+    Workers need each span's start in both files, found by counting lines; that holds only
+    when every row is one line (no newline inside a CSV cell) and both files have as many
+    rows as the proof says. Anything else is checked in order, which names the bad row.
+    """
+    if total < _PARALLEL_MIN or (os.cpu_count() or 1) < 2:
+        return None
+    head = 1 if fmt is ResultsFormat.CSV else 0
+    r_offsets, r_lines = _line_offsets(results_path, head, _SPAN)
+    p_offsets, p_lines = _line_offsets(proof_path, 1, _SPAN)
+    if r_lines != total + head or p_lines != total + 2:
+        return None
+    spans = []
+    prev_offsets, _ = _line_offsets(proof_path, _SPAN, _SPAN)
+    for k, (r_at, p_at) in enumerate(zip(r_offsets, p_offsets, strict=False)):
+        if k * _SPAN >= total:
+            break
+        prev_at = prev_offsets[k - 1] if k else -1
+        count = min(_SPAN, total - k * _SPAN)
+        spans.append((r_at, k * _SPAN + 1 + head, p_at, prev_at, k * _SPAN + 1, count))
+    return spans
+
+
+def _run_spans(results_path, fmt, proof_path, spans, size) -> list[tuple]:
+    if len(spans) == 1:
+        r_at, line, p_at, prev_at, row, count = spans[0]
+        return [_check_span(results_path, fmt, r_at, line, proof_path, p_at, prev_at, row,
+                            count, size)]  # fmt: skip
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        futures = [
+            pool.submit(_check_span, results_path, fmt, r_at, line, proof_path, p_at, prev_at,
+                        row, count, size)  # fmt: skip
+            for r_at, line, p_at, prev_at, row, count in spans
+        ]
+        return [f.result() for f in futures]
