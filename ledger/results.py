@@ -274,6 +274,8 @@ def results_format(path: str | os.PathLike) -> ResultsFormat:
 class _RowError(Exception):
     """A row or its proof line is wrong; the caller knows which row it is."""
 
+    external_id: str | None = None
+
 
 def _int_cell(text: str, name: str) -> int:
     if not (text.isascii() and text.isdigit()) or (text[0] == "0" and len(text) > 1):
@@ -284,7 +286,7 @@ def _int_cell(text: str, name: str) -> int:
 def _csv_row(cells: list[str]) -> tuple:
     """Return (external_id, answer hash, member, seconds, index, time, ms, claimed, answer)."""
     if len(cells) != len(FIELDS):
-        raise _RowError(f"has {len(cells)} fields, not {len(FIELDS)}")
+        raise _RowError(f"the row has {len(cells)} fields, not {len(FIELDS)}")
     external_id, text, member, seconds, status, index, stamp, ms, claimed = cells
     # The answer text as written hashes to the claimed digest only if it is those exact
     # canonical bytes; otherwise (a spreadsheet re-spaced it) canonicalise and hash again.
@@ -321,7 +323,17 @@ def _jsonl_row(line: bytes) -> tuple:
     try:
         obj = json.loads(line)
     except (ValueError, RecursionError) as exc:
-        raise _RowError(f"is not JSON: {exc}") from None
+        raise _RowError(f"the row is not JSON: {exc}") from None
+    if type(obj) is dict and type(obj.get("external_id")) is str:
+        try:
+            return _jsonl_fields(obj)
+        except _RowError as exc:
+            exc.external_id = obj["external_id"]
+            raise
+    return _jsonl_fields(obj)
+
+
+def _jsonl_fields(obj: Any) -> tuple:
     if type(obj) is not dict or obj.keys() != _JSON_FIELDS:
         raise _RowError(f"must be an object with exactly the fields {', '.join(FIELDS)}")
     external_id, member, stamp, claimed, status = (
@@ -357,12 +369,13 @@ def _csv_rows(f: BinaryIO, first_line: int) -> Iterator[tuple[int, Any]]:
         except StopIteration:
             return
         except (csv.Error, UnicodeDecodeError) as exc:
-            yield line, _RowError(f"is not CSV: {exc}")
+            yield line, _RowError(f"the row is not CSV: {exc}")
             return
         done = reader.line_num
         try:
             yield line, _csv_row(cells)
         except _RowError as exc:
+            exc.external_id = cells[0] if cells else None
             yield line, exc
 
 
@@ -395,7 +408,7 @@ def read_results(path: str | os.PathLike, fmt: ResultsFormat | str | None = None
     with open(path, "rb") as f:
         for row, (line, parsed) in enumerate(_open_rows(str(path), fmt, 0, 1, f), start=1):
             if isinstance(parsed, _RowError):
-                raise ResultsTampered(row, line, None, f"row {parsed}")
+                raise ResultsTampered(row, line, parsed.external_id, str(parsed))
             external_id, _, member, seconds, index, stamp, ms, claimed, answer, status = parsed
             if not isinstance(answer, dict):
                 answer = json.loads(answer)
@@ -499,9 +512,7 @@ def _proof_lines(ledger: Ledger, batch: list[int], last: int, size: int) -> byte
     return "".join(out).encode()
 
 
-def write_proof(
-    ledger: Ledger, indexes: Iterable[int], checkpoint_note: str, out: BinaryIO
-) -> int:
+def write_proof(ledger: Ledger, indexes: Iterable[int], checkpoint_note: str, out: BinaryIO) -> int:
     """Write the proof file for these answer entries to a binary stream; return its bytes."""
     written = 0
     for block in make_proof(ledger, indexes, checkpoint_note):
@@ -642,13 +653,18 @@ def _check_span(
     """
     stack: list = []
     projects: set = set()
-    row, line, external_id = first_row, first_line, None
+    row, external_id = first_row, None
+    line = first_line + (fmt is ResultsFormat.CSV and r_offset == 0)
     loads, push = json.loads, _push
     with open(results_path, "rb") as rf, open(proof_path, "rb") as pf:
         prev = -1
         if prev_offset >= 0:
             pf.seek(prev_offset)
-            prev = loads(pf.readline())["index"]
+            try:
+                prev = loads(pf.readline())["index"]
+            except (ValueError, KeyError, TypeError):
+                # The span before this one checks that line and reports it first.
+                return ("bad", first_row - 1, None, None, "the proof's line is malformed")
         pf.seek(p_offset)
         try:
             rows = _open_rows(results_path, fmt, r_offset, first_line, rf)
@@ -670,7 +686,8 @@ def _check_span(
                     break
                 line, parsed = got
                 if isinstance(parsed, _RowError):
-                    raise _RowError(f"row {parsed}")
+                    external_id = parsed.external_id
+                    raise parsed
                 external_id = parsed[0]
                 if not is_row:
                     raise _RowError("is not in the proof (an added row)")
@@ -692,6 +709,7 @@ def _check_span(
                 prev = index
                 offset += len(text)
                 row += 1
+                line += 1  # where a missing next row would have been
                 external_id = None
         except _RowError as exc:
             return ("bad", row, line, external_id, str(exc))
@@ -866,8 +884,19 @@ def _run_spans(results_path, fmt, proof_path, spans, size) -> list[tuple]:
                             count, size)]  # fmt: skip
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         futures = [
-            pool.submit(_check_span, results_path, fmt, r_at, line, proof_path, p_at, prev_at,
-                        row, count, size)  # fmt: skip
+            pool.submit(
+                _check_span,
+                results_path,
+                fmt,
+                r_at,
+                line,
+                proof_path,
+                p_at,
+                prev_at,
+                row,
+                count,
+                size,
+            )  # fmt: skip
             for r_at, line, p_at, prev_at, row, count in spans
         ]
         return [f.result() for f in futures]
