@@ -230,6 +230,19 @@ def test_answer_entries_read_fast_exactly_as_decode_entry_reads_them(
         ).raw
     except ValueError:
         return
+    # The row-guided reader gives decode_entry's values for a genuine entry, or declines
+    # (unusual integers) and leaves it to the full reader.
+    prefix = (
+        f'{{"data":{{"answer_sha256":"{"a" * 64}","item":"{"b" * 64}","member":"{member}",'
+        '"project":'
+    ).encode()
+    stamp = decode_entry(raw).time.rfc3339.encode()
+    known = results._read_known(raw, prefix, seconds, index, stamp)
+    if 0 <= project < 10**15 and 0 <= seconds < 10**15 and index < 10**15 and unix_ns:
+        assert known == (project, uncertainty)
+    else:
+        assert known in (None, (project, uncertainty))
+    assert results._read_known(raw, prefix, seconds + 1, index, stamp) is None
     for candidate in (raw, raw[: flip % len(raw)] + b"9" + raw[flip % len(raw) + 1 :]):
         try:
             entry = decode_entry(candidate)
@@ -402,6 +415,11 @@ def _proof_lines(built) -> list[str]:
     return (built["folder"] / "proof.jsonl").read_text().splitlines(keepends=True)
 
 
+def compact(obj: dict) -> str:
+    """Return a proof line in the exact layout the format asks for."""
+    return json.dumps(obj, separators=(",", ":")) + "\n"
+
+
 def _write_proof(tmp_path: Path, lines: list[str]) -> Path:
     path = tmp_path / "proof.jsonl"
     path.write_text("".join(lines))
@@ -413,7 +431,7 @@ def test_a_changed_proof_hash_fails_at_the_root(built, tmp_path):
     at = next(k for k, line in enumerate(lines[1:-1], 1) if json.loads(line)["gap"])
     obj = json.loads(lines[at])
     obj["gap"][0] = base64.b64encode(bytes(32)).decode()
-    lines[at] = json.dumps(obj) + "\n"
+    lines[at] = compact(obj)
     with pytest.raises(ResultsTampered) as caught:
         verify_results(built["folder"] / "results.csv", _write_proof(tmp_path, lines), VKEY)
     # Every row still matches its entry: only the root can tell, and it cannot say where.
@@ -426,7 +444,7 @@ def test_a_changed_proof_entry_names_its_row(built, tmp_path):
     obj = json.loads(lines[40])
     raw = base64.b64decode(obj["entry"]).replace(b'"seconds":', b'"seconds":1', 1)
     obj["entry"] = base64.b64encode(raw).decode()
-    lines[40] = json.dumps(obj) + "\n"
+    lines[40] = compact(obj)
     with pytest.raises(ResultsTampered) as caught:
         verify_results(built["folder"] / "results.jsonl", _write_proof(tmp_path, lines), VKEY)
     assert caught.value.row == 40
@@ -563,3 +581,11 @@ def test_make_proof_refuses_unordered_rows_and_foreign_checkpoints(built):
     foreign = note.sign_note(note.format_checkpoint(ORIGIN, 3, bytes(32)), SIGNER)
     with pytest.raises(ValueError, match="not one of this ledger's"):
         list(make_proof(ledger, [1], foreign))
+
+
+def test_a_proof_line_in_another_layout_names_its_row(built, tmp_path):
+    lines = _proof_lines(built)
+    lines[9] = json.dumps(json.loads(lines[9])) + "\n"
+    with pytest.raises(ResultsTampered) as caught:
+        verify_results(built["folder"] / "results.csv", _write_proof(tmp_path, lines), VKEY)
+    assert caught.value.row == 9 and "malformed" in caught.value.reason
