@@ -499,17 +499,16 @@ def _proof_lines(ledger: Ledger, batch: list[int], last: int, size: int) -> byte
         gaps.append(len(pieces))
         stored.extend(_stored_index(lo, hi) for lo, hi in pieces)
         prev = index
-    hashes = ledger.stored_hashes(stored)
+    hashes = [binascii.b2a_base64(h, newline=False) for h in ledger.stored_hashes(stored)]
     raws = ledger.entries_at(batch)
-    out, at = [], 0
-    b64 = binascii.b2a_base64
+    out: list[bytes] = []
+    add, b64, at = out.extend, binascii.b2a_base64, 0
     for index, raw, n in zip(batch, raws, gaps, strict=True):
-        gap = _hashes_json(hashes[at : at + n]) if n else ""
+        gap = b'"' + b'","'.join(hashes[at : at + n]) + b'"' if n else b""
         at += n
-        out.append(
-            f'{{"index":{index},"entry":"{b64(raw, newline=False).decode()}","gap":[{gap}]}}\n'
-        )
-    return "".join(out).encode()
+        add((b'{"index":', b"%d" % index, b',"entry":"', b64(raw, newline=False), b'","gap":[',
+             gap, b"]}\n"))  # fmt: skip
+    return b"".join(out)
 
 
 def write_proof(ledger: Ledger, indexes: Iterable[int], checkpoint_note: str, out: BinaryIO) -> int:

@@ -22,6 +22,7 @@ import peewee
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_ledger_concurrency import postgres_url  # noqa: F401 (a fixture)
 
 from ledger import merkle, note, results, store
 from ledger.clock import ManualClock
@@ -589,3 +590,39 @@ def test_a_proof_line_in_another_layout_names_its_row(built, tmp_path):
     with pytest.raises(ResultsTampered) as caught:
         verify_results(built["folder"] / "results.csv", _write_proof(tmp_path, lines), VKEY)
     assert caught.value.row == 9 and "malformed" in caught.value.reason
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_proofs_from_either_database_verify(request, tmp_path, backend):
+    """Sparse rows read by index list, dense rows by range: both, on both databases."""
+    if backend == "sqlite":
+        database = peewee.SqliteDatabase(str(tmp_path / "l.db"), pragmas={"journal_mode": "wal"})
+    else:
+        database = peewee.PostgresqlDatabase(None)
+        url = request.getfixturevalue("postgres_url")
+        from playhouse.db_url import parse
+
+        database.init(**parse(url))
+    store.bind(database)
+    store.create_tables()
+    ledger = store.Ledger(ManualClock())
+    rows = []
+    with ledger.db.atomic():
+        for i in range(120):
+            # The first 60 answers sit among two other entries each, the rest back to back.
+            for _ in range(2 if i < 60 else 0):
+                ledger.append("task.completed", {"task": f"t{i}"})
+            data = {"project": 1, "item": results.item_sha256(f"x{i}"), "member": "m",
+                    "answer_sha256": results.answer_sha256(_answer(i)), "seconds": i,
+                    "subject": f"answer:{i + 1}"}  # fmt: skip
+            entry = ledger.append("answer.submitted", data)
+            rows.append(results.row_for_entry(entry, f"x{i}", _answer(i), "accepted"))
+    checkpoint = ledger.checkpoint(SIGNER, ORIGIN)
+    indexes = [r.ledger_index for r in rows]
+    assert ledger.entries_at(indexes[:60]) == [ledger.entry_bytes(i) for i in indexes[:60]]
+    proof = tmp_path / "proof.jsonl"
+    proof.write_bytes(b"".join(make_proof(ledger, indexes, checkpoint)))
+    with open(tmp_path / "r.jsonl", "wb") as f:
+        write_results(rows, "jsonl", f)
+    database.close()
+    assert verify_results(tmp_path / "r.jsonl", proof, VKEY).rows == 120
