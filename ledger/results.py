@@ -703,7 +703,7 @@ def _check_span(
     first_line: int,
     proof_path: str,
     p_offset: int,
-    prev_offset: int,
+    after_row: bool,
     first_row: int,
     count: int | None,
     size: int,
@@ -720,10 +720,13 @@ def _check_span(
     push = _push
     with open(results_path, "rb") as rf, open(proof_path, "rb") as pf:
         prev = -1
-        if prev_offset >= 0:
-            pf.seek(prev_offset)
+        if after_row:
+            # The gap before this span's first row starts after the row line just before.
+            back = min(p_offset, 1 << 16)
+            pf.seek(p_offset - back)
+            before = pf.read(back)
             try:
-                prev = _proof_row(pf.readline())[0]
+                prev = _proof_row(before[before.rfind(b"\n", 0, back - 1) + 1 :])[0]
             except _RowError:
                 # The span before this one checks that line and reports it first.
                 return ("bad", first_row - 1, None, None, "the proof's line is malformed")
@@ -805,28 +808,28 @@ def _last_line(path: str) -> tuple[int, bytes]:
     return end - back + cut + 1, tail[cut + 1 :]
 
 
-def _line_offsets(path: str, skip: int, every: int) -> tuple[list[int], int]:
-    """Return the offsets of lines skip, skip + every, ... (0-based) and the line count."""
-    offsets, lines, pos, want = [], 0, 0, skip
+def _line_starts(path: str, first: int, every: int, counts: dict) -> Iterator[int]:
+    """Yield the offsets of lines first, first + every, ... (0-based), reading once.
+
+    When exhausted, counts[path] holds the file's number of lines.
+    """
+    lines, pos, want, last = 0, 0, first, b"\n"
     with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
         for block in iter(lambda: f.read(1 << 20), b""):
             n = block.count(b"\n")
-            # Line k starts after the k-th newline; find only the wanted ones in this block.
+            # Line k starts after the k-th newline; look for the wanted ones only.
             while want <= lines + n:
-                if want == 0:
-                    offsets.append(0)
-                else:
-                    at = -1
-                    for _ in range(want - lines):
-                        at = block.find(b"\n", at + 1)
-                    offsets.append(pos + at + 1)
+                at = -1
+                for _ in range(want - lines):
+                    at = block.find(b"\n", at + 1)
+                if pos + at + 1 < size:
+                    yield pos + at + 1
                 want += every
             lines += n
             pos += len(block)
             last = block[-1:]
-        if pos and last != b"\n":
-            lines += 1
-    return [o for o in offsets if o < pos], lines
+    counts[path] = lines + (last != b"\n")
 
 
 def verify_results(
@@ -864,10 +867,9 @@ def verify_results(
         raise InvalidProof("the proof's last line is not its trailer") from None
     if type(total) is not int or trailer_at < body:
         raise InvalidProof("the proof's last line is not its trailer")
-    spans = _parallel_spans(results_path, fmt, proof_path, total)
-    if spans is None:
-        spans = [(0, 1, body, -1, 1, None)]
-    results = _run_spans(results_path, fmt, proof_path, spans, size)
+    results = _run_parallel(results_path, fmt, proof_path, total, size)
+    if results is None:
+        results = [_check_span(results_path, fmt, 0, 1, proof_path, body, False, 1, None, size)]
     stack: list = []
     rows, projects, last, stop = 0, set(), -1, body
     for result in results:
@@ -911,51 +913,55 @@ def verify_results(
     return VerifiedResults(rows, checkpoint, tuple(sorted(p for p in projects if p is not None)))
 
 
-def _parallel_spans(results_path: str, fmt: ResultsFormat, proof_path: str, total: int):
-    """Return spans for workers, or None when one process should check the file in order.
+def _run_parallel(
+    results_path: str, fmt: ResultsFormat, proof_path: str, total: int, size: int
+) -> list[tuple] | None:
+    """Check spans of rows in worker processes; None when the file must be read in order.
 
-    Workers need each span's start in both files, found by counting lines; that holds only
-    when every row is one line (no newline inside a CSV cell) and both files have as many
-    rows as the proof says. Anything else is checked in order, which names the bad row.
+    Workers need each span's start in both files, found by counting lines while they run;
+    that holds only when every row is one line (no newline inside a CSV cell) and both files
+    have as many rows as the proof says. Anything else is checked in order, which names the
+    bad row.
     """
     if total < _PARALLEL_MIN or (os.cpu_count() or 1) < 2:
         return None
     head = 1 if fmt is ResultsFormat.CSV else 0
-    r_offsets, r_lines = _line_offsets(results_path, head, _SPAN)
-    p_offsets, p_lines = _line_offsets(proof_path, 1, _SPAN)
-    if r_lines != total + head or p_lines != total + 2:
-        return None
-    spans = []
-    prev_offsets, _ = _line_offsets(proof_path, _SPAN, _SPAN)
-    for k, (r_at, p_at) in enumerate(zip(r_offsets, p_offsets, strict=False)):
-        if k * _SPAN >= total:
-            break
-        prev_at = prev_offsets[k - 1] if k else -1
-        count = min(_SPAN, total - k * _SPAN)
-        spans.append((r_at, k * _SPAN + 1 + head, p_at, prev_at, k * _SPAN + 1, count))
-    return spans
-
-
-def _run_spans(results_path, fmt, proof_path, spans, size) -> list[tuple]:
-    if len(spans) == 1:
-        r_at, line, p_at, prev_at, row, count = spans[0]
-        return [_check_span(results_path, fmt, r_at, line, proof_path, p_at, prev_at, row,
-                            count, size)]  # fmt: skip
+    counts: dict = {}
+    r_starts = _line_starts(results_path, head, _SPAN, counts)
+    p_starts = _line_starts(proof_path, 1, _SPAN, counts)
+    spans = -(-total // _SPAN)
     with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        futures = [
-            pool.submit(
-                _check_span,
-                results_path,
-                fmt,
-                r_at,
-                line,
-                proof_path,
-                p_at,
-                prev_at,
-                row,
-                count,
-                size,
-            )  # fmt: skip
-            for r_at, line, p_at, prev_at, row, count in spans
-        ]
+        futures = []
+        for k, (r_at, p_at) in enumerate(zip(r_starts, p_starts, strict=False)):
+            if k == spans:
+                break
+            row = k * _SPAN + 1
+            count = min(_SPAN, total - k * _SPAN)
+            futures.append(
+                pool.submit(
+                    _check_span,
+                    results_path,
+                    fmt,
+                    r_at,
+                    row + head,
+                    proof_path,
+                    p_at,
+                    k > 0,
+                    row,
+                    count,
+                    size,
+                )  # fmt: skip
+            )
+        for _ in r_starts:
+            pass
+        for _ in p_starts:
+            pass
+        if (
+            len(futures) != spans
+            or counts[results_path] != total + head
+            or counts[proof_path] != total + 2
+        ):
+            for future in futures:
+                future.cancel()
+            return None
         return [f.result() for f in futures]

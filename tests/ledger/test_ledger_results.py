@@ -534,10 +534,9 @@ def small_spans(monkeypatch):
 def test_workers_verify_and_name_the_first_bad_row(built, tmp_path, small_spans, fmt):
     folder = built["folder"]
     path, proof = folder / f"results.{fmt}", folder / "proof.jsonl"
-    assert (
-        len(results._parallel_spans(str(path), results.ResultsFormat(fmt), str(proof), ANSWERS))
-        == 5
-    )
+    size = int(built["first"].split("\n")[1])
+    spans = results._run_parallel(str(path), results.ResultsFormat(fmt), str(proof), ANSWERS, size)
+    assert [s[0] for s in spans] == ["ok"] * 5
     assert verify_results(path, proof, VKEY).rows == ANSWERS
     records = _records(path, fmt)
     records[200]["member"] = "m-x"
@@ -545,26 +544,28 @@ def test_workers_verify_and_name_the_first_bad_row(built, tmp_path, small_spans,
     with pytest.raises(ResultsTampered) as caught:
         verify_results(_write(tmp_path / f"r.{fmt}", fmt, records), proof, VKEY)
     assert caught.value.row == 201
-    # A row boundary right at a span's seam.
+    # Spans start at rows 1, 65, 129, ...: rows swapped across a seam, and a span's first row.
     records = _records(path, fmt)
-    records.insert(128, dict(records[127]))
+    records[127], records[128] = records[128], records[127]
     with pytest.raises(ResultsTampered) as caught:
         verify_results(_write(tmp_path / f"r.{fmt}", fmt, records), proof, VKEY)
-    assert caught.value.row == 129
+    assert caught.value.row == 128
+    records = _records(path, fmt)
+    records[128]["seconds"] = _bump(records[128]["seconds"])
+    with pytest.raises(ResultsTampered) as caught:
+        verify_results(_write(tmp_path / f"r.{fmt}", fmt, records), proof, VKEY)
+    assert caught.value.row == 129 and "seconds" in caught.value.reason
 
 
 def test_a_newline_in_a_csv_cell_is_checked_in_order(built, tmp_path, small_spans):
     records = _records(built["folder"] / "results.csv", "csv")
     records[30]["seconds"] = "1\n2"
     path = _write(tmp_path / "results.csv", "csv", records)
-    assert (
-        results._parallel_spans(
-            str(path), results.ResultsFormat.CSV, str(built["folder"] / "proof.jsonl"), ANSWERS
-        )
-        is None
-    )
+    proof = str(built["folder"] / "proof.jsonl")
+    size = int(built["first"].split("\n")[1])
+    assert results._run_parallel(str(path), results.ResultsFormat.CSV, proof, ANSWERS, size) is None
     with pytest.raises(ResultsTampered) as caught:
-        verify_results(path, built["folder"] / "proof.jsonl", VKEY)
+        verify_results(path, proof, VKEY)
     assert caught.value.row == 31 and "seconds" in caught.value.reason
 
 
