@@ -350,17 +350,20 @@ def _jsonl_fields(obj: Any) -> tuple:
         raise _RowError("seconds, ledger_index and uncertainty_ms are whole numbers")
     if status not in _STATUSES:
         raise _RowError(f"status {status!r} is not one of {', '.join(_STATUSES)}")
+    if type(obj["answer"]) is not dict:
+        raise _RowError("the answer is not a JSON object")
     try:
-        digest = hashlib.sha256(answer_bytes(obj["answer"])).hexdigest()
-    except InvalidAnswer as exc:
-        raise _RowError(str(exc)) from None
+        # Encoded without answer_bytes' checks: what is not an answer cannot hash to the
+        # signed digest anyway (read_results checks it to hand out only valid answers).
+        digest = hashlib.sha256(_ANSWER_ENCODER.encode(obj["answer"]).encode()).hexdigest()
+    except ValueError as exc:
+        raise _RowError(f"the answer cannot be encoded: {exc}") from None
     return (external_id, digest, member, seconds, index, stamp, ms, claimed, obj["answer"], status)
 
 
 def _csv_rows(f: BinaryIO, first_line: int) -> Iterator[tuple[int, Any]]:
     """Yield (line, parsed row or _RowError) from a CSV file positioned after its header."""
-    lines = (line.decode("utf-8") for line in f)
-    reader = csv.reader(lines, strict=True)
+    reader = csv.reader(io.TextIOWrapper(f, encoding="utf-8", newline=""), strict=True)
     done = 0
     while True:
         line = first_line + done
@@ -410,8 +413,12 @@ def read_results(path: str | os.PathLike, fmt: ResultsFormat | str | None = None
             if isinstance(parsed, _RowError):
                 raise ResultsTampered(row, line, parsed.external_id, str(parsed))
             external_id, _, member, seconds, index, stamp, ms, claimed, answer, status = parsed
-            if not isinstance(answer, dict):
-                answer = json.loads(answer)
+            try:
+                if not isinstance(answer, dict):
+                    answer = json.loads(answer)
+                answer_bytes(answer)
+            except (ValueError, RecursionError) as exc:
+                raise ResultsTampered(row, line, external_id, f"bad answer: {exc}") from None
             yield ResultRow(
                 external_id,
                 answer,
