@@ -11,6 +11,7 @@ The formats are in docs/ledger-format.md §8.
 from __future__ import annotations
 
 import binascii
+import contextlib
 import csv
 import enum
 import hashlib
@@ -363,23 +364,29 @@ def _jsonl_fields(obj: Any) -> tuple:
 
 def _csv_rows(f: BinaryIO, first_line: int) -> Iterator[tuple[int, Any]]:
     """Yield (line, parsed row or _RowError) from a CSV file positioned after its header."""
-    reader = csv.reader(io.TextIOWrapper(f, encoding="utf-8", newline=""), strict=True)
+    text = io.TextIOWrapper(f, encoding="utf-8", newline="")
+    reader = csv.reader(text, strict=True)
     done = 0
-    while True:
-        line = first_line + done
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except (csv.Error, UnicodeDecodeError) as exc:
-            yield line, _RowError(f"the row is not CSV: {exc}")
-            return
-        done = reader.line_num
-        try:
-            yield line, _csv_row(cells)
-        except _RowError as exc:
-            exc.external_id = cells[0] if cells else None
-            yield line, exc
+    try:
+        while True:
+            line = first_line + done
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except (csv.Error, UnicodeDecodeError) as exc:
+                yield line, _RowError(f"the row is not CSV: {exc}")
+                return
+            done = reader.line_num
+            try:
+                yield line, _csv_row(cells)
+            except _RowError as exc:
+                exc.external_id = cells[0] if cells else None
+                yield line, exc
+    finally:
+        # The caller owns the binary file: let go of it without closing it.
+        if not f.closed:
+            text.detach()
 
 
 def _jsonl_rows(f: BinaryIO, first_line: int) -> Iterator[tuple[int, Any]]:
@@ -408,8 +415,8 @@ def read_results(path: str | os.PathLike, fmt: ResultsFormat | str | None = None
     :raises ResultsTampered: a row is malformed (naming it).
     """
     fmt = results_format(path) if fmt is None else ResultsFormat(fmt)
-    with open(path, "rb") as f:
-        for row, (line, parsed) in enumerate(_open_rows(str(path), fmt, 0, 1, f), start=1):
+    with open(path, "rb") as f, contextlib.closing(_open_rows(str(path), fmt, 0, 1, f)) as rows:
+        for row, (line, parsed) in enumerate(rows, start=1):
             if isinstance(parsed, _RowError):
                 raise ResultsTampered(row, line, parsed.external_id, str(parsed))
             external_id, _, member, seconds, index, stamp, ms, claimed, answer, status = parsed
@@ -782,6 +789,8 @@ def _check_span(
                 external_id = None
         except _RowError as exc:
             return ("bad", row, line, external_id, str(exc))
+        finally:
+            rows.close()
     return ("ok", stack, prev, row - first_row, projects, offset)
 
 
