@@ -18,6 +18,8 @@ __all__ = [
     "HASH_SIZE",
     "HashReader",
     "InvalidProof",
+    "compact_push",
+    "compact_root",
     "consistency_proof",
     "covering_subtrees",
     "inclusion_plan",
@@ -424,29 +426,51 @@ def multileaf_root(
         shape = multileaf_gaps(indexes, size)
     except ValueError as exc:
         raise InvalidProof(str(exc)) from None
-    # Subtrees arrive left to right; merging equal-level neighbours keeps the binary
-    # decomposition of the leaves so far, which folds into the RFC 9162 root.
-    frontier: list[tuple[int, bytes]] = []
-
-    def push(level: int, h: bytes) -> None:
-        _check_hash("proof hash", h)
-        while level >= 0 and frontier and frontier[-1][0] == level:
-            h = node_hash(frontier.pop()[1], h)
-            level += 1
-        frontier.append((level, h))
-
+    # Subtrees arrive left to right; the compact range of the leaves so far folds into the
+    # RFC 9162 root, the right edge's incomplete subtree (if any) last.
+    stack: list[tuple[int, int, bytes]] = []
+    fringe = None
     for j, pieces in enumerate(shape):
         if len(gaps[j]) != len(pieces):
             raise InvalidProof(f"gap {j} holds {len(gaps[j])} hashes, not {len(pieces)}")
         for (lo, hi), h in zip(pieces, gaps[j], strict=True):
+            _check_hash("proof hash", h)
             width = hi - lo
-            # Only the right edge's last piece may be incomplete: it is folded in last.
-            push(width.bit_length() - 1 if width & (width - 1) == 0 else -1, h)
+            if width & (width - 1):
+                fringe = h  # only the trailer's last piece can be incomplete
+            else:
+                compact_push(stack, lo, width.bit_length() - 1, h)
         if j < len(leaves):
-            push(0, leaves[j])
-    if not frontier:
+            _check_hash("leaf hash", leaves[j])
+            compact_push(stack, indexes[j], 0, leaves[j])
+    return compact_root(stack, fringe)
+
+
+def compact_push(stack: list[tuple[int, int, bytes]], lo: int, level: int, h: bytes) -> None:
+    """Add the complete subtree of 2**level leaves from leaf lo to a compact range.
+
+    stack holds (first leaf, level, hash) of the subtrees covering the leaves so far, left to
+    right; subtrees must arrive in order and adjoin. Two neighbours merge when they are the
+    two halves of an aligned subtree, so the stack stays O(log n) deep.
+    """
+    while stack:
+        top_lo, top_level, top = stack[-1]
+        if top_level != level or top_lo & ((2 << level) - 1):
+            break
+        stack.pop()
+        n = _NODE.copy()
+        n.update(top)
+        n.update(h)
+        h, lo, level = n.digest(), top_lo, level + 1
+    stack.append((lo, level, h))
+
+
+def compact_root(stack: Sequence[tuple[int, int, bytes]], fringe: bytes | None = None) -> bytes:
+    """Return the root of a compact range from leaf 0, with the right edge's rest (fringe)."""
+    hashes = [h for _, _, h in stack] + ([fringe] if fringe is not None else [])
+    if not hashes:
         return EMPTY_ROOT
-    h = frontier[-1][1]
-    for _, left in reversed(frontier[:-1]):
-        h = node_hash(left, h)
-    return h
+    root = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        root = node_hash(left, root)
+    return root

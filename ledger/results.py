@@ -26,7 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .entry import MAX_INT, Entry, InvalidEntry, decode_entry, rfc3339_ns
-from .merkle import _LEAF, _NODE, EMPTY_ROOT, InvalidProof, covering_subtrees, stored_hash_index
+from .merkle import (
+    _LEAF,
+    InvalidProof,
+    compact_push,
+    compact_root,
+    covering_subtrees,
+    stored_hash_index,
+)
 from .merkle import subtree_hash as _subtree_hash
 from .note import Checkpoint, InvalidNote, Verifier, open_checkpoint, parse_checkpoint
 
@@ -696,20 +703,6 @@ def _check_row(parsed: tuple, text: bytes, prev: int, size: int) -> tuple[int, b
     return index, h.digest(), gap, project
 
 
-def _push(stack: list, lo: int, level: int, h: bytes) -> None:
-    """Add the complete subtree of 2**level leaves at lo to a compact range, merging siblings."""
-    while stack:
-        top_lo, top_level, top = stack[-1]
-        if top_level != level or top_lo & ((2 << level) - 1):
-            break
-        stack.pop()
-        n = _NODE.copy()
-        n.update(top)
-        n.update(h)
-        h, lo, level = n.digest(), top_lo, level + 1
-    stack.append((lo, level, h))
-
-
 def _check_span(
     results_path: str,
     fmt: ResultsFormat,
@@ -731,7 +724,7 @@ def _check_span(
     projects: set = set()
     row, external_id = first_row, None
     line = first_line + (fmt is ResultsFormat.CSV and r_offset == 0)
-    push = _push
+    push = compact_push
     with open(results_path, "rb") as rf, open(proof_path, "rb") as pf:
         prev = -1
         if after_row:
@@ -893,7 +886,7 @@ def verify_results(
             raise ResultsTampered(*result[1:])
         _, span_stack, last, count, span_projects, stop = result
         for lo, level, h in span_stack:
-            _push(stack, lo, level, h)
+            compact_push(stack, lo, level, h)
         rows += count
         projects |= span_projects
     if stop != trailer_at or rows != total:
@@ -906,18 +899,10 @@ def verify_results(
     fringe = None
     for (lo, hi), h in zip(pieces, final, strict=True):
         if _complete(lo, hi):
-            _push(stack, lo, (hi - lo).bit_length() - 1, h)
+            compact_push(stack, lo, (hi - lo).bit_length() - 1, h)
         else:
             fringe = h  # the right edge's incomplete subtree: always the last piece
-    # The stack now holds the binary decomposition of the tree; folding it from the right,
-    # the fringe last in, gives the RFC 9162 root.
-    hashes = [h for _, _, h in stack] + ([fringe] if fringe is not None else [])
-    root = hashes[-1] if hashes else EMPTY_ROOT
-    for left in reversed(hashes[:-1]):
-        n = _NODE.copy()
-        n.update(left)
-        n.update(root)
-        root = n.digest()
+    root = compact_root(stack, fringe)
     if root != checkpoint.root:
         raise ResultsTampered(
             None,
