@@ -627,3 +627,14 @@ def test_proofs_from_either_database_verify(request, tmp_path, backend):
         write_results(rows, "jsonl", f)
     database.close()
     assert verify_results(tmp_path / "r.jsonl", proof, VKEY).rows == 120
+
+
+def test_the_trailer_must_count_the_rows_and_close_the_proof(built, tmp_path):
+    lines = _proof_lines(built)
+    results_csv = built["folder"] / "results.csv"
+    miscounted = [*lines[:-1], lines[-1].replace('{"rows":300,', '{"rows":301,')]
+    with pytest.raises(ResultsTampered) as caught:
+        verify_results(results_csv, _write_proof(tmp_path, miscounted), VKEY)
+    assert caught.value.row is None and "covers 301 rows" in caught.value.reason
+    with pytest.raises(InvalidProof, match="trailer"):
+        verify_results(results_csv, _write_proof(tmp_path, lines[:-1]), VKEY)
