@@ -192,7 +192,7 @@ def test_multileaf_root_refuses_a_proof_of_the_wrong_shape():
         merkle.multileaf_root(7, [3, 2], [leaves[3], leaves[2]], [[], [], []])
 
 
-# --- the fast reading of answer entries ---------------------------------------------------
+# --- reading answer entries against their rows -------------------------------------------
 
 _ids = st.text("abcdefghijklmnopqrstuvwxyz0123456789-_.:", min_size=0, max_size=130)
 _ints = st.one_of(st.integers(0, 2**53 - 1), st.integers(-(2**63) + 1, 2**63 - 1))
@@ -209,7 +209,7 @@ _ints = st.one_of(st.integers(0, 2**53 - 1), st.integers(-(2**63) + 1, 2**63 - 1
     offset=st.integers(-(2**62), 2**62),
     flip=st.integers(0, 2000),
 )
-def test_answer_entries_read_fast_exactly_as_decode_entry_reads_them(
+def test_answer_entries_read_against_the_row_as_decode_entry_reads_them(
     member, seconds, project, index, unix_ns, uncertainty, offset, flip
 ):
     data = {
@@ -244,33 +244,21 @@ def test_answer_entries_read_fast_exactly_as_decode_entry_reads_them(
     else:
         assert known in (None, (project, uncertainty))
     assert results._read_known(raw, prefix, seconds + 1, index, stamp) is None
-    for candidate in (raw, raw[: flip % len(raw)] + b"9" + raw[flip % len(raw) + 1 :]):
+    # Changed bytes: what the reader accepts, decode_entry reads the same way, or refuses
+    # (then only the Merkle root, which the log's bytes must meet, can catch it).
+    changed = raw[: flip % len(raw)] + b"9" + raw[flip % len(raw) + 1 :]
+    known = results._read_known(changed, prefix, seconds, index, stamp)
+    if known is not None:
         try:
-            entry = decode_entry(candidate)
+            entry = decode_entry(changed)
         except ValueError:
-            with pytest.raises(results._RowError):
-                results._answer_fields(candidate)
-            continue
-        d = entry.data
-        answer_shaped = entry.kind == "answer.submitted" and all(
-            type(d.get(k)) is t
-            for k, t in (("answer_sha256", str), ("item", str), ("member", str), ("seconds", int))
+            return
+        assert (entry.data["member"], entry.data["seconds"], entry.index) == (
+            member,
+            seconds,
+            index,
         )
-        if not answer_shaped:
-            with pytest.raises(results._RowError):
-                results._answer_fields(candidate)
-            continue
-        assert results._answer_fields(candidate) == (
-            d["answer_sha256"],
-            d["item"],
-            d["member"],
-            d.get("project"),
-            d["seconds"],
-            entry.index,
-            entry.time.rfc3339,
-            entry.time.uncertainty_ns,
-            entry.time.unix_ns,
-        )
+        assert known == (entry.data["project"], entry.time.uncertainty_ns)
 
 
 # --- round trips --------------------------------------------------------------------------
