@@ -28,6 +28,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/ledger.py
+	$(BIN)/python bench/results.py
 	$(BIN)/python bench/board.py
 	$(BIN)/python bench/statements.py
 

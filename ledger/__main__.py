@@ -2,6 +2,7 @@
 
     python -m ledger verify-export DIR --key VKEY [--strict]
     python -m ledger verify-bundle FILE --key VKEY [--file PATH]
+    python -m ledger verify-results RESULTS PROOF --key VKEY [--format csv|jsonl]
 
 VKEY is a note verifier key (``name+keyid+base64``) or the path of a file holding one.
 Exit status: 0 verified, 1 verification failed, 2 bad usage.
@@ -17,12 +18,14 @@ from collections.abc import Sequence
 from .entry import InvalidEntry
 from .merkle import InvalidProof
 from .note import InvalidNote, read_key_argument
+from .results import ResultsFormat, ResultsTampered, verify_results
 from .verify import LedgerTampered, verify_bundle, verify_export
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m ledger", description="Verify Coop ledger exports and receipts offline."
+        prog="python -m ledger",
+        description="Verify Coop ledger exports, receipts and results offline.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     export = sub.add_parser("verify-export", help="recompute an export's chain and root")
@@ -35,6 +38,17 @@ def _parser() -> argparse.ArgumentParser:
     bundle.add_argument("bundle", help="receipt bundle file")
     bundle.add_argument("--key", required=True, help="verifier key, or a file holding it")
     bundle.add_argument("--file", help="a delivered file whose SHA-256 must be in the entry")
+    results = sub.add_parser(
+        "verify-results", help="check every row of a results file against its proof file"
+    )
+    results.add_argument("results", help="results file (CSV or JSON Lines)")
+    results.add_argument("proof", help="the proof file downloaded with it")
+    results.add_argument("--key", required=True, help="verifier key, or a file holding it")
+    results.add_argument(
+        "--format",
+        choices=[f.value for f in ResultsFormat],
+        help="results format (default: by extension, else by the first byte)",
+    )
     return parser
 
 
@@ -48,6 +62,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(
                 f"OK: {result.size} entries, root {result.checkpoint.root.hex()}, "
                 f"checkpoint {result.checkpoint.origin} signed by {verifier.name}"
+            )
+        elif args.command == "verify-results":
+            checked = verify_results(args.results, args.proof, verifier, args.format)
+            print(
+                f"OK: {checked.rows} rows verified against checkpoint size "
+                f"{checked.checkpoint.size} of {checked.checkpoint.origin}, "
+                f"signed by {verifier.name}"
             )
         else:
             try:
@@ -66,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LedgerTampered as exc:
         print(f"FAILED: entry {exc.index}: {exc.reason}", file=sys.stderr)
         return 1
-    except (InvalidNote, InvalidProof, InvalidEntry, OSError) as exc:
+    except (ResultsTampered, InvalidNote, InvalidProof, InvalidEntry, OSError) as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -18,11 +18,16 @@ __all__ = [
     "HASH_SIZE",
     "HashReader",
     "InvalidProof",
+    "compact_push",
+    "compact_root",
     "consistency_proof",
+    "covering_subtrees",
     "inclusion_plan",
     "inclusion_proof",
     "leaf_for_stored_index",
     "leaf_hash",
+    "multileaf_gaps",
+    "multileaf_root",
     "node_hash",
     "root_from_leaf_hashes",
     "stored_hash_count",
@@ -357,3 +362,115 @@ def verify_consistency(
         raise InvalidProof("consistency proof does not lead to the old root")
     if not _equal(sr, new_root):
         raise InvalidProof("consistency proof does not lead to the new root")
+
+
+def covering_subtrees(lo: int, hi: int, size: int) -> list[tuple[int, int]]:
+    """Return the largest subtrees of the tree of size leaves that cover leaves [lo, hi).
+
+    Left to right, as [start, end) leaf ranges. Every piece is a complete aligned subtree
+    except, when hi is size, perhaps the last: the right edge's incomplete subtree.
+    """
+    if not 0 <= lo <= hi <= size:
+        raise ValueError(f"no leaves [{lo}, {hi}) in a tree of size {size}")
+    cut = hi
+    if hi == size and lo < size:
+        # The right edge's subtrees start where size's low bits are cleared; the largest
+        # one that starts inside the range is a single node, whatever lies left of it.
+        level = 0
+        while (size >> (level + 1)) << (level + 1) >= lo and size >> level:
+            level += 1
+        cut = (size >> level) << level
+    pieces = []
+    while lo < cut:
+        # The largest aligned block starting at lo that ends by cut.
+        level = (cut - lo).bit_length() - 1
+        if lo:
+            level = min(level, (lo & -lo).bit_length() - 1)
+        pieces.append((lo, lo + (1 << level)))
+        lo += 1 << level
+    if cut < hi:
+        pieces.append((cut, hi))
+    return pieces
+
+
+def multileaf_gaps(indexes: Sequence[int], size: int) -> list[list[tuple[int, int]]]:
+    """Return the subtrees a multi-leaf proof holds: one list before each leaf, one after.
+
+    indexes must be strictly increasing leaves of the tree of size leaves. The subtrees are
+    those that hold none of the leaves but whose parent holds one: the fewest hashes from
+    which the root follows. Gap j covers the leaves between leaf j-1 and leaf j.
+    """
+    gaps, prev = [], -1
+    for index in indexes:
+        if not prev < index < size:
+            raise ValueError(f"leaf {index} is not after {prev} and inside size {size}")
+        gaps.append(covering_subtrees(prev + 1, index, size))
+        prev = index
+    gaps.append(covering_subtrees(prev + 1, size, size))
+    return gaps
+
+
+def multileaf_root(
+    size: int,
+    indexes: Sequence[int],
+    leaves: Sequence[bytes],
+    gaps: Sequence[Sequence[bytes]],
+) -> bytes:
+    """Return the root recomputed from leaf hashes and a multi-leaf proof's gap hashes.
+
+    :raises InvalidProof: the proof does not have the shape ``multileaf_gaps`` gives.
+    """
+    if len(leaves) != len(indexes) or len(gaps) != len(indexes) + 1:
+        raise InvalidProof("a multi-leaf proof needs one gap per leaf and one after")
+    try:
+        shape = multileaf_gaps(indexes, size)
+    except ValueError as exc:
+        raise InvalidProof(str(exc)) from None
+    # Subtrees arrive left to right; the compact range of the leaves so far folds into the
+    # RFC 9162 root, the right edge's incomplete subtree (if any) last.
+    stack: list[tuple[int, int, bytes]] = []
+    fringe = None
+    for j, pieces in enumerate(shape):
+        if len(gaps[j]) != len(pieces):
+            raise InvalidProof(f"gap {j} holds {len(gaps[j])} hashes, not {len(pieces)}")
+        for (lo, hi), h in zip(pieces, gaps[j], strict=True):
+            _check_hash("proof hash", h)
+            width = hi - lo
+            if width & (width - 1):
+                fringe = h  # only the trailer's last piece can be incomplete
+            else:
+                compact_push(stack, lo, width.bit_length() - 1, h)
+        if j < len(leaves):
+            _check_hash("leaf hash", leaves[j])
+            compact_push(stack, indexes[j], 0, leaves[j])
+    return compact_root(stack, fringe)
+
+
+def compact_push(stack: list[tuple[int, int, bytes]], lo: int, level: int, h: bytes) -> None:
+    """Add the complete subtree of 2**level leaves from leaf lo to a compact range.
+
+    stack holds (first leaf, level, hash) of the subtrees covering the leaves so far, left to
+    right; subtrees must arrive in order and adjoin. Two neighbours merge when they are the
+    two halves of an aligned subtree, so the stack stays O(log n) deep.
+    """
+    while stack:
+        top_lo, top_level, top = stack[-1]
+        if top_level != level or top_lo & ((2 << level) - 1):
+            break
+        stack.pop()
+        n = _NODE.copy()
+        n.update(top)
+        n.update(h)
+        h, lo, level = n.digest(), top_lo, level + 1
+    stack.append((lo, level, h))
+
+
+def compact_root(stack: Sequence[tuple[int, int, bytes]], fringe: bytes | None = None) -> bytes:
+    """Return the root of a compact range from leaf 0, with the right edge's rest (fringe)."""
+    hashes = [h for _, _, h in stack] + ([fringe] if fringe is not None else [])
+    if not hashes:
+        return EMPTY_ROOT
+    root = hashes[-1]
+    for left in reversed(hashes[:-1]):
+        root = node_hash(left, root)
+    return root
