@@ -199,6 +199,30 @@ def test_a_loss_is_carried_to_next_month(example_month, make_board):
         operations.close_month(board, "2025-02", now=AFTER)
 
 
+def test_months_close_strictly_in_order(example_month, make_board):
+    """April before March would leave March open forever, its surplus never shared."""
+    board = make_board()
+    after_may = datetime(2025, 6, 2, 12, 0)
+    with pytest.raises(DomainError, match="2025-03 is the next month to close"):
+        operations.close_month(board, "2025-04", now=after_may)
+    assert Period.select().count() == 0
+    assert operations.first_open_month() == MONTH
+    operations.close_month(board, MONTH, now=after_may)
+    with pytest.raises(DomainError, match="2025-04 is the next month to close"):
+        operations.close_month(board, "2025-05", now=after_may)
+    operations.close_month(board, "2025-04", now=after_may)
+    operations.close_month(board, "2025-05", now=after_may)
+    assert [p.month for p in Period.select().order_by(Period.month)] == [
+        "2025-03", "2025-04", "2025-05"]
+
+
+def test_an_earlier_expense_makes_its_month_the_first_to_close(example_month, make_board):
+    Expense.create(month="2025-01", label="Registration fee", amount_cents=5000)
+    assert operations.first_open_month() == "2025-01"
+    with pytest.raises(DomainError, match="2025-01 is the next month to close"):
+        operations.close_month(make_board(), MONTH, now=AFTER)
+
+
 def test_expenses_refused_after_close(example_month, make_board):
     board = make_board()
     operations.close_month(board, MONTH, now=AFTER)

@@ -41,7 +41,12 @@ def test_board_previews_closes_and_downloads(web, people):  # noqa: F811
     page = board.get("/statements/")
     assert page.status_code == 200
     assert f"/statements/{current()}/summary.pdf?draft=1".encode() in page.data
-    assert f"/statements/{MONTH}/close".encode() not in page.data  # older than the list
+    # Older than the twelve months listed, but the month to close next: listed, closable; no
+    # other month may close before it.
+    assert f"/statements/{MONTH}/close".encode() in page.data
+    assert page.data.count(b"/close\"") == 1
+    previous = operations._shift(current(), -1)
+    assert board.post(f"/statements/{previous}/close").status_code == 400
 
     draft = board.get(f"/statements/{current()}/summary.pdf?draft=1")
     assert draft.status_code == 200 and draft.data.startswith(b"%PDF")

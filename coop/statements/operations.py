@@ -228,10 +228,28 @@ def add_expense(actor: User | None, month: str, label: str, amount_cents: int) -
                               created_by=actor)
 
 
+def first_open_month() -> str | None:
+    """Return the only month that may close next, or None if nothing has happened yet.
+
+    That is the month after the last closed one; before any close, the month of the coop's
+    first completed task or first expense. A month left open would otherwise never close and
+    its surplus never be shared, since months close in order.
+    """
+    last = Period.select(peewee.fn.MAX(Period.month)).scalar()
+    if last:
+        return _shift(last, 1)
+    first_ns = events.first_completion_ns()
+    candidates = [m for m in (Expense.select(peewee.fn.MIN(Expense.month)).scalar(),) if m]
+    if first_ns is not None:
+        first = datetime.fromtimestamp(first_ns / 10**9, ZoneInfo("UTC"))
+        candidates.append(first.astimezone(_tz()).strftime("%Y-%m"))
+    return min(candidates) if candidates else None
+
+
 def close_month(actor: User | None, month: str, now: datetime | None = None) -> Period:
     """Close a finished month: freeze its figures and record `period.closed` with their hash.
 
-    :raises DomainError: the month has not ended, or a later month is already closed.
+    :raises DomainError: the month has not ended, or it is not the first open month.
     :raises Conflict: the month is already closed.
     """
     _require_board(actor)
@@ -246,10 +264,11 @@ def close_month(actor: User | None, month: str, now: datetime | None = None) -> 
 
     with write_transaction():
         _refuse_if_closed(month)
-        later = Period.select().where(Period.month > month).order_by(Period.month).first()
-        if later is not None:
+        first_open = first_open_month()
+        if first_open is not None and month != first_open:
             raise DomainError(
-                _("Months close in order: %(later)s is already closed.", later=later.month)
+                _("Months close in order: %(first)s is the next month to close.",
+                  first=first_open)
             )
         data = compute(month)
         totals = data.figures["totals"]
@@ -641,6 +660,7 @@ class MonthRow:
     surplus_cents: int | None
     expenses: list
     statements: list  # (member id, name) of a closed month's statements
+    closable: bool = False  # ended, and the first open month (months close in order)
 
 
 @dataclass(frozen=True)
@@ -665,7 +685,10 @@ def overview(actor: User, now: datetime | None = None, months_back: int = 12) ->
         # The last months, and every closed month however old.
         periods = {p.month: p for p in Period.select()}
         recent = {_shift(current, -i) for i in range(months_back)}
-        months = sorted(recent | set(periods), reverse=True)
+        # The month to close next is listed however old, or it could never be closed.
+        first_open = first_open_month()
+        pending = {first_open} if first_open and first_open < current else set()
+        months = sorted(recent | set(periods) | pending, reverse=True)
         expenses: dict[str, list] = {}
         for e in Expense.select().where(Expense.month.in_(months)).order_by(Expense.id):
             expenses.setdefault(e.month, []).append(e)
@@ -686,6 +709,7 @@ def overview(actor: User, now: datetime | None = None, months_back: int = 12) ->
                 surplus_cents=period.totals_data["surplus_cents"] if period else None,
                 expenses=expenses.get(month, []),
                 statements=issued.get(month, []),
+                closable=month < current and month == (first_open or month),
             ))
     return Overview(current=current, months=rows, own=own)
 
