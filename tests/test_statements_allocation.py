@@ -4,11 +4,11 @@ weighted work-share basis follow the parameters."""
 
 from fractions import Fraction
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coop.money import allocate
-from coop.params import Params
+from coop.params import Params, rule_violations
 from coop.statements.allocation import Holder, TaskLine, compute_month, split_surplus, work_shares
 
 pots = st.integers(min_value=0, max_value=10**12)
@@ -18,6 +18,11 @@ weights = st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_si
 def within_a_cent(parts, pot, ws):
     total = sum(ws)
     return all(abs(Fraction(pot * w, total) - p) < 1 for p, w in zip(parts, ws, strict=True))
+
+
+def within_a_cent_of_rates(parts, pot, basis_points):
+    return all(abs(Fraction(pot * bp, 10000) - p) < 1
+               for p, bp in zip(parts, basis_points, strict=True))
 
 
 @given(pots, weights)
@@ -37,8 +42,44 @@ def test_split_surplus_follows_the_scop_defaults(surplus):
     params = Params()
     legal, development, work, dividends = split_surplus(surplus, params)
     assert legal + development + work + dividends == surplus
-    assert within_a_cent([legal, development, work, dividends], surplus, [1500, 3000, 4500, 1000])
+    assert within_a_cent_of_rates([legal, work, dividends], surplus, [1500, 4500, 1000])
+    # The development reserve takes the rest: up to two cents off its exact share.
+    assert abs(Fraction(surplus * 3000, 10000) - development) < 2
     assert min(legal, development, work, dividends) >= 0
+
+
+@st.composite
+def scop_params(draw):
+    """Any split the board may set: every art. 33 rule of `coop.params.rule_violations`."""
+    legal = draw(st.integers(1500, 10000 - 2500))
+    work = draw(st.integers(2500, 10000 - legal))
+    # dividends <= work share, <= reserves (legal + development), and the parts fit in 100%.
+    dividends = draw(st.integers(0, min(work, 10000 - legal - work, (10000 - work) // 2)))
+    return Params(legal_reserve_bp=legal, work_share_bp=work, dividends_bp=dividends)
+
+
+@settings(max_examples=5000, deadline=None)
+@given(st.integers(min_value=2, max_value=10**9), scop_params())
+def test_split_surplus_meets_every_statutory_rule_to_the_cent(surplus, params):
+    """Largest remainder left the legal reserve a cent under 15% in 718 of 5,000 such cases."""
+    assert rule_violations(params) == {}
+    legal, development, work, dividends = split_surplus(surplus, params)
+    assert legal + development + work + dividends == surplus
+    assert min(legal, development, work, dividends) >= 0
+    assert legal * 10000 >= surplus * 1500  # legal reserve >= 15%
+    assert work * 10000 >= surplus * 2500  # work share >= 25%
+    assert dividends * 10000 <= surplus * params.dividends_bp  # capital never above its rate
+    assert dividends <= work and dividends <= legal + development
+    assert within_a_cent_of_rates([legal, work, dividends], surplus,
+                                  [params.legal_reserve_bp, params.work_share_bp,
+                                   params.dividends_bp])
+
+
+def test_a_one_cent_surplus_goes_to_the_legal_reserve():
+    """Both minimums cannot be met with one cent: the reserve comes first."""
+    assert split_surplus(1, Params()) == (1, 0, 0, 0)
+    assert split_surplus(1, Params(legal_reserve_bp=1500, work_share_bp=8500,
+                                   dividends_bp=0)) == (1, 0, 0, 0)
 
 
 mixes = st.tuples(st.integers(0, 100), st.integers(0, 100)).filter(lambda t: t[0] + t[1] <= 100)

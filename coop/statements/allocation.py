@@ -97,17 +97,43 @@ def _pro_rata(pot: int, weights: list[int]) -> list[int]:
     return allocate(pot, weights)
 
 
+# Loi 78-763, art. 33: the statutory minimums, in basis points of the surplus.
+LEGAL_RESERVE_MIN_BP = 1500
+WORK_SHARE_MIN_BP = 2500
+
+
+def _ceil_share(pot: int, basis_points: int) -> int:
+    return -(-pot * basis_points // 10000)
+
+
 def split_surplus(surplus: int, params: Params) -> tuple[int, int, int, int]:
-    """Split the surplus into legal reserve, development reserve, work share and dividends."""
-    legal, development, work, dividends = allocate(
-        surplus,
-        [
-            params.legal_reserve_bp,
-            params.development_reserve_bp,
-            params.work_share_bp,
-            params.dividends_bp,
-        ],
-    )
+    """Split the surplus into legal reserve, development reserve, work share and dividends.
+
+    The legal reserve and the work share are rounded up and the dividends down, so the
+    statutory minimums are met to the cent and capital never gets more than its rate (nor more
+    than the work share or the reserves, which the parameters already guarantee in percent);
+    the development reserve takes the rest. When the two round-ups overshoot the surplus, the
+    cent is taken back from the one rounded up the most that stays at or above its statutory
+    minimum. Only a one-cent surplus cannot meet both minimums: it goes to the legal reserve.
+    """
+    legal = _ceil_share(surplus, params.legal_reserve_bp)
+    work = _ceil_share(surplus, params.work_share_bp)
+    dividends = surplus * params.dividends_bp // 10000
+    development = surplus - legal - work - dividends
+    if development < 0:  # by one cent at most: only two parts are rounded up
+        # (round-up in 1/10000 of a cent, part name) for each part that may give a cent back.
+        givers = [
+            (legal * 10000 - surplus * params.legal_reserve_bp, "legal")
+            if legal > _ceil_share(surplus, LEGAL_RESERVE_MIN_BP) else (0, "legal"),
+            (work * 10000 - surplus * params.work_share_bp, "work")
+            if work > _ceil_share(surplus, WORK_SHARE_MIN_BP) else (0, "work"),
+        ]
+        round_up, giver = max(givers, key=lambda g: (g[0], g[1] == "work"))
+        if giver == "legal" and round_up:
+            legal -= 1
+        else:
+            work -= 1
+        development = 0
     return legal, development, work, dividends
 
 
