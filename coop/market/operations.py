@@ -34,8 +34,10 @@ from coop.models import (
 )
 from coop.money import format_cents, minimum_price
 
-# A member "holds" a task in these states: they count against the active-task limit.
-ACTIVE_STATES = (TaskState.ASSIGNED, TaskState.DELIVERED, TaskState.REJECTED, TaskState.DISPUTED)
+# A member is still working on a task in these states: they count against the active-task
+# limit. A delivered task waits for the client and a disputed one for the board, so neither
+# may block the member from taking new work.
+ACTIVE_STATES = (TaskState.ASSIGNED, TaskState.REJECTED)
 # A member may hand back a task in these states.
 RELEASABLE_STATES = (TaskState.ASSIGNED, TaskState.REJECTED)
 
