@@ -9,7 +9,14 @@ from hypothesis import strategies as st
 
 from coop.money import allocate
 from coop.params import Params, rule_violations
-from coop.statements.allocation import Holder, TaskLine, compute_month, split_surplus, work_shares
+from coop.statements.allocation import (
+    Holder,
+    TaskLine,
+    compute_month,
+    leftover_order,
+    split_surplus,
+    work_shares,
+)
 
 pots = st.integers(min_value=0, max_value=10**12)
 weights = st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=40)
@@ -147,3 +154,27 @@ def test_a_pot_nobody_can_receive_goes_to_the_development_reserve():
     assert t.dividends_cents == 0 and t.surplus_cents == 1000
     assert t.development_reserve_cents == 300 + 100
     assert month.members[0].work_share_cents == 450
+
+
+def test_leftover_cents_rotate_with_the_period():
+    """Equal shares of pots that do not divide by three: the lowest member ids used to get the
+    leftover cents every month; now the period's queue decides, and it changes each month."""
+    params = Params(basis_earnings_pct=0, basis_equal_pct=100)
+    pseudonyms = {1: "w-ada", 2: "w-ben", 3: "w-cyd"}
+    lines = [TaskLine(i, i, None, 0, "moderation", 60, 1000, 900, 100) for i in pseudonyms]
+    holders = [Holder(i, 10000) for i in pseudonyms]
+    left_out = set()
+    for month in (f"2025-{m:02d}" for m in range(1, 13)):
+        order = leftover_order(month, pseudonyms)
+        figures = compute_month(lines, holders, 4, 0, params, order=order)  # surplus 296
+        assert (figures.totals.work_share_cents, figures.totals.dividends_cents) == (134, 29)
+        work = {m.member_id: m.work_share_cents for m in figures.members}
+        capital = {m.member_id: m.dividend_cents for m in figures.members}
+        queue = sorted(pseudonyms, key=lambda m: order[m])
+        # Two leftover cents in each pot: to the first two of the queue, not to ids 1 and 2.
+        assert [work[m] for m in queue] == [45, 45, 44]
+        assert [capital[m] for m in queue] == [10, 10, 9]
+        assert compute_month(lines, holders, 4, 0, params,
+                             order=leftover_order(month, pseudonyms)) == figures
+        left_out.add(queue[-1])
+    assert left_out == {1, 2, 3}

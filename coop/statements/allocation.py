@@ -5,6 +5,7 @@ in docs/profit-sharing.md and the property tests all go through `compute_month`.
 is by largest remainder (`coop.money.allocate`), so each one sums exactly to its pot.
 """
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 
 from coop.money import allocate
@@ -158,19 +159,37 @@ def work_shares(
     return [sum(column) for column in zip(*parts, strict=True)], (by_earnings, by_hours, equal)
 
 
+def leftover_order(period: str, pseudonyms: dict[int, str]) -> dict[int, bytes]:
+    """Return each member's place in the queue for leftover cents in a period.
+
+    The key is SHA-256 of the period and the member's pseudonym: anyone can recompute it, it
+    changes every period, and so nobody (the lowest id, say) is always first to get a cent.
+    """
+    return {
+        member_id: hashlib.sha256(f"{period}\n{pseudonym}".encode()).digest()
+        for member_id, pseudonym in pseudonyms.items()
+    }
+
+
 def compute_month(
     lines: list[TaskLine],
     holders: list[Holder],
     expenses_cents: int,
     loss_brought_cents: int,
     params: Params,
+    order: dict[int, bytes] | None = None,
 ) -> MonthFigures:
     """Compute the month: per-member work, the coop's income, the surplus and every share.
 
     Workers are the members with a completed task in the month; dividends go to every holder
     with capital. A pot nobody can receive (no worker, no capital) goes to the development
-    reserve, so the split still sums to the surplus.
+    reserve, so the split still sums to the surplus. Members equally entitled to a leftover
+    cent get it in the given order (`leftover_order`), by member id when none is given.
     """
+
+    def queue(member_ids) -> list[int]:
+        return sorted(member_ids, key=lambda m: (order[m], m) if order else (b"", m))
+
     capital = {h.member_id: h.capital_cents for h in holders}
     work: dict[int, list[int]] = {}  # member -> [tasks, minutes, gross, earnings]
     categories: dict[str, int] = {}
@@ -186,13 +205,13 @@ def compute_month(
     surplus, loss_carried = (income, 0) if income > 0 else (0, -income)
 
     legal, development, work_pot, dividend_pot = split_surplus(surplus, params)
-    workers = sorted(work)
+    workers = queue(work)
     shares, sub_pots = work_shares(
         work_pot, [work[m][3] for m in workers], [work[m][1] for m in workers], params
     )
     if not workers:
         development, work_pot = development + work_pot, 0
-    holders_ids = sorted(m for m, c in capital.items() if c > 0)
+    holders_ids = queue(m for m, c in capital.items() if c > 0)
     dividends = allocate(dividend_pot, [capital[m] for m in holders_ids])
     if not holders_ids:
         development, dividend_pot = development + dividend_pot, 0

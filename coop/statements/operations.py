@@ -25,7 +25,13 @@ from coop.db import write_transaction
 from coop.errors import Conflict, DomainError, Forbidden, NotFound
 from coop.models import Earning as EarningModel
 from coop.models import MemberStatus, Role, Task, User, utcnow
-from coop.statements.allocation import Holder, MemberFigures, TaskLine, compute_month
+from coop.statements.allocation import (
+    Holder,
+    MemberFigures,
+    TaskLine,
+    compute_month,
+    leftover_order,
+)
 from coop.statements.models import Expense, Period, Statement
 from coop.statements.render import (
     Bar,
@@ -164,16 +170,18 @@ def compute(month: str) -> MonthData:
     """Compute a month's figures from the ledger and the database as they are now."""
     lines = _lines(month)
     expenses = expenses_for(month)
+    holders = _holders()
+    ids = {line.member_id for line in lines} | {h.member_id for h in holders}
+    people = {u.id: u for u in User.select(User.id, User.name, User.pseudonym).where(
+        User.id.in_(list(ids) or [0]))}
     figures = compute_month(
         lines,
-        _holders(),
+        holders,
         sum(e.amount_cents for e in expenses),
         _loss_brought(month),
         coop_params.current(),
+        order=leftover_order(month, {i: p.pseudonym for i, p in people.items()}),
     )
-    ids = [m.member_id for m in figures.members]
-    people = {u.id: u for u in User.select(User.id, User.name, User.pseudonym).where(
-        User.id.in_(ids or [0]))}
     tasks: dict[int, list] = {}
     for line in lines:
         tasks.setdefault(line.member_id, []).append(_task_dict(line))
