@@ -4,6 +4,7 @@ attached JSON carry the database's figures."""
 
 import hashlib
 import json
+import re
 import subprocess
 from datetime import UTC, datetime
 
@@ -270,6 +271,49 @@ def test_issued_pdfs_carry_the_figures_and_their_hashes_go_on_the_ledger(
                    "€99.63", "€131.66", "€53.10", "Hosting"):
         assert figure in text
     assert every_page_renders(summary, tmp_path) >= 1
+
+
+def result_lines(text: str) -> list[tuple[str, int]]:
+    """Return the (label, signed cents) lines of the summary's "Result for the month" table."""
+    section = text.split("Result for the month", 1)[1].split("A surplus", 1)[0]
+    section = section.split("A loss", 1)[0]
+    lines = []
+    for line in section.splitlines():
+        match = re.match(r"^\s*(.+?)\s{2,}(-?)€([\d,]+)\.(\d\d)\s*$", line)
+        if match:
+            cents = int(match[3].replace(",", "")) * 100 + int(match[4])
+            lines.append((match[1].strip(), -cents if match[2] else cents))
+    return lines
+
+
+def assert_each_subtotal_sums(lines):
+    running = 0
+    for label, cents in lines:
+        if label.startswith("="):
+            assert cents == running, (label, cents, running)
+        else:
+            running += cents
+
+
+@pytest.mark.parametrize("laptop", [0, 2000])
+def test_the_summary_reads_top_to_bottom(example_month, make_board, tmp_path, laptop):
+    """An accountant's reading: billed, less earnings, = margins, less expenses and the loss
+    brought forward, = the month's result; each "=" line the sum of the lines above it."""
+    if laptop:
+        Expense.create(month=MONTH, label="Laptop", amount_cents=laptop)
+    _, pdf = operations.summary_pdf(make_board(), MONTH, draft=True, locale="en", now=AFTER)
+    text = pdftext(pdf, tmp_path)
+    lines = result_lines(text)
+    assert [label for label, _ in lines] == [
+        "Billed to clients (6 tasks)", "Less members' earnings", "= Coop margins",
+        "Less operating expenses", "Less loss brought forward", "= Result for the month"]
+    assert lines[0][1] == 29888 and lines[1][1] == -27497
+    assert lines[-1][1] == 1713 - laptop
+    assert_each_subtotal_sums(lines)
+    if laptop:
+        assert "A loss: €2.87 is carried to next month" in text
+    else:
+        assert "A surplus: €17.13 is shared below." in text
 
 
 def test_drafts_are_marked_and_never_recorded(example_month, make_board, tmp_path):
