@@ -139,7 +139,9 @@ GET_ROUTES = [
     ("/board/members", BOARD_ONLY),
     ("/board/disputes", BOARD_ONLY),
     ("/statements/", {**MEMBERS_ONLY}),
-    ("/statements/{month}/summary.pdf?draft=1", BOARD_ONLY),
+    # Members read the summary of a closed month (tests/test_statements_views.py); a draft is
+    # the board's.
+    ("/statements/{month}/summary.pdf?draft=1", {**MEMBERS_ONLY, M: 404, OM: 404}),
     ("/statements/{month}/all.zip?draft=1", BOARD_ONLY),
     ("/statements/{month}/members/{member_id}.pdf?draft=1", {**PARTIES, C: 403, OC: 403}),
 ]

@@ -151,7 +151,6 @@ class MonthData:
     figures: dict  # {"totals": ..., "members": [...], "expenses": [...]}
     tasks_by_member: dict  # member id -> [task dicts]
     pseudonyms: dict  # member id -> pseudonym
-    names: dict  # member id -> name
 
 
 def _task_dict(line: TaskLine) -> dict:
@@ -172,7 +171,7 @@ def compute(month: str) -> MonthData:
     expenses = expenses_for(month)
     holders = _holders()
     ids = {line.member_id for line in lines} | {h.member_id for h in holders}
-    people = {u.id: u for u in User.select(User.id, User.name, User.pseudonym).where(
+    people = {u.id: u for u in User.select(User.id, User.pseudonym).where(
         User.id.in_(list(ids) or [0]))}
     figures = compute_month(
         lines,
@@ -197,7 +196,6 @@ def compute(month: str) -> MonthData:
         },
         tasks_by_member=tasks,
         pseudonyms={i: p.pseudonym for i, p in people.items()},
-        names={i: p.name for i, p in people.items()},
     )
 
 
@@ -379,7 +377,6 @@ def _frozen(period: Period) -> MonthData:
         },
         tasks_by_member=tasks,
         pseudonyms={st.member_id: st.member.pseudonym for st in statements},
-        names={st.member_id: st.member.name for st in statements},
     )
 
 
@@ -451,7 +448,6 @@ def board_values(data: MonthData, period: Period | None, locale: str) -> Stateme
         data=payload,
         history=tuple(_surplus_history(data.month, totals["surplus_cents"])),
         categories=tuple(Bar(c, v) for c, v in totals["earnings_by_category"].items()),
-        member_names=dict(data.names),
         checkpoint=_checkpoint(period),
     )
 
@@ -554,13 +550,21 @@ def _issued(period: Period) -> Period:
 
 def summary_pdf(actor: User, month: str, draft: bool, locale: str,
                 now: datetime | None = None) -> tuple[str, bytes]:
-    """Return the board summary's file name and PDF: the issued one, or a draft."""
-    _require_board(actor)
+    """Return the board summary's file name and PDF: the issued one, or a draft.
+
+    Every member may read the summary of a closed month (the coop's accounts are theirs);
+    drafts are the board's working papers.
+    """
+    if actor is None or not actor.is_member:
+        raise Forbidden(_("Only members can do this."))
     month = _viewable_month(month, now)
     period = _closed(month)
     if period is not None:
         period = _issued(period)
         return f"{month}-summary.pdf", _load_pdf(period.summary_sha256)
+    if not actor.is_board:
+        raise NotFound(_("%(month)s is not closed yet: its summary is published when the board "
+                         "closes it.", month=month))
     if not draft:
         raise NotFound(_("%(month)s is not closed yet; preview a draft instead.", month=month))
     values = board_values(compute(month), None, locale)
@@ -678,6 +682,7 @@ class Overview:
     current: str
     months: list[MonthRow]
     own: list[tuple[str, int]]  # (month, total cents) of the actor's closed statements
+    closed: tuple[tuple[str, int], ...] = ()  # (month, surplus cents) of every closed month
 
 
 def overview(actor: User, now: datetime | None = None, months_back: int = 12) -> Overview:
@@ -688,6 +693,8 @@ def overview(actor: User, now: datetime | None = None, months_back: int = 12) ->
         .where(Statement.member == actor.id).order_by(Period.month.desc())
     )
     own = [(r.period.month, r.figures_data["figures"]["total_cents"]) for r in own_rows]
+    closed = tuple((p.month, p.totals_data["surplus_cents"])
+                   for p in Period.select().order_by(Period.month.desc()))
     rows: list[MonthRow] = []
     if actor.is_board:
         # The last months, and every closed month however old.
@@ -719,7 +726,7 @@ def overview(actor: User, now: datetime | None = None, months_back: int = 12) ->
                 statements=issued.get(month, []),
                 closable=month < current and month == (first_open or month),
             ))
-    return Overview(current=current, months=rows, own=own)
+    return Overview(current=current, months=rows, own=own, closed=closed)
 
 
 __all__ = [

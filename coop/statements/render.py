@@ -9,7 +9,7 @@ font folders: any other URL stops the rendering.
 import json
 import warnings
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from multiprocessing import get_context
@@ -60,7 +60,6 @@ class StatementValues:
     year_to_date_cents: int = 0
     history: tuple[Bar, ...] = ()
     categories: tuple[Bar, ...] = ()
-    member_names: dict = field(default_factory=dict)  # board: member id -> name
     checkpoint: Checkpoint | None = None
 
     @property
