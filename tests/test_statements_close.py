@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import subprocess
+import time
 from datetime import UTC, datetime
 
 import peewee
@@ -16,6 +17,7 @@ from coop.errors import Conflict, DomainError
 from coop.models import Earning, Event, TaskState
 from coop.statements import operations
 from coop.statements.models import Expense, Period, Statement
+from coop.statements.render import render_statement
 
 MONTH = "2025-03"
 AFTER = datetime(2025, 4, 2, 12, 0)  # naive UTC, after the month ended in Paris
@@ -314,6 +316,31 @@ def test_the_summary_reads_top_to_bottom(example_month, make_board, tmp_path, la
         assert "A loss: €2.87 is carried to next month" in text
     else:
         assert "A surplus: €17.13 is shared below." in text
+
+
+def test_re_rendering_reproduces_the_pdf_byte_for_byte(example_month, make_board, tmp_path):
+    """Fixed dates (the end of the period), a file identifier from the attached JSON: the same
+    statement renders to the same bytes, so its hash on the ledger can be checked by anyone."""
+    board = make_board()
+    _, first = operations.summary_pdf(board, MONTH, draft=True, locale="en", now=AFTER)
+    time.sleep(1.1)  # the clock's second moves on: nothing in the PDF may follow it
+    _, second = operations.summary_pdf(board, MONTH, draft=True, locale="en", now=AFTER)
+    assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
+
+    period = operations.close_and_issue(board, MONTH, now=AFTER)
+    time.sleep(1.1)
+    frozen = operations._frozen(period)
+    for st in Statement.select().where(Statement.period == period):
+        values = operations.member_values(frozen, st.member, period, "en")
+        again = render_statement(values)
+        assert hashlib.sha256(again).hexdigest() == st.pdf_sha256
+    again = render_statement(operations.board_values(frozen, period, "en"))
+    assert hashlib.sha256(again).hexdigest() == Period.get_by_id(period.id).summary_sha256
+    # The dates are the end of March in Paris (UTC+2 since the 30th), not today.
+    info = subprocess.run(["pdfinfo", "-isodates", str(pdf_file(again, tmp_path))], check=True,
+                          capture_output=True, text=True).stdout
+    assert re.search(r"CreationDate:\s+2025-03-31T22:00:00", info)
+    assert re.search(r"ModDate:\s+2025-03-31T22:00:00", info)
 
 
 def test_drafts_are_marked_and_never_recorded(example_month, make_board, tmp_path):

@@ -380,9 +380,16 @@ def _frozen(period: Period) -> MonthData:
     )
 
 
+def _document_date(month: str) -> str:
+    """Return the end of the month (coop time zone) in UTC: the date its PDFs carry."""
+    end = datetime.fromtimestamp(month_bounds(month)[1] // 10**9, ZoneInfo("UTC"))
+    return end.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _common(month: str, period: Period | None) -> dict:
     return {
         "month": month,
+        "document_date": _document_date(month),
         "draft": period is None,
         "totals_sha256": period.totals_sha256 if period else None,
         "period_ledger_index": _period_ledger_index(month) if period else None,
