@@ -318,7 +318,8 @@ def test_the_summary_reads_top_to_bottom(example_month, make_board, tmp_path, la
         assert "A surplus: €17.13 is shared below." in text
 
 
-def test_re_rendering_reproduces_the_pdf_byte_for_byte(example_month, make_board, tmp_path):
+def test_re_rendering_reproduces_the_pdf_byte_for_byte(example_month, statements_app, make_board,
+                                                       tmp_path):
     """Fixed dates (the end of the period), a file identifier from the attached JSON: the same
     statement renders to the same bytes, so its hash on the ledger can be checked by anyone."""
     board = make_board()
@@ -336,6 +337,19 @@ def test_re_rendering_reproduces_the_pdf_byte_for_byte(example_month, make_board
         assert hashlib.sha256(again).hexdigest() == st.pdf_sha256
     again = render_statement(operations.board_values(frozen, period, "en"))
     assert hashlib.sha256(again).hexdigest() == Period.get_by_id(period.id).summary_sha256
+    # From the attached JSON alone, as an outsider would: `coop statements reproduce`.
+    runner = statements_app.test_cli_runner()
+    for st in Statement.select().where(Statement.period == period):
+        _, pdf = operations.member_pdf(board, MONTH, st.member_id, draft=False, now=AFTER)
+        json_path = tmp_path / f"{st.id}.json"
+        json_path.write_text(json.dumps(attachment(pdf, tmp_path)))
+        result = runner.invoke(args=["statements", "reproduce", str(json_path)])
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == st.pdf_sha256
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"kind": "other"}')
+    result = runner.invoke(args=["statements", "reproduce", str(bad)])
+    assert result.exit_code != 0 and "not a statement's JSON" in result.output
     # The dates are the end of March in Paris (UTC+2 since the 30th), not today.
     info = subprocess.run(["pdfinfo", "-isodates", str(pdf_file(again, tmp_path))], check=True,
                           capture_output=True, text=True).stdout

@@ -386,19 +386,27 @@ def _document_date(month: str) -> str:
     return end.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _common(month: str, period: Period | None) -> dict:
+def _common(month: str, period: Period | None, locale: str) -> dict:
+    # Everything the PDF shows is in its attached JSON: StatementValues.from_data rebuilds the
+    # statement from it alone, so anyone can re-render it and check its hash on the ledger.
+    checkpoint = _checkpoint(period)
     return {
         "month": month,
+        "locale": locale,
+        "timezone": str(_tz()),
         "document_date": _document_date(month),
         "draft": period is None,
         "totals_sha256": period.totals_sha256 if period else None,
         "period_ledger_index": _period_ledger_index(month) if period else None,
         "checkpoint": (
-            {"size": period.checkpoint_size, "root": period.checkpoint_root}
-            if period and period.checkpoint_size is not None
-            else None
+            {"size": checkpoint.size, "root": checkpoint.root_b64, "note": checkpoint.note}
+            if checkpoint else None
         ),
     }
+
+
+def _bars(bars: list[Bar]) -> list[dict]:
+    return [{"label": b.label, "cents": b.cents} for b in bars]
 
 
 def _zero_figures(member: User) -> dict:
@@ -414,49 +422,30 @@ def member_values(data: MonthData, member: User, period: Period | None, locale: 
         (m for m in data.figures["members"] if m["member_id"] == member.id), None
     ) or _zero_figures(member)
     history, ytd = _member_history(member.id, data.month, figures["total_cents"])
-    payload = {
+    return StatementValues.from_data({
         "kind": "member",
-        **_common(data.month, period),
-        "member": {"id": member.id, "pseudonym": member.pseudonym},
+        **_common(data.month, period, locale),
+        "member": {"id": member.id, "pseudonym": member.pseudonym, "name": member.name},
         "figures": figures,
         "tasks": data.tasks_by_member.get(member.id, []),
         "totals": data.figures["totals"],
-    }
-    return StatementValues(
-        kind="member",
-        month=data.month,
-        draft=period is None,
-        locale=locale,
-        timezone=str(_tz()),
-        data=payload,
-        member_name=member.name,
-        year_to_date_cents=ytd,
-        history=tuple(history),
-        checkpoint=_checkpoint(period),
-    )
+        "year_to_date_cents": ytd,
+        "history": _bars(history),
+    })
 
 
 def board_values(data: MonthData, period: Period | None, locale: str) -> StatementValues:
     """Return the values of the board's summary for the month."""
     totals = data.figures["totals"]
-    payload = {
+    return StatementValues.from_data({
         "kind": "board",
-        **_common(data.month, period),
+        **_common(data.month, period, locale),
         "totals": totals,
         "members": data.figures["members"],
         "expenses": data.figures["expenses"],
-    }
-    return StatementValues(
-        kind="board",
-        month=data.month,
-        draft=period is None,
-        locale=locale,
-        timezone=str(_tz()),
-        data=payload,
-        history=tuple(_surplus_history(data.month, totals["surplus_cents"])),
-        categories=tuple(Bar(c, v) for c, v in totals["earnings_by_category"].items()),
-        checkpoint=_checkpoint(period),
-    )
+        "history": _bars(_surplus_history(data.month, totals["surplus_cents"])),
+        "categories": _bars([Bar(c, v) for c, v in totals["earnings_by_category"].items()]),
+    })
 
 
 # -- issuing -----------------------------------------------------------------------------

@@ -63,6 +63,27 @@ class StatementValues:
     categories: tuple[Bar, ...] = ()
     checkpoint: Checkpoint | None = None
 
+    @classmethod
+    def from_data(cls, data: dict) -> "StatementValues":
+        """Rebuild a statement's values from its attached JSON (`statement.json`) alone."""
+        if data.get("kind") not in ("member", "board"):
+            raise ValueError("kind must be member or board")
+        checkpoint = data.get("checkpoint")
+        return cls(
+            kind=data["kind"],
+            month=data["month"],
+            draft=data["draft"],
+            locale=data["locale"],
+            timezone=data["timezone"],
+            data=data,
+            member_name=data.get("member", {}).get("name", ""),
+            year_to_date_cents=data.get("year_to_date_cents", 0),
+            history=tuple(Bar(b["label"], b["cents"]) for b in data.get("history", [])),
+            categories=tuple(Bar(b["label"], b["cents"]) for b in data.get("categories", [])),
+            checkpoint=Checkpoint(checkpoint["size"], checkpoint["root"], checkpoint["note"])
+            if checkpoint else None,
+        )
+
     @property
     def document_date(self) -> str:
         """The PDF's date: the end of the period, as the attached JSON says."""
