@@ -137,6 +137,9 @@ class Task(BaseModel):
     attempts = peewee.IntegerField(default=0)
     created_at = peewee.DateTimeField(default=utcnow)
     completed_at = peewee.DateTimeField(null=True)
+    # The coop's margin when the task was taken (migration m0011): a later change of the
+    # margin does not touch it. None for tasks taken before, paid at the margin in force.
+    margin_bp = peewee.IntegerField(null=True)
 
     class Meta:
         # The board's indexes are made by migration m0004 (named, with their filter columns).

@@ -158,6 +158,7 @@ POST_ROUTES = [
     ("/verify", _allowed(SIGNED_IN_OK)),
     ("/tasks/new", _allowed(CLIENTS_ONLY)),
     ("/tasks/{open}/cancel", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/tasks/{open}/price", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/tasks/{open}/claim", _allowed(MEMBERS_ONLY)),
     ("/tasks/{bids}/bid", _allowed(MEMBERS_ONLY)),
     ("/tasks/{bids}/bid/withdraw", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),

@@ -23,6 +23,7 @@ def test_claim_assigns_and_records_the_award(app, make_member, make_task):
     assert event.subject == f"task:{task.id}"
     assert event.payload == {
         "task": task.id, "member": member.pseudonym, "price_cents": 1000, "mode": "claim",
+        "margin_bp": 800,
     }
 
 
