@@ -29,10 +29,19 @@ class TaskLine:
 
 @dataclass(frozen=True)
 class Holder:
-    """A member who may receive a share: the capital they hold decides their dividend."""
+    """A member who may receive a share: the capital they held decides their dividend.
+
+    weight is the capital held over the period (cents × time held, from the register);
+    capital_cents is its average. Without a weight the capital counts as held all period.
+    """
 
     member_id: int
     capital_cents: int
+    weight: int | None = None
+
+    @property
+    def dividend_weight(self) -> int:
+        return self.capital_cents if self.weight is None else self.weight
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,10 @@ class MonthTotals:
     work_share_earnings_cents: int
     work_share_hours_cents: int
     work_share_equal_cents: int
+    # Art. 33: the legal reserve is fed until it equals the highest capital reached; beyond,
+    # its allocation goes to the development reserve. None: not known (no register).
+    highest_capital_cents: int | None = None
+    legal_reserve_before_cents: int = 0  # the legal reserve from the closed months before
     split_bp: dict = field(default_factory=dict)
     basis_pct: dict = field(default_factory=dict)
     earnings_by_category: dict = field(default_factory=dict)
@@ -178,19 +191,24 @@ def compute_month(
     loss_brought_cents: int,
     params: Params,
     order: dict[int, bytes] | None = None,
+    highest_capital_cents: int | None = None,
+    legal_reserve_before_cents: int = 0,
 ) -> MonthFigures:
     """Compute the month: per-member work, the coop's income, the surplus and every share.
 
     Workers are the members with a completed task in the month; dividends go to every holder
     with capital. A pot nobody can receive (no worker, no capital) goes to the development
     reserve, so the split still sums to the surplus. Members equally entitled to a leftover
-    cent get it in the given order (`leftover_order`), by member id when none is given.
+    cent get it in the given order (`leftover_order`), by member id when none is given. Once
+    the legal reserve (legal_reserve_before_cents and this month's part) reaches the highest
+    capital reached, the rest of its part goes to the development reserve.
     """
 
     def queue(member_ids) -> list[int]:
         return sorted(member_ids, key=lambda m: (order[m], m) if order else (b"", m))
 
     capital = {h.member_id: h.capital_cents for h in holders}
+    dividend_weight = {h.member_id: h.dividend_weight for h in holders}
     work: dict[int, list[int]] = {}  # member -> [tasks, minutes, gross, earnings]
     categories: dict[str, int] = {}
     for line in lines:
@@ -205,14 +223,18 @@ def compute_month(
     surplus, loss_carried = (income, 0) if income > 0 else (0, -income)
 
     legal, development, work_pot, dividend_pot = split_surplus(surplus, params)
+    if highest_capital_cents is not None:
+        room = max(0, highest_capital_cents - legal_reserve_before_cents)
+        if legal > room:
+            legal, development = room, development + legal - room
     workers = queue(work)
     shares, sub_pots = work_shares(
         work_pot, [work[m][3] for m in workers], [work[m][1] for m in workers], params
     )
     if not workers:
         development, work_pot = development + work_pot, 0
-    holders_ids = queue(m for m, c in capital.items() if c > 0)
-    dividends = allocate(dividend_pot, [capital[m] for m in holders_ids])
+    holders_ids = queue(m for m, w in dividend_weight.items() if w > 0)
+    dividends = allocate(dividend_pot, [dividend_weight[m] for m in holders_ids])
     if not holders_ids:
         development, dividend_pot = development + dividend_pot, 0
     share_of = dict(zip(workers, shares, strict=True))
@@ -251,6 +273,8 @@ def compute_month(
         work_share_earnings_cents=sub_pots[0],
         work_share_hours_cents=sub_pots[1],
         work_share_equal_cents=sub_pots[2],
+        highest_capital_cents=highest_capital_cents,
+        legal_reserve_before_cents=legal_reserve_before_cents,
         split_bp={
             "legal_reserve": params.legal_reserve_bp,
             "development_reserve": params.development_reserve_bp,

@@ -21,10 +21,11 @@ from flask_babel import gettext as _
 
 from coop import params as coop_params
 from coop.audit import events
+from coop.capital import operations as capital
 from coop.db import write_transaction
 from coop.errors import Conflict, DomainError, Forbidden, NotFound
+from coop.models import CapitalMovement, MemberStatus, Role, Task, User, utcnow
 from coop.models import Earning as EarningModel
-from coop.models import MemberStatus, Role, Task, User, utcnow
 from coop.statements.allocation import (
     Holder,
     MemberFigures,
@@ -123,13 +124,22 @@ def _lines(month: str) -> list[TaskLine]:
     return lines
 
 
-def _holders() -> list[Holder]:
-    rows = User.select(User.id, User.capital_cents).where(
+def _holders(month: str) -> list[Holder]:
+    """Return the active members who held capital during the month, time-weighted."""
+    start, end = month_bounds(month)
+    moved = CapitalMovement.select(CapitalMovement.member).where(CapitalMovement.unix_ns >= start)
+    rows = User.select(User.id).where(
         User.role.in_([Role.MEMBER, Role.BOARD])
         & (User.member_status == MemberStatus.ACTIVE)
-        & (User.capital_cents > 0)
+        & ((User.capital_cents > 0) | User.id.in_(moved))
     )
-    return [Holder(u.id, u.capital_cents) for u in rows]
+    held = capital.held_during(start, end, [u.id for u in rows])
+    return [Holder(m, h.average_cents, h.weight) for m, h in sorted(held.items()) if h.weight > 0]
+
+
+def _legal_reserve_before(month: str) -> int:
+    rows = Period.select(Period.totals).where(Period.month < month)
+    return sum(p.totals_data["legal_reserve_cents"] for p in rows)
 
 
 def expenses_for(month: str) -> list[Expense]:
@@ -169,7 +179,7 @@ def compute(month: str) -> MonthData:
     """Compute a month's figures from the ledger and the database as they are now."""
     lines = _lines(month)
     expenses = expenses_for(month)
-    holders = _holders()
+    holders = _holders(month)
     ids = {line.member_id for line in lines} | {h.member_id for h in holders}
     people = {u.id: u for u in User.select(User.id, User.pseudonym).where(
         User.id.in_(list(ids) or [0]))}
@@ -180,6 +190,8 @@ def compute(month: str) -> MonthData:
         _loss_brought(month),
         coop_params.current(),
         order=leftover_order(month, {i: p.pseudonym for i, p in people.items()}),
+        highest_capital_cents=capital.highest_capital(month_bounds(month)[1]),
+        legal_reserve_before_cents=_legal_reserve_before(month),
     )
     tasks: dict[int, list] = {}
     for line in lines:
