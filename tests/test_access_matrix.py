@@ -138,6 +138,7 @@ GET_ROUTES = [
     ("/board/parameters", BOARD_ONLY),
     ("/board/members", BOARD_ONLY),
     ("/board/disputes", BOARD_ONLY),
+    ("/board/capital/", BOARD_ONLY),
     ("/statements/", {**MEMBERS_ONLY}),
     # Members read the summary of a closed month (tests/test_statements_views.py); a draft is
     # the board's.
@@ -172,6 +173,7 @@ POST_ROUTES = [
     ("/board/applications/{applicant}/decline", _allowed(BOARD_ONLY)),
     ("/board/parameters", _allowed(BOARD_ONLY)),
     ("/board/disputes/{dispute}/resolve", _allowed(BOARD_ONLY)),
+    ("/board/capital/", _allowed(BOARD_ONLY)),
     ("/statements/{month}/expenses", _allowed(BOARD_ONLY)),
     ("/statements/{month}/close", _allowed(BOARD_ONLY)),
 ]

@@ -6,6 +6,7 @@ earns nothing for it); and the highest capital ever reached bounds the legal res
 from datetime import UTC, datetime
 
 import pytest
+from conftest import login_client
 from test_statements_close import AFTER, MONTH, example_month, statements_app  # noqa: F401
 
 from coop.capital import operations as capital
@@ -145,3 +146,28 @@ def test_closed_months_feed_the_legal_reserve_up_to_the_highest_capital(
     assert (march["legal_reserve_cents"], march["development_reserve_cents"]) == (150, 514 + 107)
     april = operations.compute("2025-04").figures["totals"]
     assert april["legal_reserve_before_cents"] == 150
+
+
+def test_the_board_records_movements_on_its_page(app, make_board, make_member):
+    board, ana = make_board(), make_member()
+    web = login_client(app, board)
+    assert "Capital register" in web.get("/board/").get_data(as_text=True)
+    for kind, amount in (("subscription", "250"), ("release", "100.50")):
+        response = web.post("/board/capital/", data={"kind": kind, "member": ana.id,
+                                                     "amount": amount, "note": "AG 2025"})
+        assert response.status_code == 302
+    assert capital_of(ana) == 10_050
+    page = web.get("/board/capital/").get_data(as_text=True)
+    assert "Release (subscribed shares paid up)" in page and ana.pseudonym in page
+    for data, error in (
+        ({"kind": "release", "member": ana.id, "amount": "200"}, "owes €149.50"),
+        ({"kind": "subscription", "member": 999_999, "amount": "1"}, "No such member."),
+        ({"kind": "transfer_out", "member": ana.id, "amount": "1"}, "Choose the member who"),
+        ({"kind": "gift", "member": ana.id, "amount": "1"}, "Not a valid choice"),
+        ({"kind": "release", "member": ana.id, "amount": "-3"}, "Enter an amount in euros"),
+    ):
+        response = web.post("/board/capital/", data=data)
+        assert response.status_code == 400 and error in response.get_data(as_text=True), data
+    assert CapitalMovement.select().count() == 2 and capital_of(ana) == 10_050
+    assert login_client(app, ana).post("/board/capital/", data={
+        "kind": "subscription", "member": ana.id, "amount": "1"}).status_code == 403
