@@ -127,6 +127,7 @@ def test_worked_example_to_the_cent(example_month):
     assert (t["expenses_cents"], t["income_cents"], t["surplus_cents"]) == (678, 1713, 1713)
     assert t["loss_carried_cents"] == 0
     assert (t["legal_reserve_cents"], t["development_reserve_cents"]) == (257, 514)
+    assert (t["highest_capital_cents"], t["legal_reserve_before_cents"]) == (50000, 0)
     assert (t["work_share_cents"], t["dividends_cents"]) == (771, 171)
     assert (t["work_share_earnings_cents"], t["work_share_hours_cents"],
             t["work_share_equal_cents"]) == (386, 231, 154)

@@ -83,6 +83,10 @@ def record_movement(actor: User | None, kind: str, member_id: int, amount_cents:
     if len(note) > MAX_NOTE:
         raise DomainError(_("A note is %(max)s characters at most.", max=MAX_NOTE), "note")
     with write_transaction():
+        if kind == CapitalKind.TRANSFER_OUT and counterparty_id not in (None, member_id):
+            # Lock both rows in id order, so two opposite transfers cannot deadlock.
+            for locked_id in sorted((member_id, counterparty_id)):
+                _member(locked_id)
         member = _member(member_id)
         if kind == CapitalKind.SUBSCRIPTION:
             return [_line(actor, member, kind, amount_cents, 0, note=note)]
