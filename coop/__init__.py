@@ -30,6 +30,7 @@ def create_app(config=None) -> Flask:
     from coop.auth.token_views import tokens_bp
     from coop.auth.views import bp as auth_bp
     from coop.board.views import bp as board_bp
+    from coop.capital.views import bp as capital_bp
     from coop.delivery.views import bp as delivery_bp
     from coop.market.views import bp as market_bp
     from coop.statements.views import bp as statements_bp
@@ -39,7 +40,7 @@ def create_app(config=None) -> Flask:
     extensions.init_app(app)
     web.init_app(app)
     blueprints = (auth_bp, tokens_bp, market_bp, delivery_bp, board_bp, audit_bp, api_bp)
-    for blueprint in blueprints + (statements_bp,):
+    for blueprint in blueprints + (statements_bp, capital_bp):
         app.register_blueprint(blueprint)
 
     from coop import cli

@@ -152,6 +152,9 @@ class Task(BaseModel):
     attempts = peewee.IntegerField(default=0)
     created_at = peewee.DateTimeField(default=utcnow)
     completed_at = peewee.DateTimeField(null=True)
+    # The coop's margin when the task was taken (migration m0011): a later change of the
+    # margin does not touch it. None for tasks taken before, paid at the margin in force.
+    margin_bp = peewee.IntegerField(null=True)
 
     class Meta:
         # The board's indexes are made by migration m0004 (named, with their filter columns).
@@ -288,6 +291,35 @@ class SchemaVersion(BaseModel):
     applied_at = peewee.DateTimeField(default=utcnow)
 
 
+class CapitalKind(enum.StrEnum):
+    """Movements of the capital register (parts sociales)."""
+
+    SUBSCRIPTION = "subscription"  # shares subscribed: owed, not yet paid
+    RELEASE = "release"  # subscribed shares paid up ("libération"): capital held
+    TRANSFER_OUT = "transfer_out"  # paid-up shares handed to another member
+    TRANSFER_IN = "transfer_in"  # paid-up shares received from another member
+    REDEMPTION = "redemption"  # paid-up shares repaid to the member
+
+
+class CapitalMovement(BaseModel):
+    """One dated line of the capital register, with its ledger entry (migration m0011).
+
+    Deltas are signed cents: subscribed shares, and paid-up shares (the capital held, which
+    User.capital_cents caches). Each line is dated by the ledger's time for its entry; capital
+    held before the register existed is each member's User.capital_cents less the lines since.
+    """
+
+    member = peewee.ForeignKeyField(User, backref="capital_movements", on_delete="RESTRICT")
+    kind = peewee.CharField(max_length=16)
+    subscribed_delta_cents = peewee.BigIntegerField()
+    paid_delta_cents = peewee.BigIntegerField()
+    counterparty = peewee.ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    note = peewee.CharField(max_length=200, default="")
+    recorded_by = peewee.ForeignKeyField(User, null=True, backref="+", on_delete="RESTRICT")
+    unix_ns = peewee.BigIntegerField(index=True)  # the ledger's time for the entry
+    ledger_index = peewee.BigIntegerField(null=True)
+
+
 MODELS = [
     User,
     Task,
@@ -300,4 +332,5 @@ MODELS = [
     Parameter,
     Event,
     RejectionReview,
+    CapitalMovement,
 ]

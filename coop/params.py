@@ -81,6 +81,14 @@ def rule_violations(params: Params) -> dict[str, str]:
         problems["dividends_bp"] = _(
             "Loi 78-763, art. 33: dividends may never exceed the work share."
         )
+    reserves_bp = params.legal_reserve_bp + params.development_reserve_bp
+    if params.dividends_bp > reserves_bp and params.development_reserve_bp >= 0:
+        rule = _(
+            "Loi 78-763, art. 33: capital remuneration may never exceed the reserves allocated "
+            "for the period (here %(reserves)s%%).",
+            reserves=f"{reserves_bp / 100:.2f}",
+        )
+        problems["dividends_bp"] = " ".join(filter(None, [problems.get("dividends_bp"), rule]))
     if params.development_reserve_bp < 0:
         problems["dividends_bp"] = _("The reserves, work share and dividends exceed 100%.")
     if params.basis_earnings_pct + params.basis_hours_pct + params.basis_equal_pct != 100:

@@ -147,8 +147,11 @@ GET_ROUTES = [
     ("/board/parameters", BOARD_ONLY),
     ("/board/members", BOARD_ONLY),
     ("/board/disputes", BOARD_ONLY),
+    ("/board/capital/", BOARD_ONLY),
     ("/statements/", {**MEMBERS_ONLY}),
-    ("/statements/{month}/summary.pdf?draft=1", BOARD_ONLY),
+    # Members read the summary of a closed month (tests/test_statements_views.py); a draft is
+    # the board's.
+    ("/statements/{month}/summary.pdf?draft=1", {**MEMBERS_ONLY, M: 404, OM: 404}),
     ("/statements/{month}/all.zip?draft=1", BOARD_ONLY),
     ("/statements/{month}/members/{member_id}.pdf?draft=1", {**PARTIES, C: 403, OC: 403}),
 ]
@@ -165,6 +168,7 @@ POST_ROUTES = [
     ("/verify", _allowed(SIGNED_IN_OK)),
     ("/tasks/new", _allowed(CLIENTS_ONLY)),
     ("/tasks/{open}/cancel", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/tasks/{open}/price", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/tasks/{open}/claim", _allowed(MEMBERS_ONLY)),
     ("/tasks/{bids}/bid", _allowed(MEMBERS_ONLY)),
     ("/tasks/{bids}/bid/withdraw", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
@@ -179,6 +183,7 @@ POST_ROUTES = [
     ("/board/parameters", _allowed(BOARD_ONLY)),
     ("/board/disputes/{dispute}/resolve", _allowed(BOARD_ONLY)),
     ("/board/rejections/{review}/decide", _allowed(BOARD_ONLY)),
+    ("/board/capital/", _allowed(BOARD_ONLY)),
     ("/statements/{month}/expenses", _allowed(BOARD_ONLY)),
     ("/statements/{month}/close", _allowed(BOARD_ONLY)),
 ]

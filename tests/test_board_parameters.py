@@ -115,6 +115,14 @@ def test_bad_input_comes_back_on_its_field(board_web, name, value, message):
             "dividends may never exceed the work share",
         ),
         ({"basis_hours_pct": "10"}, "basis_equal_pct", "must add up to 100%"),
+        # 15% legal / 0% development / 42.5% work / 42.5% dividends: more to capital than to
+        # the reserves, which art. 33 forbids even though dividends equal the work share.
+        (
+            {"work_share_bp": "42.5", "dividends_bp": "42.5"},
+            "dividends_bp",
+            "capital remuneration may never exceed the reserves allocated for the period "
+            "(here 15.00%)",
+        ),
     ],
 )
 def test_scop_rules_are_quoted_on_their_field(board_web, changes, name, rule):
@@ -140,6 +148,7 @@ def test_operation_refuses_non_board(app, make_member):
         {"max_attempts": 0},
         {"work_share_bp": 2000},
         {"dividends_bp": 5000},
+        {"work_share_bp": 4250, "dividends_bp": 4250},
     ],
 )
 def test_operation_validates_every_value(app, board, values):

@@ -147,6 +147,7 @@ def test_award_assigns_once_and_marks_the_others(app, make_member, bid_task):
     event = Event.get(Event.kind == "task.awarded")
     assert event.payload == {
         "task": task.id, "member": winner.pseudonym, "price_cents": 1400, "mode": "bid",
+        "margin_bp": 800,
     }
     # The others see it on the task page and in their bids.
     loser_web = login_client(app, loser)

@@ -23,6 +23,7 @@ def test_claim_assigns_and_records_the_award(app, make_member, make_task):
     assert event.subject == f"task:{task.id}"
     assert event.payload == {
         "task": task.id, "member": member.pseudonym, "price_cents": 1000, "mode": "claim",
+        "margin_bp": 800,
     }
 
 
@@ -100,6 +101,21 @@ def test_completed_tasks_do_not_count_as_active(app, make_member, make_task):
     for _ in range(3):
         make_task(state=TaskState.COMPLETED, member=member, assigned_at=utcnow())
     ops.claim_task(member, make_task().id)
+
+
+def test_tasks_waiting_for_review_or_the_board_do_not_count_as_active(app, make_member,
+                                                                       make_task):
+    """A silent client (72 h to review) or a slow dispute must not block the member's work."""
+    Parameter.create(key="max_active_tasks", value=1)
+    member = make_member()
+    make_task(state=TaskState.DELIVERED, member=member, assigned_at=utcnow())
+    make_task(state=TaskState.DISPUTED, member=member, assigned_at=utcnow())
+    ops.claim_task(member, make_task().id)
+    # A rejected task is being worked on again: it counts.
+    other = make_member()
+    make_task(state=TaskState.REJECTED, member=other, assigned_at=utcnow())
+    with pytest.raises(DomainError, match="The limit is 1 active tasks per member"):
+        ops.claim_task(other, make_task().id)
 
 
 def test_weekly_hours_cap(app, make_member, make_task):

@@ -4,7 +4,9 @@ attached JSON carry the database's figures."""
 
 import hashlib
 import json
+import re
 import subprocess
+import time
 from datetime import UTC, datetime
 
 import peewee
@@ -15,6 +17,7 @@ from coop.errors import Conflict, DomainError
 from coop.models import Earning, Event, TaskState
 from coop.statements import operations
 from coop.statements.models import Expense, Period, Statement
+from coop.statements.render import render_statement
 
 MONTH = "2025-03"
 AFTER = datetime(2025, 4, 2, 12, 0)  # naive UTC, after the month ended in Paris
@@ -124,6 +127,7 @@ def test_worked_example_to_the_cent(example_month):
     assert (t["expenses_cents"], t["income_cents"], t["surplus_cents"]) == (678, 1713, 1713)
     assert t["loss_carried_cents"] == 0
     assert (t["legal_reserve_cents"], t["development_reserve_cents"]) == (257, 514)
+    assert (t["highest_capital_cents"], t["legal_reserve_before_cents"]) == (50000, 0)
     assert (t["work_share_cents"], t["dividends_cents"]) == (771, 171)
     assert (t["work_share_earnings_cents"], t["work_share_hours_cents"],
             t["work_share_equal_cents"]) == (386, 231, 154)
@@ -133,9 +137,9 @@ def test_worked_example_to_the_cent(example_month):
                                  m["dividend_cents"], m["total_cents"])
            for m in figures["members"]}
     assert got == {
-        "alice": (2, 150, 10500, 9660, 270, 34, 9964),
+        "alice": (2, 150, 10500, 9660, 269, 34, 9963),
         "bob": (3, 195, 13833, 12726, 337, 103, 13166),
-        "chloe": (1, 75, 5555, 5111, 164, 34, 5309),
+        "chloe": (1, 75, 5555, 5111, 165, 34, 5310),
     }
     # Every cent billed is accounted for: members, reserves and expenses.
     assert sum(m["total_cents"] for m in figures["members"]) + 257 + 514 + 678 == 29888
@@ -158,7 +162,7 @@ def test_close_freezes_figures_and_records_their_hash(example_month, make_board)
     # Frozen: a late change to an earning does not move the closed month.
     Earning.update(earnings_cents=1).execute()
     stored = {st.member_id: st.figures_data["figures"]["total_cents"] for st in Statement.select()}
-    assert sorted(stored.values()) == [5309, 9964, 13166]
+    assert sorted(stored.values()) == [5310, 9963, 13166]
 
 
 def test_second_close_is_refused_by_rule_and_by_constraint(example_month, make_board):
@@ -197,6 +201,30 @@ def test_a_loss_is_carried_to_next_month(example_month, make_board):
     assert april["loss_brought_cents"] == 287 and april["loss_carried_cents"] == 387
     with pytest.raises(DomainError, match="in order"):
         operations.close_month(board, "2025-02", now=AFTER)
+
+
+def test_months_close_strictly_in_order(example_month, make_board):
+    """April before March would leave March open forever, its surplus never shared."""
+    board = make_board()
+    after_may = datetime(2025, 6, 2, 12, 0)
+    with pytest.raises(DomainError, match="2025-03 is the next month to close"):
+        operations.close_month(board, "2025-04", now=after_may)
+    assert Period.select().count() == 0
+    assert operations.first_open_month() == MONTH
+    operations.close_month(board, MONTH, now=after_may)
+    with pytest.raises(DomainError, match="2025-04 is the next month to close"):
+        operations.close_month(board, "2025-05", now=after_may)
+    operations.close_month(board, "2025-04", now=after_may)
+    operations.close_month(board, "2025-05", now=after_may)
+    assert [p.month for p in Period.select().order_by(Period.month)] == [
+        "2025-03", "2025-04", "2025-05"]
+
+
+def test_an_earlier_expense_makes_its_month_the_first_to_close(example_month, make_board):
+    Expense.create(month="2025-01", label="Registration fee", amount_cents=5000)
+    assert operations.first_open_month() == "2025-01"
+    with pytest.raises(DomainError, match="2025-01 is the next month to close"):
+        operations.close_month(make_board(), MONTH, now=AFTER)
 
 
 def test_expenses_refused_after_close(example_month, make_board):
@@ -243,9 +271,91 @@ def test_issued_pdfs_carry_the_figures_and_their_hashes_go_on_the_ledger(
     assert attachment(summary, tmp_path)["totals"] == period.totals_data
     text = pdftext(summary, tmp_path)
     for figure in ("€298.88", "€23.91", "€6.78", "€17.13", "€2.57", "€5.14", "€7.71", "€1.71",
-                   "€99.64", "€131.66", "€53.09", "Hosting"):
+                   "€99.63", "€131.66", "€53.10", "Hosting"):
         assert figure in text
     assert every_page_renders(summary, tmp_path) >= 1
+
+
+def result_lines(text: str) -> list[tuple[str, int]]:
+    """Return the (label, signed cents) lines of the summary's "Result for the month" table."""
+    section = text.split("Result for the month", 1)[1].split("A surplus", 1)[0]
+    section = section.split("A loss", 1)[0]
+    lines = []
+    for line in section.splitlines():
+        match = re.match(r"^\s*(.+?)\s{2,}(-?)€([\d,]+)\.(\d\d)\s*$", line)
+        if match:
+            cents = int(match[3].replace(",", "")) * 100 + int(match[4])
+            lines.append((match[1].strip(), -cents if match[2] else cents))
+    return lines
+
+
+def assert_each_subtotal_sums(lines):
+    running = 0
+    for label, cents in lines:
+        if label.startswith("="):
+            assert cents == running, (label, cents, running)
+        else:
+            running += cents
+
+
+@pytest.mark.parametrize("laptop", [0, 2000])
+def test_the_summary_reads_top_to_bottom(example_month, make_board, tmp_path, laptop):
+    """An accountant's reading: billed, less earnings, = margins, less expenses and the loss
+    brought forward, = the month's result; each "=" line the sum of the lines above it."""
+    if laptop:
+        Expense.create(month=MONTH, label="Laptop", amount_cents=laptop)
+    _, pdf = operations.summary_pdf(make_board(), MONTH, draft=True, locale="en", now=AFTER)
+    text = pdftext(pdf, tmp_path)
+    lines = result_lines(text)
+    assert [label for label, _ in lines] == [
+        "Billed to clients (6 tasks)", "Less members' earnings", "= Coop margins",
+        "Less operating expenses", "Less loss brought forward", "= Result for the month"]
+    assert lines[0][1] == 29888 and lines[1][1] == -27497
+    assert lines[-1][1] == 1713 - laptop
+    assert_each_subtotal_sums(lines)
+    if laptop:
+        assert "A loss: €2.87 is carried to next month" in text
+    else:
+        assert "A surplus: €17.13 is shared below." in text
+
+
+def test_re_rendering_reproduces_the_pdf_byte_for_byte(example_month, statements_app, make_board,
+                                                       tmp_path):
+    """Fixed dates (the end of the period), a file identifier from the attached JSON: the same
+    statement renders to the same bytes, so its hash on the ledger can be checked by anyone."""
+    board = make_board()
+    _, first = operations.summary_pdf(board, MONTH, draft=True, locale="en", now=AFTER)
+    time.sleep(1.1)  # the clock's second moves on: nothing in the PDF may follow it
+    _, second = operations.summary_pdf(board, MONTH, draft=True, locale="en", now=AFTER)
+    assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
+
+    period = operations.close_and_issue(board, MONTH, now=AFTER)
+    time.sleep(1.1)
+    frozen = operations._frozen(period)
+    for st in Statement.select().where(Statement.period == period):
+        values = operations.member_values(frozen, st.member, period, "en")
+        again = render_statement(values)
+        assert hashlib.sha256(again).hexdigest() == st.pdf_sha256
+    again = render_statement(operations.board_values(frozen, period, "en"))
+    assert hashlib.sha256(again).hexdigest() == Period.get_by_id(period.id).summary_sha256
+    # From the attached JSON alone, as an outsider would: `coop statements reproduce`.
+    runner = statements_app.test_cli_runner()
+    for st in Statement.select().where(Statement.period == period):
+        _, pdf = operations.member_pdf(board, MONTH, st.member_id, draft=False, now=AFTER)
+        json_path = tmp_path / f"{st.id}.json"
+        json_path.write_text(json.dumps(attachment(pdf, tmp_path)))
+        result = runner.invoke(args=["statements", "reproduce", str(json_path)])
+        assert result.exit_code == 0, result.output
+        assert result.output.strip() == st.pdf_sha256
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"kind": "other"}')
+    result = runner.invoke(args=["statements", "reproduce", str(bad)])
+    assert result.exit_code != 0 and "not a statement's JSON" in result.output
+    # The dates are the end of March in Paris (UTC+2 since the 30th), not today.
+    info = subprocess.run(["pdfinfo", "-isodates", str(pdf_file(again, tmp_path))], check=True,
+                          capture_output=True, text=True).stdout
+    assert re.search(r"CreationDate:\s+2025-03-31T22:00:00", info)
+    assert re.search(r"ModDate:\s+2025-03-31T22:00:00", info)
 
 
 def test_drafts_are_marked_and_never_recorded(example_month, make_board, tmp_path):

@@ -2,12 +2,18 @@
 downloads every PDF and the zip; a member downloads only their own statements; clients and
 strangers get nothing; bad months and bad forms never end in a 500 and change nothing."""
 
+import hashlib
 import io
 import zipfile
 
 import pytest
 from conftest import login_client
-from test_statements_close import MONTH, example_month, statements_app  # noqa: F401
+from test_statements_close import (  # noqa: F401
+    MONTH,
+    example_month,
+    pdftext,
+    statements_app,
+)
 
 from coop.models import Event
 from coop.statements import operations
@@ -41,7 +47,12 @@ def test_board_previews_closes_and_downloads(web, people):  # noqa: F811
     page = board.get("/statements/")
     assert page.status_code == 200
     assert f"/statements/{current()}/summary.pdf?draft=1".encode() in page.data
-    assert f"/statements/{MONTH}/close".encode() not in page.data  # older than the list
+    # Older than the twelve months listed, but the month to close next: listed, closable; no
+    # other month may close before it.
+    assert f"/statements/{MONTH}/close".encode() in page.data
+    assert page.data.count(b"/close\"") == 1
+    previous = operations._shift(current(), -1)
+    assert board.post(f"/statements/{previous}/close").status_code == 400
 
     draft = board.get(f"/statements/{current()}/summary.pdf?draft=1")
     assert draft.status_code == 200 and draft.data.startswith(b"%PDF")
@@ -90,6 +101,32 @@ def test_member_sees_only_their_own(web, people):
         == 404
 
 
+@pytest.mark.parametrize("role,status", [("bob", 200), ("outsider", 200), ("board", 200),
+                                         ("client", 403), ("anonymous", 302)])
+def test_every_member_reads_the_summary_of_a_closed_month(web, people, role, status):
+    """The coop's accounts are every member's, not only their own statement; members are
+    listed by pseudonym, and a draft stays the board's working paper."""
+    period = operations.close_and_issue(people["board"], MONTH)
+    client = login_client(web, people[role])
+    response = client.get(f"/statements/{MONTH}/summary.pdf")
+    assert response.status_code == status
+    if status != 200:
+        return
+    assert hashlib.sha256(response.data).hexdigest() == period.summary_sha256
+    if role != "board":
+        page = client.get("/statements/").data
+        assert f"/statements/{MONTH}/summary.pdf".encode() in page
+        assert client.get(f"/statements/{current()}/summary.pdf?draft=1").status_code == 404
+
+
+def test_the_summary_names_members_by_pseudonym(web, people, tmp_path):
+    operations.close_and_issue(people["board"], MONTH)
+    pdf = login_client(web, people["bob"]).get(f"/statements/{MONTH}/summary.pdf").data
+    text = pdftext(pdf, tmp_path)
+    assert "w-alice" in text and "w-bob" in text and "w-chloe" in text
+    assert "Alice" not in text.replace("w-alice", "")
+
+
 BOARD_ROUTES = [
     ("get", "/statements/{month}/summary.pdf?draft=1"),
     ("get", "/statements/{month}/all.zip?draft=1"),
@@ -101,6 +138,8 @@ BOARD_ROUTES = [
 @pytest.mark.parametrize("method,route", BOARD_ROUTES)
 @pytest.mark.parametrize("role,status", [("bob", 403), ("client", 403), ("anonymous", 302)])
 def test_board_routes_refuse_others(web, people, method, route, role, status):
+    if role == "bob" and "summary.pdf" in route:
+        status = 404  # a member may read the summary, once the month is closed
     client = login_client(web, people[role])
     response = getattr(client, method)(route.format(month=MONTH), data={"label": "x",
                                                                        "amount": "1"})

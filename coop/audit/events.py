@@ -8,6 +8,8 @@ before its transaction commits, so the change and its record are both kept or bo
 
 import json
 
+from peewee import fn
+
 from coop.audit.ledger import get_ledger
 from coop.models import Event
 
@@ -46,3 +48,8 @@ def completion_times(start_ns: int, end_ns: int) -> list[tuple[int, int | None, 
         .order_by(Event.unix_ns)
     )
     return [(int(r.subject.split(":")[1]), r.ledger_index, r.unix_ns) for r in rows]
+
+
+def first_completion_ns() -> int | None:
+    """Return the ledger time of the first task ever completed, or None."""
+    return Event.select(fn.MIN(Event.unix_ns)).where(Event.kind == "task.completed").scalar()

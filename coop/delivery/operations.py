@@ -187,7 +187,9 @@ def _complete(task: Task, delivery: Delivery, from_state: str, now: datetime) ->
     if not changed:
         raise Conflict(_("This task changed meanwhile; nothing was done."))
     price = task.price_cents or 0
-    margin = money.percent_of(price, params.current().margin_bp)
+    # The margin fixed when the task was taken; tasks taken before m0011 have none.
+    margin_bp = task.margin_bp if task.margin_bp is not None else params.current().margin_bp
+    margin = money.percent_of(price, margin_bp)
     earning = Earning.create(
         member=delivery.member_id,
         task=task,

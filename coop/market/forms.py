@@ -155,6 +155,10 @@ class TaskForm(FlaskForm):
         return ok
 
 
+class RaisePriceForm(FlaskForm):
+    amount = MoneyField(_l("New amount (€)"), validators=[InputRequired(), PositiveMoney()])
+
+
 class BidForm(FlaskForm):
     amount = MoneyField(_l("Your price (€)"), validators=[InputRequired(), PositiveMoney()])
     eta_hours = IntegerField(

@@ -34,8 +34,10 @@ from coop.models import (
 )
 from coop.money import format_cents, minimum_price
 
-# A member "holds" a task in these states: they count against the active-task limit.
-ACTIVE_STATES = (TaskState.ASSIGNED, TaskState.DELIVERED, TaskState.REJECTED, TaskState.DISPUTED)
+# A member is still working on a task in these states: they count against the active-task
+# limit. A delivered task waits for the client and a disputed one for the board, so neither
+# may block the member from taking new work.
+ACTIVE_STATES = (TaskState.ASSIGNED, TaskState.REJECTED)
 # A member may hand back a task in these states.
 RELEASABLE_STATES = (TaskState.ASSIGNED, TaskState.REJECTED)
 
@@ -209,8 +211,38 @@ def _get_task(task_id: int, lock: bool = False) -> Task:
     return task
 
 
+def _check_floor_in_force(task: Task, price_cents: int, floor: int, mode: str) -> None:
+    """Refuse to assign below the pay floor in force now, though it was raised after posting."""
+    minimum = minimum_price(floor, task.estimated_minutes)
+    if price_cents >= minimum:
+        return
+    if mode == "claim":
+        message = _(
+            "The pay floor is now %(floor)s/h: for %(minutes)s minutes this task must pay at "
+            "least %(minimum)s, and it pays %(price)s. The client has to raise the price "
+            "before it can be taken.",
+            floor=format_cents(floor), minutes=task.estimated_minutes,
+            minimum=format_cents(minimum), price=format_cents(price_cents),
+        )
+    else:
+        message = _(
+            "The pay floor is now %(floor)s/h: for %(minutes)s minutes a bid must be at least "
+            "%(minimum)s, and this one is %(price)s. Raise the budget if it is below that, "
+            "and award a bid at or above the floor.",
+            floor=format_cents(floor), minutes=task.estimated_minutes,
+            minimum=format_cents(minimum), price=format_cents(price_cents),
+        )
+    raise DomainError(message)
+
+
 def _assign(task: Task, member: User, price_cents: int, now: datetime, mode: str) -> None:
-    """Assign an open task to member exactly once; the loser of a race gets a Conflict."""
+    """Assign an open task to member exactly once; the loser of a race gets a Conflict.
+
+    The pay floor in force now must be met, and the margin in force now is fixed on the task:
+    the member's pay is settled when they take it, whatever the board changes later.
+    """
+    terms = params_module.current()
+    _check_floor_in_force(task, price_cents, terms.pay_floor_cents_per_hour, mode)
     rows = (
         Task.update(
             state=TaskState.ASSIGNED,
@@ -218,6 +250,7 @@ def _assign(task: Task, member: User, price_cents: int, now: datetime, mode: str
             assigned_at=now,
             price_cents=price_cents,
             pay_per_hour_cents=pay_per_hour(price_cents, task.estimated_minutes),
+            margin_bp=terms.margin_bp,
         )
         .where((Task.id == task.id) & (Task.state == TaskState.OPEN))
         .execute()
@@ -230,13 +263,15 @@ def _assign(task: Task, member: User, price_cents: int, now: datetime, mode: str
         task=task.id,
         member=member.pseudonym,
         price_cents=price_cents,
+        margin_bp=terms.margin_bp,
         mode=mode,
     )
 
 
 def _reopen(task: Task) -> None:
     """Put a task back on the board: no member; a bid task gets its budget back as its price."""
-    changes = {Task.state: TaskState.OPEN, Task.member: None, Task.assigned_at: None}
+    changes = {Task.state: TaskState.OPEN, Task.member: None, Task.assigned_at: None,
+               Task.margin_bp: None}
     if task.pricing == Pricing.BIDS:
         changes[Task.price_cents] = None
         changes[Task.pay_per_hour_cents] = pay_per_hour(task.budget_cents, task.estimated_minutes)
@@ -377,6 +412,45 @@ def _check_storage_quota(client: User, attachments: Sequence[StoredFile]) -> Non
             ),
             field="attachments",
         )
+
+
+def floor_shortfall(task: Task) -> int | None:
+    """Return the price an open task must reach to meet the pay floor in force, if it is below.
+
+    A floor raised after the task was posted stops claims and awards below it; the client is
+    shown this amount and asked to raise the price (or, for bids, the budget).
+    """
+    if task.state != TaskState.OPEN:
+        return None
+    amount = task.price_cents if task.pricing == Pricing.FIXED else task.budget_cents
+    floor = params_module.current().pay_floor_cents_per_hour
+    minimum = minimum_price(floor, task.estimated_minutes)
+    return minimum if amount is not None and amount < minimum else None
+
+
+def raise_price(client: User, task_id: int, amount_cents: int) -> Task:
+    """Raise the price (fixed) or the budget (bids) of the client's open task."""
+    _require_client(client)
+    amount_cents = _check_amount(amount_cents, "amount")
+    with write_transaction():
+        task = _get_task(task_id, lock=True)
+        if task.client_id != client.id:
+            raise NotFound(_("No such task."))
+        if task.state != TaskState.OPEN:
+            raise DomainError(_("Only an open task's price can be raised."), field="amount")
+        current = task.price_cents if task.pricing == Pricing.FIXED else task.budget_cents
+        if amount_cents <= current:
+            raise DomainError(
+                _("Enter more than the current %(amount)s.", amount=format_cents(current)),
+                field="amount",
+            )
+        floor = params_module.current().pay_floor_cents_per_hour
+        what = "price" if task.pricing == Pricing.FIXED else "budget"
+        _check_floor(amount_cents, task.estimated_minutes, floor, what, "amount")
+        changes = {Task.pay_per_hour_cents: pay_per_hour(amount_cents, task.estimated_minutes)}
+        changes[Task.price_cents if what == "price" else Task.budget_cents] = amount_cents
+        Task.update(changes).where(Task.id == task.id).execute()
+    return Task.get_by_id(task.id)
 
 
 def cancel_task(client: User, task_id: int) -> Task:

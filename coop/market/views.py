@@ -26,6 +26,7 @@ from coop.market.forms import (
     STATE_LABELS,
     BidForm,
     BoardFilterForm,
+    RaisePriceForm,
     TaskForm,
     to_utc,
 )
@@ -113,7 +114,7 @@ def new_task():
     return render_template("market/new_task.html", form=form, floor=floor), status
 
 
-def _task_page(task, bid_form=None, status=200):
+def _task_page(task, bid_form=None, status=200, price_form=None):
     viewer = current_user
     is_client = task.client_id == viewer.id
     bids = ops.bids_for_client(task) if is_client or viewer.is_board else []
@@ -137,6 +138,8 @@ def _task_page(task, bid_form=None, status=200):
         my_bid=my_bid,
         bid_form=bid_form,
         deliveries=delivery_ops.deliveries_for(viewer, task),
+        floor_minimum=ops.floor_shortfall(task) if is_client else None,
+        price_form=price_form or RaisePriceForm(formdata=None),
         can_claim=(
             viewer.is_member
             and task.pricing == Pricing.FIXED
@@ -232,6 +235,24 @@ def bid(task_id: int):
             flash(_("Your bid is in."), "success")
             return redirect(url_for("market.task", task_id=task.id))
     return _task_page(task, bid_form=form, status=400)
+
+
+@bp.post("/tasks/<int:task_id>/price")
+@client_required
+def raise_price(task_id: int):
+    task = ops.visible_task(current_user, task_id)
+    form = RaisePriceForm()
+    if form.validate_on_submit():
+        try:
+            ops.raise_price(current_user, task.id, form.amount.data)
+        except DomainError as error:
+            if error.status != 400 or error.field is None:
+                raise
+            form.amount.errors.append(error.message)
+        else:
+            flash(_("The price is raised."), "success")
+            return redirect(url_for("market.task", task_id=task.id))
+    return _task_page(task, status=400, price_form=form)
 
 
 @bp.post("/tasks/<int:task_id>/bid/withdraw")

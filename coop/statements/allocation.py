@@ -5,6 +5,7 @@ in docs/profit-sharing.md and the property tests all go through `compute_month`.
 is by largest remainder (`coop.money.allocate`), so each one sums exactly to its pot.
 """
 
+import hashlib
 from dataclasses import asdict, dataclass, field
 
 from coop.money import allocate
@@ -28,10 +29,19 @@ class TaskLine:
 
 @dataclass(frozen=True)
 class Holder:
-    """A member who may receive a share: the capital they hold decides their dividend."""
+    """A member who may receive a share: the capital they held decides their dividend.
+
+    weight is the capital held over the period (cents × time held, from the register);
+    capital_cents is its average. Without a weight the capital counts as held all period.
+    """
 
     member_id: int
     capital_cents: int
+    weight: int | None = None
+
+    @property
+    def dividend_weight(self) -> int:
+        return self.capital_cents if self.weight is None else self.weight
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,10 @@ class MonthTotals:
     work_share_earnings_cents: int
     work_share_hours_cents: int
     work_share_equal_cents: int
+    # Art. 33: the legal reserve is fed until it equals the highest capital reached; beyond,
+    # its allocation goes to the development reserve. None: not known (no register).
+    highest_capital_cents: int | None = None
+    legal_reserve_before_cents: int = 0  # the legal reserve from the closed months before
     split_bp: dict = field(default_factory=dict)
     basis_pct: dict = field(default_factory=dict)
     earnings_by_category: dict = field(default_factory=dict)
@@ -97,17 +111,43 @@ def _pro_rata(pot: int, weights: list[int]) -> list[int]:
     return allocate(pot, weights)
 
 
+# Loi 78-763, art. 33: the statutory minimums, in basis points of the surplus.
+LEGAL_RESERVE_MIN_BP = 1500
+WORK_SHARE_MIN_BP = 2500
+
+
+def _ceil_share(pot: int, basis_points: int) -> int:
+    return -(-pot * basis_points // 10000)
+
+
 def split_surplus(surplus: int, params: Params) -> tuple[int, int, int, int]:
-    """Split the surplus into legal reserve, development reserve, work share and dividends."""
-    legal, development, work, dividends = allocate(
-        surplus,
-        [
-            params.legal_reserve_bp,
-            params.development_reserve_bp,
-            params.work_share_bp,
-            params.dividends_bp,
-        ],
-    )
+    """Split the surplus into legal reserve, development reserve, work share and dividends.
+
+    The legal reserve and the work share are rounded up and the dividends down, so the
+    statutory minimums are met to the cent and capital never gets more than its rate (nor more
+    than the work share or the reserves, which the parameters already guarantee in percent);
+    the development reserve takes the rest. When the two round-ups overshoot the surplus, the
+    cent is taken back from the one rounded up the most that stays at or above its statutory
+    minimum. Only a one-cent surplus cannot meet both minimums: it goes to the legal reserve.
+    """
+    legal = _ceil_share(surplus, params.legal_reserve_bp)
+    work = _ceil_share(surplus, params.work_share_bp)
+    dividends = surplus * params.dividends_bp // 10000
+    development = surplus - legal - work - dividends
+    if development < 0:  # by one cent at most: only two parts are rounded up
+        # (round-up in 1/10000 of a cent, part name) for each part that may give a cent back.
+        givers = [
+            (legal * 10000 - surplus * params.legal_reserve_bp, "legal")
+            if legal > _ceil_share(surplus, LEGAL_RESERVE_MIN_BP) else (0, "legal"),
+            (work * 10000 - surplus * params.work_share_bp, "work")
+            if work > _ceil_share(surplus, WORK_SHARE_MIN_BP) else (0, "work"),
+        ]
+        round_up, giver = max(givers, key=lambda g: (g[0], g[1] == "work"))
+        if giver == "legal" and round_up:
+            legal -= 1
+        else:
+            work -= 1
+        development = 0
     return legal, development, work, dividends
 
 
@@ -132,20 +172,43 @@ def work_shares(
     return [sum(column) for column in zip(*parts, strict=True)], (by_earnings, by_hours, equal)
 
 
+def leftover_order(period: str, pseudonyms: dict[int, str]) -> dict[int, bytes]:
+    """Return each member's place in the queue for leftover cents in a period.
+
+    The key is SHA-256 of the period and the member's pseudonym: anyone can recompute it, it
+    changes every period, and so nobody (the lowest id, say) is always first to get a cent.
+    """
+    return {
+        member_id: hashlib.sha256(f"{period}\n{pseudonym}".encode()).digest()
+        for member_id, pseudonym in pseudonyms.items()
+    }
+
+
 def compute_month(
     lines: list[TaskLine],
     holders: list[Holder],
     expenses_cents: int,
     loss_brought_cents: int,
     params: Params,
+    order: dict[int, bytes] | None = None,
+    highest_capital_cents: int | None = None,
+    legal_reserve_before_cents: int = 0,
 ) -> MonthFigures:
     """Compute the month: per-member work, the coop's income, the surplus and every share.
 
     Workers are the members with a completed task in the month; dividends go to every holder
     with capital. A pot nobody can receive (no worker, no capital) goes to the development
-    reserve, so the split still sums to the surplus.
+    reserve, so the split still sums to the surplus. Members equally entitled to a leftover
+    cent get it in the given order (`leftover_order`), by member id when none is given. Once
+    the legal reserve (legal_reserve_before_cents and this month's part) reaches the highest
+    capital reached, the rest of its part goes to the development reserve.
     """
+
+    def queue(member_ids) -> list[int]:
+        return sorted(member_ids, key=lambda m: (order[m], m) if order else (b"", m))
+
     capital = {h.member_id: h.capital_cents for h in holders}
+    dividend_weight = {h.member_id: h.dividend_weight for h in holders}
     work: dict[int, list[int]] = {}  # member -> [tasks, minutes, gross, earnings]
     categories: dict[str, int] = {}
     for line in lines:
@@ -160,14 +223,18 @@ def compute_month(
     surplus, loss_carried = (income, 0) if income > 0 else (0, -income)
 
     legal, development, work_pot, dividend_pot = split_surplus(surplus, params)
-    workers = sorted(work)
+    if highest_capital_cents is not None:
+        room = max(0, highest_capital_cents - legal_reserve_before_cents)
+        if legal > room:
+            legal, development = room, development + legal - room
+    workers = queue(work)
     shares, sub_pots = work_shares(
         work_pot, [work[m][3] for m in workers], [work[m][1] for m in workers], params
     )
     if not workers:
         development, work_pot = development + work_pot, 0
-    holders_ids = sorted(m for m, c in capital.items() if c > 0)
-    dividends = allocate(dividend_pot, [capital[m] for m in holders_ids])
+    holders_ids = queue(m for m, w in dividend_weight.items() if w > 0)
+    dividends = allocate(dividend_pot, [dividend_weight[m] for m in holders_ids])
     if not holders_ids:
         development, dividend_pot = development + dividend_pot, 0
     share_of = dict(zip(workers, shares, strict=True))
@@ -206,6 +273,8 @@ def compute_month(
         work_share_earnings_cents=sub_pots[0],
         work_share_hours_cents=sub_pots[1],
         work_share_equal_cents=sub_pots[2],
+        highest_capital_cents=highest_capital_cents,
+        legal_reserve_before_cents=legal_reserve_before_cents,
         split_bp={
             "legal_reserve": params.legal_reserve_bp,
             "development_reserve": params.development_reserve_bp,

@@ -1,4 +1,4 @@
-"""`coop statements close|render`: thin wrappers over the statements operations."""
+"""`coop statements close|render|reproduce`: thin wrappers over the statements operations."""
 
 import os
 from pathlib import Path
@@ -69,3 +69,29 @@ def render_command(month, out_dir, draft):
         except DomainError as error:
             raise click.ClickException(error.message)
     click.echo(f"Wrote {written} PDF(s) to {out}.")
+
+
+@statements_group.command("reproduce")
+@click.argument("statement_json", type=click.File("rb"))
+@click.option("--out", "out_file", type=click.Path(dir_okay=False),
+              help="Also write the re-rendered PDF to this file.")
+@with_appcontext
+def reproduce_command(statement_json, out_file):
+    """Re-render a statement from its attached JSON and print the PDF's SHA-256.
+
+    Extract the JSON with `pdfdetach -saveall statement.pdf`; the SHA-256 printed equals the
+    PDF's own and the one its `statement.issued` ledger entry carries.
+    """
+    import hashlib
+    import json
+
+    from coop.statements.render import StatementValues, render_statement
+
+    try:
+        values = StatementValues.from_data(json.load(statement_json))
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise click.ClickException(f"not a statement's JSON: {error!r}")
+    pdf = render_statement(values)
+    if out_file:
+        Path(out_file).write_bytes(pdf)
+    click.echo(hashlib.sha256(pdf).hexdigest())

@@ -21,11 +21,18 @@ from flask_babel import gettext as _
 
 from coop import params as coop_params
 from coop.audit import events
+from coop.capital import operations as capital
 from coop.db import write_transaction
 from coop.errors import Conflict, DomainError, Forbidden, NotFound
+from coop.models import CapitalMovement, MemberStatus, Role, Task, User, utcnow
 from coop.models import Earning as EarningModel
-from coop.models import MemberStatus, Role, Task, User, utcnow
-from coop.statements.allocation import Holder, MemberFigures, TaskLine, compute_month
+from coop.statements.allocation import (
+    Holder,
+    MemberFigures,
+    TaskLine,
+    compute_month,
+    leftover_order,
+)
 from coop.statements.models import Expense, Period, Statement
 from coop.statements.render import (
     Bar,
@@ -117,13 +124,22 @@ def _lines(month: str) -> list[TaskLine]:
     return lines
 
 
-def _holders() -> list[Holder]:
-    rows = User.select(User.id, User.capital_cents).where(
+def _holders(month: str) -> list[Holder]:
+    """Return the active members who held capital during the month, time-weighted."""
+    start, end = month_bounds(month)
+    moved = CapitalMovement.select(CapitalMovement.member).where(CapitalMovement.unix_ns >= start)
+    rows = User.select(User.id).where(
         User.role.in_([Role.MEMBER, Role.BOARD])
         & (User.member_status == MemberStatus.ACTIVE)
-        & (User.capital_cents > 0)
+        & ((User.capital_cents > 0) | User.id.in_(moved))
     )
-    return [Holder(u.id, u.capital_cents) for u in rows]
+    held = capital.held_during(start, end, [u.id for u in rows])
+    return [Holder(m, h.average_cents, h.weight) for m, h in sorted(held.items()) if h.weight > 0]
+
+
+def _legal_reserve_before(month: str) -> int:
+    rows = Period.select(Period.totals).where(Period.month < month)
+    return sum(p.totals_data["legal_reserve_cents"] for p in rows)
 
 
 def expenses_for(month: str) -> list[Expense]:
@@ -145,7 +161,6 @@ class MonthData:
     figures: dict  # {"totals": ..., "members": [...], "expenses": [...]}
     tasks_by_member: dict  # member id -> [task dicts]
     pseudonyms: dict  # member id -> pseudonym
-    names: dict  # member id -> name
 
 
 def _task_dict(line: TaskLine) -> dict:
@@ -164,16 +179,20 @@ def compute(month: str) -> MonthData:
     """Compute a month's figures from the ledger and the database as they are now."""
     lines = _lines(month)
     expenses = expenses_for(month)
+    holders = _holders(month)
+    ids = {line.member_id for line in lines} | {h.member_id for h in holders}
+    people = {u.id: u for u in User.select(User.id, User.pseudonym).where(
+        User.id.in_(list(ids) or [0]))}
     figures = compute_month(
         lines,
-        _holders(),
+        holders,
         sum(e.amount_cents for e in expenses),
         _loss_brought(month),
         coop_params.current(),
+        order=leftover_order(month, {i: p.pseudonym for i, p in people.items()}),
+        highest_capital_cents=capital.highest_capital(month_bounds(month)[1]),
+        legal_reserve_before_cents=_legal_reserve_before(month),
     )
-    ids = [m.member_id for m in figures.members]
-    people = {u.id: u for u in User.select(User.id, User.name, User.pseudonym).where(
-        User.id.in_(ids or [0]))}
     tasks: dict[int, list] = {}
     for line in lines:
         tasks.setdefault(line.member_id, []).append(_task_dict(line))
@@ -189,7 +208,6 @@ def compute(month: str) -> MonthData:
         },
         tasks_by_member=tasks,
         pseudonyms={i: p.pseudonym for i, p in people.items()},
-        names={i: p.name for i, p in people.items()},
     )
 
 
@@ -228,10 +246,28 @@ def add_expense(actor: User | None, month: str, label: str, amount_cents: int) -
                               created_by=actor)
 
 
+def first_open_month() -> str | None:
+    """Return the only month that may close next, or None if nothing has happened yet.
+
+    That is the month after the last closed one; before any close, the month of the coop's
+    first completed task or first expense. A month left open would otherwise never close and
+    its surplus never be shared, since months close in order.
+    """
+    last = Period.select(peewee.fn.MAX(Period.month)).scalar()
+    if last:
+        return _shift(last, 1)
+    first_ns = events.first_completion_ns()
+    candidates = [m for m in (Expense.select(peewee.fn.MIN(Expense.month)).scalar(),) if m]
+    if first_ns is not None:
+        first = datetime.fromtimestamp(first_ns / 10**9, ZoneInfo("UTC"))
+        candidates.append(first.astimezone(_tz()).strftime("%Y-%m"))
+    return min(candidates) if candidates else None
+
+
 def close_month(actor: User | None, month: str, now: datetime | None = None) -> Period:
     """Close a finished month: freeze its figures and record `period.closed` with their hash.
 
-    :raises DomainError: the month has not ended, or a later month is already closed.
+    :raises DomainError: the month has not ended, or it is not the first open month.
     :raises Conflict: the month is already closed.
     """
     _require_board(actor)
@@ -246,10 +282,11 @@ def close_month(actor: User | None, month: str, now: datetime | None = None) -> 
 
     with write_transaction():
         _refuse_if_closed(month)
-        later = Period.select().where(Period.month > month).order_by(Period.month).first()
-        if later is not None:
+        first_open = first_open_month()
+        if first_open is not None and month != first_open:
             raise DomainError(
-                _("Months close in order: %(later)s is already closed.", later=later.month)
+                _("Months close in order: %(first)s is the next month to close.",
+                  first=first_open)
             )
         data = compute(month)
         totals = data.figures["totals"]
@@ -352,22 +389,36 @@ def _frozen(period: Period) -> MonthData:
         },
         tasks_by_member=tasks,
         pseudonyms={st.member_id: st.member.pseudonym for st in statements},
-        names={st.member_id: st.member.name for st in statements},
     )
 
 
-def _common(month: str, period: Period | None) -> dict:
+def _document_date(month: str) -> str:
+    """Return the end of the month (coop time zone) in UTC: the date its PDFs carry."""
+    end = datetime.fromtimestamp(month_bounds(month)[1] // 10**9, ZoneInfo("UTC"))
+    return end.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _common(month: str, period: Period | None, locale: str) -> dict:
+    # Everything the PDF shows is in its attached JSON: StatementValues.from_data rebuilds the
+    # statement from it alone, so anyone can re-render it and check its hash on the ledger.
+    checkpoint = _checkpoint(period)
     return {
         "month": month,
+        "locale": locale,
+        "timezone": str(_tz()),
+        "document_date": _document_date(month),
         "draft": period is None,
         "totals_sha256": period.totals_sha256 if period else None,
         "period_ledger_index": _period_ledger_index(month) if period else None,
         "checkpoint": (
-            {"size": period.checkpoint_size, "root": period.checkpoint_root}
-            if period and period.checkpoint_size is not None
-            else None
+            {"size": checkpoint.size, "root": checkpoint.root_b64, "note": checkpoint.note}
+            if checkpoint else None
         ),
     }
+
+
+def _bars(bars: list[Bar]) -> list[dict]:
+    return [{"label": b.label, "cents": b.cents} for b in bars]
 
 
 def _zero_figures(member: User) -> dict:
@@ -383,50 +434,30 @@ def member_values(data: MonthData, member: User, period: Period | None, locale: 
         (m for m in data.figures["members"] if m["member_id"] == member.id), None
     ) or _zero_figures(member)
     history, ytd = _member_history(member.id, data.month, figures["total_cents"])
-    payload = {
+    return StatementValues.from_data({
         "kind": "member",
-        **_common(data.month, period),
-        "member": {"id": member.id, "pseudonym": member.pseudonym},
+        **_common(data.month, period, locale),
+        "member": {"id": member.id, "pseudonym": member.pseudonym, "name": member.name},
         "figures": figures,
         "tasks": data.tasks_by_member.get(member.id, []),
         "totals": data.figures["totals"],
-    }
-    return StatementValues(
-        kind="member",
-        month=data.month,
-        draft=period is None,
-        locale=locale,
-        timezone=str(_tz()),
-        data=payload,
-        member_name=member.name,
-        year_to_date_cents=ytd,
-        history=tuple(history),
-        checkpoint=_checkpoint(period),
-    )
+        "year_to_date_cents": ytd,
+        "history": _bars(history),
+    })
 
 
 def board_values(data: MonthData, period: Period | None, locale: str) -> StatementValues:
     """Return the values of the board's summary for the month."""
     totals = data.figures["totals"]
-    payload = {
+    return StatementValues.from_data({
         "kind": "board",
-        **_common(data.month, period),
+        **_common(data.month, period, locale),
         "totals": totals,
         "members": data.figures["members"],
         "expenses": data.figures["expenses"],
-    }
-    return StatementValues(
-        kind="board",
-        month=data.month,
-        draft=period is None,
-        locale=locale,
-        timezone=str(_tz()),
-        data=payload,
-        history=tuple(_surplus_history(data.month, totals["surplus_cents"])),
-        categories=tuple(Bar(c, v) for c, v in totals["earnings_by_category"].items()),
-        member_names=dict(data.names),
-        checkpoint=_checkpoint(period),
-    )
+        "history": _bars(_surplus_history(data.month, totals["surplus_cents"])),
+        "categories": _bars([Bar(c, v) for c, v in totals["earnings_by_category"].items()]),
+    })
 
 
 # -- issuing -----------------------------------------------------------------------------
@@ -527,13 +558,21 @@ def _issued(period: Period) -> Period:
 
 def summary_pdf(actor: User, month: str, draft: bool, locale: str,
                 now: datetime | None = None) -> tuple[str, bytes]:
-    """Return the board summary's file name and PDF: the issued one, or a draft."""
-    _require_board(actor)
+    """Return the board summary's file name and PDF: the issued one, or a draft.
+
+    Every member may read the summary of a closed month (the coop's accounts are theirs);
+    drafts are the board's working papers.
+    """
+    if actor is None or not actor.is_member:
+        raise Forbidden(_("Only members can do this."))
     month = _viewable_month(month, now)
     period = _closed(month)
     if period is not None:
         period = _issued(period)
         return f"{month}-summary.pdf", _load_pdf(period.summary_sha256)
+    if not actor.is_board:
+        raise NotFound(_("%(month)s is not closed yet: its summary is published when the board "
+                         "closes it.", month=month))
     if not draft:
         raise NotFound(_("%(month)s is not closed yet; preview a draft instead.", month=month))
     values = board_values(compute(month), None, locale)
@@ -641,6 +680,7 @@ class MonthRow:
     surplus_cents: int | None
     expenses: list
     statements: list  # (member id, name) of a closed month's statements
+    closable: bool = False  # ended, and the first open month (months close in order)
 
 
 @dataclass(frozen=True)
@@ -650,6 +690,7 @@ class Overview:
     current: str
     months: list[MonthRow]
     own: list[tuple[str, int]]  # (month, total cents) of the actor's closed statements
+    closed: tuple[tuple[str, int], ...] = ()  # (month, surplus cents) of every closed month
 
 
 def overview(actor: User, now: datetime | None = None, months_back: int = 12) -> Overview:
@@ -660,12 +701,17 @@ def overview(actor: User, now: datetime | None = None, months_back: int = 12) ->
         .where(Statement.member == actor.id).order_by(Period.month.desc())
     )
     own = [(r.period.month, r.figures_data["figures"]["total_cents"]) for r in own_rows]
+    closed = tuple((p.month, p.totals_data["surplus_cents"])
+                   for p in Period.select().order_by(Period.month.desc()))
     rows: list[MonthRow] = []
     if actor.is_board:
         # The last months, and every closed month however old.
         periods = {p.month: p for p in Period.select()}
         recent = {_shift(current, -i) for i in range(months_back)}
-        months = sorted(recent | set(periods), reverse=True)
+        # The month to close next is listed however old, or it could never be closed.
+        first_open = first_open_month()
+        pending = {first_open} if first_open and first_open < current else set()
+        months = sorted(recent | set(periods) | pending, reverse=True)
         expenses: dict[str, list] = {}
         for e in Expense.select().where(Expense.month.in_(months)).order_by(Expense.id):
             expenses.setdefault(e.month, []).append(e)
@@ -686,8 +732,9 @@ def overview(actor: User, now: datetime | None = None, months_back: int = 12) ->
                 surplus_cents=period.totals_data["surplus_cents"] if period else None,
                 expenses=expenses.get(month, []),
                 statements=issued.get(month, []),
+                closable=month < current and month == (first_open or month),
             ))
-    return Overview(current=current, months=rows, own=own)
+    return Overview(current=current, months=rows, own=own, closed=closed)
 
 
 __all__ = [

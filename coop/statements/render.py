@@ -6,10 +6,11 @@ database, so worker processes can run it. WeasyPrint may only read local files u
 font folders: any other URL stops the rendering.
 """
 
+import hashlib
 import json
 import warnings
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from multiprocessing import get_context
@@ -60,8 +61,33 @@ class StatementValues:
     year_to_date_cents: int = 0
     history: tuple[Bar, ...] = ()
     categories: tuple[Bar, ...] = ()
-    member_names: dict = field(default_factory=dict)  # board: member id -> name
     checkpoint: Checkpoint | None = None
+
+    @classmethod
+    def from_data(cls, data: dict) -> "StatementValues":
+        """Rebuild a statement's values from its attached JSON (`statement.json`) alone."""
+        if data.get("kind") not in ("member", "board"):
+            raise ValueError("kind must be member or board")
+        checkpoint = data.get("checkpoint")
+        return cls(
+            kind=data["kind"],
+            month=data["month"],
+            draft=data["draft"],
+            locale=data["locale"],
+            timezone=data["timezone"],
+            data=data,
+            member_name=data.get("member", {}).get("name", ""),
+            year_to_date_cents=data.get("year_to_date_cents", 0),
+            history=tuple(Bar(b["label"], b["cents"]) for b in data.get("history", [])),
+            categories=tuple(Bar(b["label"], b["cents"]) for b in data.get("categories", [])),
+            checkpoint=Checkpoint(checkpoint["size"], checkpoint["root"], checkpoint["note"])
+            if checkpoint else None,
+        )
+
+    @property
+    def document_date(self) -> str:
+        """The PDF's date: the end of the period, as the attached JSON says."""
+        return self.data.get("document_date") or PdfJob.document_date
 
     @property
     def filename(self) -> str:
@@ -71,11 +97,17 @@ class StatementValues:
 
 @dataclass(frozen=True)
 class PdfJob:
-    """What a worker needs to make one PDF: plain strings and bytes only."""
+    """What a worker needs to make one PDF: plain strings and bytes only.
+
+    `document_date` (UTC, "YYYY-MM-DDTHH:MM:SSZ") is the PDF's creation and modification date
+    and its attachment's: fixed by the period, never the clock, so the same values give the
+    same bytes.
+    """
 
     key: str
     html: str
     attachment: bytes
+    document_date: str = "2000-01-01T00:00:00Z"
 
 
 def canonical_json(value) -> bytes:
@@ -114,12 +146,21 @@ def _fetcher():
     return LocalOnlyFetcher(fail_on_errors=True)
 
 
-def html_to_pdf(html: str, attachment: bytes) -> bytes:
-    """Render HTML to PDF/A-3b with the JSON attached; no app, no database, no network."""
+def html_to_pdf(html: str, attachment: bytes, document_date: str = PdfJob.document_date) -> (
+    bytes
+):
+    """Render HTML to PDF/A-3b with the JSON attached; no app, no database, no network.
+
+    The output is a function of its arguments (and of the fonts and WeasyPrint version): the
+    attachment's dates are document_date (the HTML carries the same date in its dcterms
+    meta), and the file identifier is derived from the attachment, so re-rendering a statement
+    reproduces its PDF byte for byte and anyone can check its hash on the ledger.
+    """
     from weasyprint import HTML, Attachment
 
     fetcher = _fetcher()
     base_url = str(STATIC_DIR) + "/"
+    moment = datetime.strptime(document_date, "%Y-%m-%dT%H:%M:%SZ")  # naive UTC, as WeasyPrint
     attached = Attachment(
         string=attachment,
         base_url=base_url,
@@ -127,16 +168,21 @@ def html_to_pdf(html: str, attachment: bytes) -> bytes:
         name=ATTACHMENT_NAME,
         description="Figures and ledger references",
         relationship="Data",
+        created=moment,
+        modified=moment,
     )
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+    identifier = hashlib.sha256(attachment).hexdigest()[:32].encode()
     with warnings.catch_warnings():
         # WeasyPrint 70 opens its sRGB profile for PDF/A and never closes it.
         warnings.simplefilter("ignore", ResourceWarning)
-        return document.write_pdf(pdf_variant=PDF_VARIANT, attachments=[attached])
+        return document.write_pdf(
+            pdf_variant=PDF_VARIANT, attachments=[attached], pdf_identifier=identifier
+        )
 
 
 def _render_job(job: PdfJob) -> tuple[str, bytes]:
-    return job.key, html_to_pdf(job.html, job.attachment)
+    return job.key, html_to_pdf(job.html, job.attachment, job.document_date)
 
 
 def render_jobs(jobs, workers: int = 1):
@@ -232,10 +278,10 @@ def statement_html(values: StatementValues) -> str:
 
 def statement_job(values: StatementValues, key: str | None = None) -> PdfJob:
     """Prepare the worker's job for a statement (the HTML and its JSON attachment)."""
-    return PdfJob(key or values.filename, statement_html(values), canonical_json(values.data))
+    return PdfJob(key or values.filename, statement_html(values), canonical_json(values.data),
+                  values.document_date)
 
 
 def render_statement(values: StatementValues) -> bytes:
     """Render one statement to PDF/A-3b bytes."""
-    job = statement_job(values)
-    return html_to_pdf(job.html, job.attachment)
+    return _render_job(statement_job(values))[1]

@@ -47,7 +47,7 @@ def index():
 
 
 @bp.get("/<month>/summary.pdf")
-@board_required
+@member_required
 def summary(month):
     name, pdf = operations.summary_pdf(current_user, month, _draft(), _locale())
     return _download(name, pdf, "application/pdf")

@@ -1,0 +1,1 @@
+"""The capital register: members' shares (parts sociales), dated on the ledger."""
