@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from peewee import fn
 
-from coop import money, params
+from coop import calendar, money, params
 from coop.audit.events import record
 from coop.db import write_transaction
 from coop.errors import Conflict, DomainError, Forbidden, NotFound
@@ -489,7 +489,7 @@ def my_work(member: User, now: datetime | None = None) -> MyWork:
         .order_by(Earning.created_at.desc(), Earning.id.desc())
         .limit(HISTORY_LIMIT)
     ]
-    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    month_start = calendar.month(now).start
     month_total = (
         Earning.select(fn.COALESCE(fn.SUM(Earning.earnings_cents), 0))
         .where((Earning.member == member.id) & (Earning.created_at >= month_start))

@@ -7,11 +7,12 @@ wins and the others get a Conflict.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import peewee
 from flask_babel import gettext as _
 
+from coop import calendar
 from coop import params as params_module
 from coop.audit.events import record
 from coop.db import locked, write_transaction
@@ -107,12 +108,6 @@ def _check_floor(amount_cents: int, minutes: int, floor: int, what: str, field: 
         raise DomainError(messages[what], field=field)
 
 
-def _week_start(now: datetime) -> datetime:
-    """Return Monday 00:00 UTC of now's ISO week."""
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return day - timedelta(days=now.isoweekday() - 1)
-
-
 def _minutes_taken(member_id: int, since: datetime, sensitive_only: bool = False) -> int:
     query = Task.select(peewee.fn.COALESCE(peewee.fn.SUM(Task.estimated_minutes), 0)).where(
         (Task.member == member_id) & (Task.assigned_at >= since)
@@ -144,7 +139,7 @@ def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
                 active=active,
             )
         )
-    week = _minutes_taken(member.id, _week_start(now))
+    week = _minutes_taken(member.id, calendar.iso_week(now).start)
     if week + task.estimated_minutes > params.weekly_hours_cap * 60:
         raise DomainError(
             _(
@@ -163,13 +158,13 @@ def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
                     "sensitive tasks in their settings may take it."
                 )
             )
-        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        today = _minutes_taken(member.id, day, sensitive_only=True)
+        today = _minutes_taken(member.id, calendar.day(now).start, sensitive_only=True)
         if today + task.estimated_minutes > params.sensitive_minutes_per_day:
             raise DomainError(
                 _(
-                    "The limit for sensitive content is %(cap)s minutes a day (UTC day): you "
-                    "have taken %(taken)s minutes today and this task needs %(needed)s.",
+                    "The limit for sensitive content is %(cap)s minutes a day (%(tz)s time): "
+                    "you have taken %(taken)s minutes today and this task needs %(needed)s.",
+                    tz=str(calendar.coop_zone()),
                     cap=params.sensitive_minutes_per_day,
                     taken=today,
                     needed=task.estimated_minutes,
