@@ -14,6 +14,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from coop.errors import DomainError
+from coop.inputs import safe_media_type
 
 CHUNK = 1024 * 1024
 
@@ -87,8 +88,7 @@ def save(stream, filename: str, content_type: str | None = None) -> StoredFile:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    content_type = content_type or "application/octet-stream"
-    return StoredFile(sha, size, clean_filename(filename), content_type)
+    return StoredFile(sha, size, clean_filename(filename), safe_media_type(content_type))
 
 
 def save_uploads(uploads) -> list[StoredFile]:

@@ -18,8 +18,9 @@ from coop.audit.receipts import bundle_for, delivery_event
 from coop.auth.bearer import bearer_token
 from coop.auth.tokens import user_for_token
 from coop.delivery.operations import can_see_delivery, deliverable_file, deliveries_for
-from coop.errors import DomainError, NotFound
+from coop.errors import NotFound
 from coop.extensions import csrf
+from coop.inputs import parse_page, parse_whole_number
 from coop.models import Delivery, DeliveryFile, Event, Task, User
 from coop.web import error_response
 
@@ -185,24 +186,14 @@ def task_detail(actor: User, task: Task) -> dict:
     return detail
 
 
-def _whole_number(name: str, default: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise DomainError(
-            _("%(name)s must be a whole number from 1 to %(max)s.", name=name, max=maximum)
-        )
-    return int(raw)
-
-
 # --- routes ----------------------------------------------------------------------------------
 
 
 @bp.get("/tasks")
 def tasks():
-    page = _whole_number("page", 1, MAX_PAGE)
-    per_page = _whole_number("per_page", PER_PAGE, MAX_PER_PAGE)
+    page = parse_page(request.args.get("page"), MAX_PAGE)
+    per_page = parse_whole_number(request.args.get("per_page"), "per_page", PER_PAGE, 1,
+                                  MAX_PER_PAGE)
     query = tasks_of(g.api_actor)
     total = query.count()
     rows = list(query.order_by(Task.id.desc()).paginate(page, per_page))
@@ -216,7 +207,7 @@ def tasks():
     }
 
 
-@bp.get("/tasks/<int:task_id>")
+@bp.get("/tasks/<id:task_id>")
 def task(task_id: int):
     found = tasks_of(g.api_actor).where(Task.id == task_id).first()
     if found is None:
@@ -224,7 +215,7 @@ def task(task_id: int):
     return task_detail(g.api_actor, found)
 
 
-@bp.get("/deliveries/<int:delivery_id>/files/<int:file_id>")
+@bp.get("/deliveries/<id:delivery_id>/files/<id:file_id>")
 def delivery_file(delivery_id: int, file_id: int):
     stored = deliverable_file(g.api_actor, delivery_id, file_id)
     response = send_file(
@@ -239,7 +230,7 @@ def delivery_file(delivery_id: int, file_id: int):
     return response
 
 
-@bp.get("/deliveries/<int:delivery_id>/bundle")
+@bp.get("/deliveries/<id:delivery_id>/bundle")
 def delivery_bundle(delivery_id: int):
     delivery = Delivery.get_or_none(Delivery.id == delivery_id)
     if delivery is None or not can_see_delivery(g.api_actor, delivery):

@@ -47,7 +47,7 @@ def applications():
     return _applications_page()
 
 
-@bp.post("/applications/<int:applicant_id>/admit")
+@bp.post("/applications/<id:applicant_id>/admit")
 @board_required
 def admit(applicant_id: int):
     form = EmptyForm()
@@ -58,7 +58,7 @@ def admit(applicant_id: int):
     return redirect(url_for("board.applications"))
 
 
-@bp.post("/applications/<int:applicant_id>/decline")
+@bp.post("/applications/<id:applicant_id>/decline")
 @board_required
 def decline(applicant_id: int):
     form = ReasonForm()

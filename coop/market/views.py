@@ -155,13 +155,13 @@ def _task_page(task, bid_form=None, status=200):
     ), status
 
 
-@bp.get("/tasks/<int:task_id>")
+@bp.get("/tasks/<id:task_id>")
 @login_required
 def task(task_id: int):
     return _task_page(ops.visible_task(current_user, task_id))
 
 
-@bp.get("/tasks/<int:task_id>/attachments/<int:attachment_id>")
+@bp.get("/tasks/<id:task_id>/attachments/<id:attachment_id>")
 @login_required
 def attachment(task_id: int, attachment_id: int):
     found = ops.visible_attachment(current_user, task_id, attachment_id)
@@ -182,7 +182,7 @@ def _button(action, success: str, task_id: int):
     return redirect(url_for("market.task", task_id=task_id))
 
 
-@bp.post("/tasks/<int:task_id>/cancel")
+@bp.post("/tasks/<id:task_id>/cancel")
 @client_required
 def cancel(task_id: int):
     return _button(
@@ -190,7 +190,7 @@ def cancel(task_id: int):
     )
 
 
-@bp.post("/tasks/<int:task_id>/claim")
+@bp.post("/tasks/<id:task_id>/claim")
 @member_required
 def claim(task_id: int):
     return _button(
@@ -198,7 +198,7 @@ def claim(task_id: int):
     )
 
 
-@bp.post("/tasks/<int:task_id>/release")
+@bp.post("/tasks/<id:task_id>/release")
 @member_required
 def release(task_id: int):
     return _button(
@@ -208,7 +208,7 @@ def release(task_id: int):
     )
 
 
-@bp.post("/tasks/<int:task_id>/bid")
+@bp.post("/tasks/<id:task_id>/bid")
 @member_required
 def bid(task_id: int):
     task = ops.visible_task(current_user, task_id)
@@ -232,7 +232,7 @@ def bid(task_id: int):
     return _task_page(task, bid_form=form, status=400)
 
 
-@bp.post("/tasks/<int:task_id>/bid/withdraw")
+@bp.post("/tasks/<id:task_id>/bid/withdraw")
 @member_required
 def withdraw(task_id: int):
     return _button(
@@ -240,7 +240,7 @@ def withdraw(task_id: int):
     )
 
 
-@bp.post("/bids/<int:bid_id>/award")
+@bp.post("/bids/<id:bid_id>/award")
 @client_required
 def award(bid_id: int):
     if not EmptyForm().validate_on_submit():

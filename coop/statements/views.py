@@ -53,7 +53,7 @@ def summary(month):
     return _download(name, pdf, "application/pdf")
 
 
-@bp.get("/<month>/members/<int:member_id>.pdf")
+@bp.get("/<month>/members/<id:member_id>.pdf")
 @member_required
 def member_statement(month, member_id):
     name, pdf = operations.member_pdf(current_user, month, member_id, _draft(), _locale())
