@@ -32,7 +32,7 @@ def _links(client, url="/statements/"):
     return sorted({link.decode().replace("&amp;", "&") for link in LINK.findall(page.data)})
 
 
-def test_board_opens_every_statement_link(statements_app, closed):
+def test_board_opens_every_statement_link(statements_app, closed):  # noqa: F811
     board = login_client(statements_app, closed["board"])
     links = _links(board)
     for who in ("alice", "bob", "chloe"):
@@ -47,7 +47,7 @@ def test_board_opens_every_statement_link(statements_app, closed):
 
 
 @pytest.mark.parametrize("who", ["alice", "bob"])
-def test_member_opens_only_their_own(statements_app, closed, who):
+def test_member_opens_only_their_own(statements_app, closed, who):  # noqa: F811
     member = login_client(statements_app, closed[who])
     links = _links(member)
     own = f"/statements/{MONTH}/members/{closed[who].id}.pdf"
@@ -70,7 +70,7 @@ PAGES = {
 
 
 @pytest.mark.parametrize("who", sorted(PAGES))
-def test_every_page_renders_after_a_close(statements_app, closed, who):
+def test_every_page_renders_after_a_close(statements_app, closed, who):  # noqa: F811
     client = login_client(statements_app, closed[who])
     for url in PAGES[who]:
         assert client.get(url).status_code == 200, url

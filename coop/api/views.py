@@ -5,7 +5,6 @@ is never enough, so a page on another site cannot make a signed-in browser read 
 """
 
 import base64
-import json
 import math
 from datetime import datetime
 
@@ -17,10 +16,12 @@ from coop.api.openapi import MAX_PER_PAGE, PER_PAGE, document
 from coop.audit.receipts import bundle_for, delivery_event
 from coop.auth.bearer import bearer_token
 from coop.auth.tokens import user_for_token
-from coop.delivery.operations import can_see_delivery, deliverable_file, deliveries_for
+from coop.delivery.access import can_see_delivery
+from coop.delivery.operations import deliverable_file, deliveries_for
 from coop.errors import NotFound
 from coop.extensions import csrf
 from coop.inputs import parse_page, parse_whole_number
+from coop.market import access
 from coop.models import Delivery, DeliveryFile, Event, Task, User
 from coop.web import error_response
 
@@ -72,41 +73,7 @@ def rfc3339(value: datetime | None) -> str | None:
     return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
 
 
-def _held_by(member: User):
-    """Return the condition "member holds or held the task": assigned, delivered or awarded."""
-    delivered = Delivery.select(Delivery.task).where(Delivery.member == member.id)
-    # Awards name the member by pseudonym in the event's canonical JSON; LIKE narrows, the
-    # payload check decides (ILIKE on PostgreSQL ignores case, pseudonyms do not).
-    needle = '"member":' + json.dumps(member.pseudonym)
-    awards = Event.select(Event.subject, Event.data).where(
-        (Event.kind == "task.awarded") & Event.data.contains(needle)
-    )
-    awarded = [
-        int(event.subject.partition(":")[2])
-        for event in awards
-        if event.payload.get("member") == member.pseudonym
-    ]
-    return (Task.member == member.id) | Task.id.in_(delivered) | Task.id.in_(awarded)
-
-
-def tasks_of(actor: User):
-    """Return a query of actor's tasks: all for the board, posted ones for a client, else held."""
-    query = Task.select()
-    if actor.is_board:
-        return query
-    if actor.is_client:
-        return query.where(Task.client == actor.id)
-    return query.where(_held_by(actor))
-
-
-def _pseudonyms(tasks: list[Task]) -> dict[int, str]:
-    ids = {task.member_id for task in tasks if task.member_id is not None}
-    if not ids:
-        return {}
-    return dict(User.select(User.id, User.pseudonym).where(User.id.in_(ids)).tuples())
-
-
-def task_json(task: Task, pseudonyms: dict[int, str]) -> dict:
+def task_json(task: Task, holders: dict[int, str]) -> dict:
     """Return a task's public fields (TaskSummary in the OpenAPI document)."""
     return {
         "id": task.id,
@@ -125,7 +92,7 @@ def task_json(task: Task, pseudonyms: dict[int, str]) -> dict:
         "completed_at": rfc3339(task.completed_at),
         "attempts": task.attempts,
         "sensitive": task.sensitive,
-        "member": pseudonyms.get(task.member_id),
+        "member": holders.get(task.id),
         "url": url_for(".task", task_id=task.id, _external=True),
     }
 
@@ -179,7 +146,7 @@ def task_detail(actor: User, task: Task) -> dict:
             (Event.kind == "delivery.submitted") & Event.subject.in_(subjects)
         ):
             events[int(event.subject.partition(":")[2])] = event
-    detail = task_json(task, _pseudonyms([task]))
+    detail = task_json(task, access.holder_pseudonyms_for(actor, [task]))
     detail["deliveries"] = [
         _delivery_json(d, files.get(d.id, []), events.get(d.id)) for d in deliveries
     ]
@@ -194,12 +161,12 @@ def tasks():
     page = parse_page(request.args.get("page"), MAX_PAGE)
     per_page = parse_whole_number(request.args.get("per_page"), "per_page", PER_PAGE, 1,
                                   MAX_PER_PAGE)
-    query = tasks_of(g.api_actor)
+    query = access.tasks_of(g.api_actor)
     total = query.count()
     rows = list(query.order_by(Task.id.desc()).paginate(page, per_page))
-    pseudonyms = _pseudonyms(rows)
+    holders = access.holder_pseudonyms_for(g.api_actor, rows)
     return {
-        "tasks": [task_json(task, pseudonyms) for task in rows],
+        "tasks": [task_json(task, holders) for task in rows],
         "page": page,
         "per_page": per_page,
         "total": total,
@@ -209,8 +176,8 @@ def tasks():
 
 @bp.get("/tasks/<id:task_id>")
 def task(task_id: int):
-    found = tasks_of(g.api_actor).where(Task.id == task_id).first()
-    if found is None:
+    found = Task.get_or_none(Task.id == task_id)
+    if found is None or not access.is_party(g.api_actor, found):
         raise NotFound(_("No such task among yours."))
     return task_detail(g.api_actor, found)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from coop.audit import ledger as app_ledger
-from coop.audit.access import can_see_event
+from coop.audit.access import visible_event
 from coop.errors import NotFound
 from coop.models import DeliveryFile, Event, User
 from ledger.store import LedgerCheckpoint
@@ -84,6 +84,6 @@ def entries_for_hash(actor: User, sha256: str) -> list[FileMatch]:
     )
     matches = []
     for event in events:
-        if sha256 in event.data and can_see_event(actor, event):
+        if sha256 in event.data and visible_event(actor, event):
             matches.append(FileMatch(event, event.unix_ns, event.payload.get("task")))
     return matches

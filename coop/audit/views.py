@@ -10,11 +10,11 @@ from werkzeug.exceptions import Unauthorized
 
 from coop.audit import ledger as app_ledger
 from coop.audit import operations
-from coop.audit.access import can_see_event
+from coop.audit.access import visible_event
 from coop.audit.forms import VerifyFileForm
 from coop.audit.receipts import bundle_for, delivery_event, delivery_receipts
 from coop.auth.bearer import api_actor
-from coop.delivery.operations import can_see_delivery
+from coop.delivery.access import can_see_delivery
 from coop.errors import DomainError, NotFound
 from coop.inputs import parse_whole_number
 from coop.models import Delivery, Event
@@ -84,7 +84,7 @@ def entry(index):
     if actor is None:
         _unauthorized()
     event = Event.get_or_none(Event.ledger_index == index)
-    if event is None or not can_see_event(actor, event):
+    if event is None or not visible_event(actor, event):
         raise NotFound(_("No entry %(index)s that you may see.", index=index))
     raw = app_ledger.get_ledger().entry_bytes(index)
     return Response(raw, mimetype="application/json")

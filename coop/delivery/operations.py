@@ -15,6 +15,7 @@ from peewee import fn
 from coop import calendar, money, params
 from coop.audit.events import record
 from coop.db import write_transaction
+from coop.delivery.access import can_see_delivery, visible_deliveries
 from coop.errors import Conflict, DomainError, Forbidden, NotFound
 from coop.files import StoredFile
 from coop.models import (
@@ -322,29 +323,9 @@ def resolve_dispute(board: User, dispute_id: int, *, upheld: bool, reason: str) 
 # --- reading --------------------------------------------------------------------------------
 
 
-def can_see_delivery(viewer: User, delivery: Delivery) -> bool:
-    """Return whether viewer is the task's client, the member who delivered, or the board."""
-    if not getattr(viewer, "is_authenticated", False):
-        return False
-    return (
-        viewer.is_board
-        or delivery.member_id == viewer.id
-        or delivery.task.client_id == viewer.id
-    )
-
-
 def deliveries_for(viewer: User, task: Task) -> list[Delivery]:
     """Return the task's deliveries viewer may see, by attempt (for the task page)."""
-    if not getattr(viewer, "is_authenticated", False):
-        return []
-    query = (
-        Delivery.select()
-        .where(Delivery.task == task.id)
-        .order_by(Delivery.attempt, Delivery.id)
-    )
-    if not (viewer.is_board or task.client_id == viewer.id):
-        query = query.where(Delivery.member == viewer.id)
-    return list(query)
+    return list(visible_deliveries(viewer, task).order_by(Delivery.attempt, Delivery.id))
 
 
 def deliverable_file(viewer: User, delivery_id: int, file_id: int) -> DeliveryFile:

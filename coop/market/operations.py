@@ -18,6 +18,7 @@ from coop.audit.events import record
 from coop.db import locked, write_transaction
 from coop.errors import Conflict, DomainError, Forbidden, NotFound
 from coop.files import StoredFile
+from coop.market.access import can_see_task, content_hidden
 from coop.models import (
     CATEGORIES,
     Bid,
@@ -25,7 +26,6 @@ from coop.models import (
     Delivery,
     DeliveryState,
     Earning,
-    Event,
     Pricing,
     Task,
     TaskAttachment,
@@ -640,43 +640,12 @@ def open_counts() -> dict[str, int]:
     return {category: int(n) for category, n in rows}
 
 
-def _has_held(viewer: User, task: Task) -> bool:
-    """Did viewer ever hold this task (delivered on it, or was it awarded to them)?"""
-    mine = (Delivery.task == task.id) & (Delivery.member == viewer.id)
-    if Delivery.select().where(mine).exists():
-        return True
-    awards = Event.select(Event.data).where(
-        (Event.subject == f"task:{task.id}") & (Event.kind == "task.awarded")
-    )
-    return any(event.payload.get("member") == viewer.pseudonym for event in awards)
-
-
-def can_see_task(viewer: User, task: Task) -> bool:
-    """May viewer see this task's page: its client, the board, members if open or involved."""
-    if task.client_id == viewer.id or viewer.is_board:
-        return True
-    if not viewer.is_member:
-        return False
-    if task.state == TaskState.OPEN or task.member_id == viewer.id:
-        return True
-    if Bid.select().where((Bid.task == task.id) & (Bid.member == viewer.id)).exists():
-        return True
-    return _has_held(viewer, task)
-
-
 def visible_task(viewer: User, task_id: int) -> Task:
     """Return the task if viewer may see it, else raise NotFound."""
     task = Task.get_or_none(Task.id == task_id)
     if task is None or not can_see_task(viewer, task):
         raise NotFound(_("No such task."))
     return task
-
-
-def content_hidden(viewer: User, task: Task) -> bool:
-    """Hide a sensitive task's content from members who did not opt in (and are not on it)."""
-    if not task.sensitive or viewer.sensitive_opt_in:
-        return False
-    return task.client_id != viewer.id and not viewer.is_board and task.member_id != viewer.id
 
 
 def visible_attachment(viewer: User, task_id: int, attachment_id: int) -> TaskAttachment:

@@ -18,6 +18,7 @@ from coop import files, params
 from coop.auth.forms import EmptyForm
 from coop.delivery import operations as delivery_ops
 from coop.errors import DomainError
+from coop.market import access
 from coop.market import operations as ops
 from coop.market.forms import (
     BID_STATE_LABELS,
@@ -128,7 +129,8 @@ def _task_page(task, bid_form=None, status=200):
         "market/task.html",
         task=task,
         is_client=is_client,
-        hidden=ops.content_hidden(viewer, task),
+        hidden=access.content_hidden(viewer, task),
+        holder=access.holder_pseudonym_for(viewer, task),
         attachments=list(task.attachments),
         bids=bids,
         records=records,
