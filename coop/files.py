@@ -18,6 +18,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from coop.errors import DomainError
+from coop.inputs import safe_media_type
 
 CHUNK = 1024 * 1024
 UPLOAD_PREFIX = ".upload-"  # being written
@@ -114,9 +115,7 @@ class Staging:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        stored = StoredFile(
-            sha, size, clean_filename(filename), content_type or "application/octet-stream"
-        )
+        stored = StoredFile(sha, size, clean_filename(filename), safe_media_type(content_type))
         self._files.append(_Staged(stored, staged))
         return stored
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from conftest import login_client
 
-from coop.board.operations import dashboard_figures, members_overview, start_of_month
+from coop import calendar
+from coop.board.operations import dashboard_figures, members_overview
 from coop.db import database
 from coop.models import (
     Delivery,
@@ -25,7 +26,8 @@ from coop.models import (
 
 @pytest.fixture
 def month_start(app):
-    return start_of_month(utcnow(), app.config["TIMEZONE"])
+    with app.app_context():
+        return calendar.month(utcnow()).start
 
 
 def earn(make_task, member, earnings, when):
@@ -106,7 +108,7 @@ def test_dashboard_counts(app, crew, make_member, make_task, make_client_user):
         delivery=delivery, task=disputed, member=alice, reason="Old.", state=DisputeState.DISMISSED
     )
     with app.test_request_context():
-        figures = dashboard_figures(board, start_of_month(utcnow(), app.config["TIMEZONE"]))
+        figures = dashboard_figures(board, calendar.month(utcnow()).start)
     assert figures.pending_applications == 1
     assert figures.open_disputes == 1
     assert figures.tasks_by_state["open"] == 2
@@ -119,17 +121,6 @@ def test_dashboard_counts(app, crew, make_member, make_task, make_client_user):
     assert 'id="tasks-open">2<' in page
     assert 'id="earnings-month">€35.00<' in page
     assert 'href="/board/disputes"' in page
-
-
-def test_start_of_month_is_midnight_in_the_coop_time_zone():
-    from datetime import datetime
-
-    # 15 March 2026 in Paris is UTC+1: the month began at 23:00 UTC on 28 February.
-    assert start_of_month(datetime(2026, 3, 15, 12), "Europe/Paris") == datetime(2026, 2, 28, 23)
-    # Just after midnight Paris time on 1 July (UTC+2) is already July.
-    assert start_of_month(datetime(2026, 6, 30, 22, 30), "Europe/Paris") == datetime(
-        2026, 6, 30, 22
-    )
 
 
 ROUTES = [

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from test_delivery_submit import login_client, post_delivery, stored, task_page
 
+from coop import calendar
 from coop.db import database
 from coop.delivery import operations
 from coop.errors import Conflict, DomainError
@@ -337,7 +338,7 @@ def test_my_work_sorts_tasks_and_adds_up_this_months_earnings(
     )
     Earning.create(member=member, task=done, price_cents=2000, earnings_cents=1840,
                    margin_cents=160)
-    month_start = utcnow().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    month_start = calendar.month(utcnow()).start
     old = make_task(title="Old job", state=TaskState.COMPLETED, member=member)
     Earning.create(member=member, task=old, price_cents=1000, earnings_cents=920,
                    margin_cents=80, created_at=month_start - timedelta(seconds=1))

@@ -149,7 +149,8 @@ def test_sensitive_minutes_per_day(app, make_member, make_task):
     member = make_member(sensitive_opt_in=True)
     ops.claim_task(member, make_task(sensitive=True, estimated_minutes=90, price_cents=5000).id)
     second = make_task(sensitive=True, estimated_minutes=60, price_cents=5000)
-    with pytest.raises(DomainError, match=r"120 minutes a day \(UTC day\): you have taken 90"):
+    with pytest.raises(DomainError,
+                       match=r"120 minutes a day \(Europe/Paris time\): you have taken 90"):
         ops.claim_task(member, second.id)
     # Tasks that are not sensitive do not count against that limit.
     ops.claim_task(member, make_task(estimated_minutes=60, price_cents=5000).id)

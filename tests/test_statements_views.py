@@ -15,6 +15,7 @@ from test_statements_close import (  # noqa: F401
     statements_app,
 )
 
+from coop import calendar
 from coop.models import Event
 from coop.statements import operations
 from coop.statements.models import Expense, Period
@@ -51,7 +52,7 @@ def test_board_previews_closes_and_downloads(web, people):  # noqa: F811
     # other month may close before it.
     assert f"/statements/{MONTH}/close".encode() in page.data
     assert page.data.count(b"/close\"") == 1
-    previous = operations._shift(current(), -1)
+    previous = calendar.shift_month(current(), -1)
     assert board.post(f"/statements/{previous}/close").status_code == 400
 
     draft = board.get(f"/statements/{current()}/summary.pdf?draft=1")

@@ -64,7 +64,8 @@ TASK_FIELDS = {
     "sensitive": {"type": "boolean"},
     "member": {
         "type": ["string", "null"],
-        "description": "Pseudonym of the member who holds the task now.",
+        "description": "Pseudonym of the member who holds the task now; shown to the "
+        "client, the board and that member only (null for anyone else).",
     },
     "url": {"type": "string", "format": "uri", "description": "This task in the API."},
 }

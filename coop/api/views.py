@@ -5,7 +5,6 @@ is never enough, so a page on another site cannot make a signed-in browser read 
 """
 
 import base64
-import json
 import math
 from datetime import datetime
 
@@ -17,9 +16,12 @@ from coop.api.openapi import MAX_PER_PAGE, PER_PAGE, document
 from coop.audit.receipts import bundle_for, delivery_event
 from coop.auth.bearer import bearer_token
 from coop.auth.tokens import live_token
-from coop.delivery.operations import can_see_delivery, deliverable_file, deliveries_for
-from coop.errors import DomainError, NotFound
+from coop.delivery.access import can_see_delivery
+from coop.delivery.operations import deliverable_file, deliveries_for
+from coop.errors import NotFound
 from coop.extensions import csrf
+from coop.inputs import parse_page, parse_whole_number
+from coop.market import access
 from coop.models import Delivery, DeliveryFile, Event, Task, TokenScope, User
 from coop.web import error_response
 
@@ -77,41 +79,7 @@ def rfc3339(value: datetime | None) -> str | None:
     return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
 
 
-def _held_by(member: User):
-    """Return the condition "member holds or held the task": assigned, delivered or awarded."""
-    delivered = Delivery.select(Delivery.task).where(Delivery.member == member.id)
-    # Awards name the member by pseudonym in the event's canonical JSON; LIKE narrows, the
-    # payload check decides (ILIKE on PostgreSQL ignores case, pseudonyms do not).
-    needle = '"member":' + json.dumps(member.pseudonym)
-    awards = Event.select(Event.subject, Event.data).where(
-        (Event.kind == "task.awarded") & Event.data.contains(needle)
-    )
-    awarded = [
-        int(event.subject.partition(":")[2])
-        for event in awards
-        if event.payload.get("member") == member.pseudonym
-    ]
-    return (Task.member == member.id) | Task.id.in_(delivered) | Task.id.in_(awarded)
-
-
-def tasks_of(actor: User):
-    """Return a query of actor's tasks: all for the board, posted ones for a client, else held."""
-    query = Task.select()
-    if actor.is_board:
-        return query
-    if actor.is_client:
-        return query.where(Task.client == actor.id)
-    return query.where(_held_by(actor))
-
-
-def _pseudonyms(tasks: list[Task]) -> dict[int, str]:
-    ids = {task.member_id for task in tasks if task.member_id is not None}
-    if not ids:
-        return {}
-    return dict(User.select(User.id, User.pseudonym).where(User.id.in_(ids)).tuples())
-
-
-def task_json(task: Task, pseudonyms: dict[int, str]) -> dict:
+def task_json(task: Task, holders: dict[int, str]) -> dict:
     """Return a task's public fields (TaskSummary in the OpenAPI document)."""
     return {
         "id": task.id,
@@ -130,7 +98,7 @@ def task_json(task: Task, pseudonyms: dict[int, str]) -> dict:
         "completed_at": rfc3339(task.completed_at),
         "attempts": task.attempts,
         "sensitive": task.sensitive,
-        "member": pseudonyms.get(task.member_id),
+        "member": holders.get(task.id),
         "url": url_for(".task", task_id=task.id, _external=True),
     }
 
@@ -184,22 +152,11 @@ def task_detail(actor: User, task: Task) -> dict:
             (Event.kind == "delivery.submitted") & Event.subject.in_(subjects)
         ):
             events[int(event.subject.partition(":")[2])] = event
-    detail = task_json(task, _pseudonyms([task]))
+    detail = task_json(task, access.holder_pseudonyms_for(actor, [task]))
     detail["deliveries"] = [
         _delivery_json(d, files.get(d.id, []), events.get(d.id)) for d in deliveries
     ]
     return detail
-
-
-def _whole_number(name: str, default: int, maximum: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise DomainError(
-            _("%(name)s must be a whole number from 1 to %(max)s.", name=name, max=maximum)
-        )
-    return int(raw)
 
 
 # --- routes ----------------------------------------------------------------------------------
@@ -207,14 +164,15 @@ def _whole_number(name: str, default: int, maximum: int) -> int:
 
 @bp.get("/tasks")
 def tasks():
-    page = _whole_number("page", 1, MAX_PAGE)
-    per_page = _whole_number("per_page", PER_PAGE, MAX_PER_PAGE)
-    query = tasks_of(g.api_actor)
+    page = parse_page(request.args.get("page"), MAX_PAGE)
+    per_page = parse_whole_number(request.args.get("per_page"), "per_page", PER_PAGE, 1,
+                                  MAX_PER_PAGE)
+    query = access.tasks_of(g.api_actor)
     total = query.count()
     rows = list(query.order_by(Task.id.desc()).paginate(page, per_page))
-    pseudonyms = _pseudonyms(rows)
+    holders = access.holder_pseudonyms_for(g.api_actor, rows)
     return {
-        "tasks": [task_json(task, pseudonyms) for task in rows],
+        "tasks": [task_json(task, holders) for task in rows],
         "page": page,
         "per_page": per_page,
         "total": total,
@@ -222,15 +180,15 @@ def tasks():
     }
 
 
-@bp.get("/tasks/<int:task_id>")
+@bp.get("/tasks/<id:task_id>")
 def task(task_id: int):
-    found = tasks_of(g.api_actor).where(Task.id == task_id).first()
-    if found is None:
+    found = Task.get_or_none(Task.id == task_id)
+    if found is None or not access.is_party(g.api_actor, found):
         raise NotFound(_("No such task among yours."))
     return task_detail(g.api_actor, found)
 
 
-@bp.get("/deliveries/<int:delivery_id>/files/<int:file_id>")
+@bp.get("/deliveries/<id:delivery_id>/files/<id:file_id>")
 def delivery_file(delivery_id: int, file_id: int):
     stored = deliverable_file(g.api_actor, delivery_id, file_id)
     response = send_file(
@@ -245,7 +203,7 @@ def delivery_file(delivery_id: int, file_id: int):
     return response
 
 
-@bp.get("/deliveries/<int:delivery_id>/bundle")
+@bp.get("/deliveries/<id:delivery_id>/bundle")
 def delivery_bundle(delivery_id: int):
     delivery = Delivery.get_or_none(Delivery.id == delivery_id)
     if delivery is None or not can_see_delivery(g.api_actor, delivery):

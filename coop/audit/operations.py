@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from coop.audit import ledger as app_ledger
-from coop.audit.access import can_see_event
-from coop.errors import DomainError, NotFound
+from coop.audit.access import visible_event
+from coop.errors import NotFound
 from coop.models import DeliveryFile, Event, User
 from ledger.store import LedgerCheckpoint
 
@@ -30,13 +30,6 @@ class FileMatch:
     event: Event
     unix_ns: int
     task_id: int | None
-
-
-def parse_int(value: str | None, name: str) -> int:
-    """Parse a non-negative integer query parameter or raise a 400 DomainError naming it."""
-    if value is None or not value.isdigit() or len(value) > 18:
-        raise DomainError(_("%(name)s must be a non-negative integer.", name=name))
-    return int(value)
 
 
 def checked_range(size: int, *, upto: int) -> int:
@@ -91,6 +84,6 @@ def entries_for_hash(actor: User, sha256: str) -> list[FileMatch]:
     )
     matches = []
     for event in events:
-        if sha256 in event.data and can_see_event(actor, event):
+        if sha256 in event.data and visible_event(actor, event):
             matches.append(FileMatch(event, event.unix_ns, event.payload.get("task")))
     return matches

@@ -10,12 +10,13 @@ from werkzeug.exceptions import Unauthorized
 
 from coop.audit import ledger as app_ledger
 from coop.audit import operations
-from coop.audit.access import can_see_event
+from coop.audit.access import visible_event
 from coop.audit.forms import VerifyFileForm
 from coop.audit.receipts import bundle_for, delivery_event, delivery_receipts
 from coop.auth.bearer import api_actor
-from coop.delivery.operations import can_see_delivery
+from coop.delivery.access import can_see_delivery
 from coop.errors import DomainError, NotFound
+from coop.inputs import parse_whole_number
 from coop.models import Delivery, Event
 
 bp = Blueprint("audit", __name__)
@@ -53,8 +54,8 @@ def key():
 @bp.get("/ledger/proof/inclusion")
 def inclusion_proof():
     args = flask_request.args
-    index = operations.parse_int(args.get("index"), "index")
-    size = operations.parse_int(args.get("size"), "size")
+    index = parse_whole_number(args.get("index"), "index")
+    size = parse_whole_number(args.get("size"), "size")
     if index >= size:
         raise DomainError(_("index must be smaller than size."))
     ledger = app_ledger.get_ledger()
@@ -65,28 +66,31 @@ def inclusion_proof():
 @bp.get("/ledger/proof/consistency")
 def consistency_proof():
     args = flask_request.args
-    old = operations.parse_int(args.get("from"), "from")
-    new = operations.parse_int(args.get("to"), "to")
+    old = parse_whole_number(args.get("from"), "from")
+    new = parse_whole_number(args.get("to"), "to")
     if old > new:
         raise DomainError(_("from must not be larger than to."))
+    if old == 0:
+        # RFC 9162 proves consistency between two trees; the empty tree has no root to prove.
+        raise DomainError(_("from must be at least 1: an empty ledger has nothing to prove."))
     ledger = app_ledger.get_ledger()
     operations.checked_range(new, upto=ledger.size())
     return ledger.consistency_proof(old, new).to_json()
 
 
-@bp.get("/ledger/entries/<int:index>")
+@bp.get("/ledger/entries/<id(min=0):index>")
 def entry(index):
     actor = api_actor()
     if actor is None:
         _unauthorized()
     event = Event.get_or_none(Event.ledger_index == index)
-    if event is None or not can_see_event(actor, event):
+    if event is None or not visible_event(actor, event):
         raise NotFound(_("No entry %(index)s that you may see.", index=index))
     raw = app_ledger.get_ledger().entry_bytes(index)
     return Response(raw, mimetype="application/json")
 
 
-@bp.get("/deliveries/<int:delivery_id>/bundle.json")
+@bp.get("/deliveries/<id:delivery_id>/bundle.json")
 @login_required
 def delivery_bundle(delivery_id):
     delivery = Delivery.get_or_none(Delivery.id == delivery_id)

@@ -63,7 +63,7 @@ def create():
     return page, status, {"Cache-Control": "no-store"}
 
 
-@tokens_bp.post("/settings/tokens/<int:token_id>/revoke")
+@tokens_bp.post("/settings/tokens/<id:token_id>/revoke")
 @login_required
 def revoke(token_id: int):
     row = ApiToken.get_or_none((ApiToken.id == token_id) & (ApiToken.user == current_user.id))

@@ -1,8 +1,7 @@
 """Board operations: changing the coop's parameters, and the figures the board reads."""
 
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from flask_babel import gettext as _
 from peewee import JOIN, Case, fn
@@ -36,13 +35,6 @@ class InvalidParameters(DomainError):
     def __init__(self, errors: dict[str, str]):
         super().__init__(" ".join(errors.values()))
         self.errors = errors
-
-
-def start_of_month(now: datetime, timezone: str) -> datetime:
-    """Return the first instant of now's month in the coop's time zone, as naive UTC."""
-    local = now.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone))
-    first = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return first.astimezone(UTC).replace(tzinfo=None)
 
 
 def _require_board(actor: User) -> None:

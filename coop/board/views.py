@@ -1,9 +1,10 @@
 """Board pages: dashboard, applications, parameters, members."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from coop import calendar
 from coop import params as params_module
 from coop.auth import operations as auth_operations
 from coop.auth.forms import EmptyForm, ReasonForm
@@ -16,7 +17,7 @@ bp = Blueprint("board", __name__, url_prefix="/board")
 
 
 def _month_start():
-    return operations.start_of_month(utcnow(), current_app.config["TIMEZONE"])
+    return calendar.month(utcnow()).start
 
 
 @bp.get("/")
@@ -46,7 +47,7 @@ def applications():
     return _applications_page()
 
 
-@bp.post("/applications/<int:applicant_id>/admit")
+@bp.post("/applications/<id:applicant_id>/admit")
 @board_required
 def admit(applicant_id: int):
     form = EmptyForm()
@@ -57,7 +58,7 @@ def admit(applicant_id: int):
     return redirect(url_for("board.applications"))
 
 
-@bp.post("/applications/<int:applicant_id>/decline")
+@bp.post("/applications/<id:applicant_id>/decline")
 @board_required
 def decline(applicant_id: int):
     form = ReasonForm()

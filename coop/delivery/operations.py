@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from peewee import Case, fn
 
-from coop import money, params
+from coop import calendar, money, params
 from coop.audit.events import record
 from coop.db import write_transaction
+from coop.delivery.access import can_see_delivery, visible_deliveries
 from coop.errors import Conflict, DomainError, Forbidden, NotFound
 from coop.files import StoredFile
 from coop.models import (
@@ -565,29 +566,9 @@ def resolve_dispute(board: User, dispute_id: int, *, upheld: bool, reason: str) 
 # --- reading --------------------------------------------------------------------------------
 
 
-def can_see_delivery(viewer: User, delivery: Delivery) -> bool:
-    """Return whether viewer is the task's client, the member who delivered, or the board."""
-    if not getattr(viewer, "is_authenticated", False):
-        return False
-    return (
-        viewer.is_board
-        or delivery.member_id == viewer.id
-        or delivery.task.client_id == viewer.id
-    )
-
-
 def deliveries_for(viewer: User, task: Task) -> list[Delivery]:
     """Return the task's deliveries viewer may see, by attempt (for the task page)."""
-    if not getattr(viewer, "is_authenticated", False):
-        return []
-    query = (
-        Delivery.select()
-        .where(Delivery.task == task.id)
-        .order_by(Delivery.attempt, Delivery.id)
-    )
-    if not (viewer.is_board or task.client_id == viewer.id):
-        query = query.where(Delivery.member == viewer.id)
-    return list(query)
+    return list(visible_deliveries(viewer, task).order_by(Delivery.attempt, Delivery.id))
 
 
 def withheld_from_client(delivery: Delivery, max_attempts: int) -> bool:
@@ -792,7 +773,7 @@ def my_work(member: User, now: datetime | None = None) -> MyWork:
         .order_by(Earning.created_at.desc(), Earning.id.desc())
         .limit(HISTORY_LIMIT)
     ]
-    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    month_start = calendar.month(now).start
     month_total = (
         Earning.select(fn.COALESCE(fn.SUM(Earning.earnings_cents), 0))
         .where((Earning.member == member.id) & (Earning.created_at >= month_start))

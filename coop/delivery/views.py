@@ -64,7 +64,7 @@ def _attach(form, error: DomainError) -> bool:
     return True
 
 
-@bp.post("/tasks/<int:task_id>/deliver")
+@bp.post("/tasks/<id:task_id>/deliver")
 @member_required
 def deliver(task_id: int):
     task = Task.get_or_none(Task.id == task_id)
@@ -88,7 +88,7 @@ def deliver(task_id: int):
     return redirect(_task_page(task_id))
 
 
-@bp.get("/deliveries/<int:delivery_id>/files/<int:file_id>")
+@bp.get("/deliveries/<id:delivery_id>/files/<id:file_id>")
 @login_required
 def download(delivery_id: int, file_id: int):
     stored = operations.deliverable_file(current_user, delivery_id, file_id)
@@ -110,7 +110,7 @@ def _client_delivery(delivery_id: int) -> Delivery:
     return delivery
 
 
-@bp.post("/deliveries/<int:delivery_id>/accept")
+@bp.post("/deliveries/<id:delivery_id>/accept")
 @client_required
 def accept(delivery_id: int):
     delivery = _client_delivery(delivery_id)
@@ -121,7 +121,7 @@ def accept(delivery_id: int):
     return redirect(_task_page(delivery.task_id))
 
 
-@bp.post("/deliveries/<int:delivery_id>/reject")
+@bp.post("/deliveries/<id:delivery_id>/reject")
 @client_required
 def reject(delivery_id: int):
     delivery = _client_delivery(delivery_id)
@@ -151,7 +151,7 @@ def reject(delivery_id: int):
     return redirect(_task_page(delivery.task_id))
 
 
-@bp.post("/deliveries/<int:delivery_id>/dispute")
+@bp.post("/deliveries/<id:delivery_id>/dispute")
 @member_required
 def dispute(delivery_id: int):
     delivery = Delivery.get_or_none(Delivery.id == delivery_id)
@@ -184,7 +184,7 @@ def disputes():
     )
 
 
-@bp.post("/board/disputes/<int:dispute_id>/resolve")
+@bp.post("/board/disputes/<id:dispute_id>/resolve")
 @board_required
 def resolve_dispute(dispute_id: int):
     item = Dispute.get_or_none(Dispute.id == dispute_id)
@@ -208,7 +208,7 @@ def resolve_dispute(dispute_id: int):
     return redirect(url_for(".disputes"))
 
 
-@bp.post("/board/rejections/<int:review_id>/decide")
+@bp.post("/board/rejections/<id:review_id>/decide")
 @board_required
 def decide_rejection(review_id: int):
     review = RejectionReview.get_or_none(RejectionReview.id == review_id)

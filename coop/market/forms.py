@@ -25,6 +25,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from coop.inputs import PageField, SaneDate
 from coop.market import operations as ops
 from coop.models import CATEGORIES, BidState, Pricing, TaskState
 from coop.money import parse_cents
@@ -117,7 +118,7 @@ class TaskForm(FlaskForm):
     deadline = DateTimeLocalField(
         _l("Delivery deadline (your time zone)"),
         format=DATETIME_FORMAT,
-        validators=[InputRequired()],
+        validators=[InputRequired(), SaneDate()],
     )
     sensitive = BooleanField(_l("Sensitive content (violence, explicit material, …)"))
     content_note = StringField(
@@ -137,7 +138,7 @@ class TaskForm(FlaskForm):
     bidding_deadline = DateTimeLocalField(
         _l("Bidding deadline (your time zone), for bids"),
         format=DATETIME_FORMAT,
-        validators=[Optional()],
+        validators=[Optional(), SaneDate()],
     )
 
     def validate(self, extra_validators=None) -> bool:
@@ -208,9 +209,7 @@ class BoardFilterForm(FlaskForm):
         ),
         default="pay",
     )
-    page = IntegerField(
-        _l("Page"), validators=[Optional(), NumberRange(min=1, max=100_000)], default=1
-    )
+    page = PageField(_l("Page"), maximum=100_000)
 
     def filters(self) -> ops.BoardFilters:
         return ops.BoardFilters(

@@ -7,16 +7,18 @@ wins and the others get a Conflict.
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import peewee
 from flask_babel import gettext as _
 
+from coop import calendar
 from coop import params as params_module
 from coop.audit.events import record
 from coop.db import locked, write_transaction
 from coop.errors import Conflict, DomainError, Forbidden, NotFound
 from coop.files import FileTooLarge, StoredFile, format_size
+from coop.market.access import can_see_task, content_hidden
 from coop.models import (
     CATEGORIES,
     Bid,
@@ -24,7 +26,6 @@ from coop.models import (
     Delivery,
     DeliveryState,
     Earning,
-    Event,
     Pricing,
     Task,
     TaskAttachment,
@@ -109,12 +110,6 @@ def _check_floor(amount_cents: int, minutes: int, floor: int, what: str, field: 
         raise DomainError(messages[what], field=field)
 
 
-def _week_start(now: datetime) -> datetime:
-    """Return Monday 00:00 UTC of now's ISO week."""
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return day - timedelta(days=now.isoweekday() - 1)
-
-
 def _minutes_taken(member_id: int, since: datetime, sensitive_only: bool = False) -> int:
     query = Task.select(peewee.fn.COALESCE(peewee.fn.SUM(Task.estimated_minutes), 0)).where(
         (Task.member == member_id) & (Task.assigned_at >= since)
@@ -155,7 +150,7 @@ def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
                 active=active,
             )
         )
-    week = _minutes_taken(member.id, _week_start(now))
+    week = _minutes_taken(member.id, calendar.iso_week(now).start)
     if week + task.estimated_minutes > params.weekly_hours_cap * 60:
         raise DomainError(
             _(
@@ -174,13 +169,13 @@ def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
                     "sensitive tasks in their settings may take it."
                 )
             )
-        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        today = _minutes_taken(member.id, day, sensitive_only=True)
+        today = _minutes_taken(member.id, calendar.day(now).start, sensitive_only=True)
         if today + task.estimated_minutes > params.sensitive_minutes_per_day:
             raise DomainError(
                 _(
-                    "The limit for sensitive content is %(cap)s minutes a day (UTC day): you "
-                    "have taken %(taken)s minutes today and this task needs %(needed)s.",
+                    "The limit for sensitive content is %(cap)s minutes a day (%(tz)s time): "
+                    "you have taken %(taken)s minutes today and this task needs %(needed)s.",
+                    tz=str(calendar.coop_zone()),
                     cap=params.sensitive_minutes_per_day,
                     taken=today,
                     needed=task.estimated_minutes,
@@ -758,43 +753,12 @@ def open_counts() -> dict[str, int]:
     return {category: int(n) for category, n in rows}
 
 
-def _has_held(viewer: User, task: Task) -> bool:
-    """Did viewer ever hold this task (delivered on it, or was it awarded to them)?"""
-    mine = (Delivery.task == task.id) & (Delivery.member == viewer.id)
-    if Delivery.select().where(mine).exists():
-        return True
-    awards = Event.select(Event.data).where(
-        (Event.subject == f"task:{task.id}") & (Event.kind == "task.awarded")
-    )
-    return any(event.payload.get("member") == viewer.pseudonym for event in awards)
-
-
-def can_see_task(viewer: User, task: Task) -> bool:
-    """May viewer see this task's page: its client, the board, members if open or involved."""
-    if task.client_id == viewer.id or viewer.is_board:
-        return True
-    if not viewer.is_member:
-        return False
-    if task.state == TaskState.OPEN or task.member_id == viewer.id:
-        return True
-    if Bid.select().where((Bid.task == task.id) & (Bid.member == viewer.id)).exists():
-        return True
-    return _has_held(viewer, task)
-
-
 def visible_task(viewer: User, task_id: int) -> Task:
     """Return the task if viewer may see it, else raise NotFound."""
     task = Task.get_or_none(Task.id == task_id)
     if task is None or not can_see_task(viewer, task):
         raise NotFound(_("No such task."))
     return task
-
-
-def content_hidden(viewer: User, task: Task) -> bool:
-    """Hide a sensitive task's content from members who did not opt in (and are not on it)."""
-    if not task.sensitive or viewer.sensitive_opt_in:
-        return False
-    return task.client_id != viewer.id and not viewer.is_board and task.member_id != viewer.id
 
 
 def visible_attachment(viewer: User, task_id: int, attachment_id: int) -> TaskAttachment:

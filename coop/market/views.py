@@ -18,6 +18,7 @@ from coop import files, params
 from coop.auth.forms import EmptyForm
 from coop.delivery import operations as delivery_ops
 from coop.errors import DomainError
+from coop.market import access
 from coop.market import operations as ops
 from coop.market.forms import (
     BID_STATE_LABELS,
@@ -131,7 +132,8 @@ def _task_page(task, bid_form=None, status=200, price_form=None):
         "market/task.html",
         task=task,
         is_client=is_client,
-        hidden=ops.content_hidden(viewer, task),
+        hidden=access.content_hidden(viewer, task),
+        holder=access.holder_pseudonym_for(viewer, task),
         attachments=list(task.attachments),
         bids=bids,
         records=records,
@@ -160,13 +162,13 @@ def _task_page(task, bid_form=None, status=200, price_form=None):
     ), status
 
 
-@bp.get("/tasks/<int:task_id>")
+@bp.get("/tasks/<id:task_id>")
 @login_required
 def task(task_id: int):
     return _task_page(ops.visible_task(current_user, task_id))
 
 
-@bp.get("/tasks/<int:task_id>/attachments/<int:attachment_id>")
+@bp.get("/tasks/<id:task_id>/attachments/<id:attachment_id>")
 @login_required
 def attachment(task_id: int, attachment_id: int):
     found = ops.visible_attachment(current_user, task_id, attachment_id)
@@ -187,7 +189,7 @@ def _button(action, success: str, task_id: int):
     return redirect(url_for("market.task", task_id=task_id))
 
 
-@bp.post("/tasks/<int:task_id>/cancel")
+@bp.post("/tasks/<id:task_id>/cancel")
 @client_required
 def cancel(task_id: int):
     return _button(
@@ -195,7 +197,7 @@ def cancel(task_id: int):
     )
 
 
-@bp.post("/tasks/<int:task_id>/claim")
+@bp.post("/tasks/<id:task_id>/claim")
 @member_required
 def claim(task_id: int):
     return _button(
@@ -203,7 +205,7 @@ def claim(task_id: int):
     )
 
 
-@bp.post("/tasks/<int:task_id>/release")
+@bp.post("/tasks/<id:task_id>/release")
 @member_required
 def release(task_id: int):
     return _button(
@@ -213,7 +215,7 @@ def release(task_id: int):
     )
 
 
-@bp.post("/tasks/<int:task_id>/bid")
+@bp.post("/tasks/<id:task_id>/bid")
 @member_required
 def bid(task_id: int):
     task = ops.visible_task(current_user, task_id)
@@ -237,7 +239,7 @@ def bid(task_id: int):
     return _task_page(task, bid_form=form, status=400)
 
 
-@bp.post("/tasks/<int:task_id>/price")
+@bp.post("/tasks/<id:task_id>/price")
 @client_required
 def raise_price(task_id: int):
     task = ops.visible_task(current_user, task_id)
@@ -255,7 +257,7 @@ def raise_price(task_id: int):
     return _task_page(task, status=400, price_form=form)
 
 
-@bp.post("/tasks/<int:task_id>/bid/withdraw")
+@bp.post("/tasks/<id:task_id>/bid/withdraw")
 @member_required
 def withdraw(task_id: int):
     return _button(
@@ -263,7 +265,7 @@ def withdraw(task_id: int):
     )
 
 
-@bp.post("/bids/<int:bid_id>/award")
+@bp.post("/bids/<id:bid_id>/award")
 @client_required
 def award(bid_id: int):
     if not EmptyForm().validate_on_submit():

@@ -19,6 +19,7 @@ import peewee
 from flask import current_app
 from flask_babel import gettext as _
 
+from coop import calendar
 from coop import params as coop_params
 from coop.audit import events
 from coop.capital import operations as capital
@@ -59,33 +60,22 @@ def parse_month(text: str) -> str:
 
 
 def _tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config.get("TIMEZONE") or "Europe/Paris")
-
-
-def _shift(month: str, delta: int) -> str:
-    year, mon = int(month[:4]), int(month[5:])
-    index = year * 12 + mon - 1 + delta
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    return calendar.coop_zone()
 
 
 def month_bounds(month: str) -> tuple[int, int]:
     """Return the month's [start, end) in unix nanoseconds, in the coop's timezone."""
-    tz = _tz()
-    start = datetime(int(month[:4]), int(month[5:]), 1, tzinfo=tz)
-    nxt = _shift(month, 1)
-    end = datetime(int(nxt[:4]), int(nxt[5:]), 1, tzinfo=tz)
-    return int(start.timestamp()) * 10**9, int(end.timestamp()) * 10**9
+    span = calendar.month_span(month)
+    return span.start_ns, span.end_ns
 
 
 def current_month(now: datetime | None = None) -> str:
     """Return the month in progress in the coop's timezone (now is naive UTC)."""
-    now = now or utcnow()
-    return now.replace(tzinfo=ZoneInfo("UTC")).astimezone(_tz()).strftime("%Y-%m")
+    return calendar.month_key(now or utcnow())
 
 
 def _now_ns(now: datetime | None) -> int:
-    now = now or utcnow()
-    return int(now.replace(tzinfo=ZoneInfo("UTC")).timestamp() * 10**9)
+    return calendar.unix_ns(now or utcnow())
 
 
 # -- gathering and computing -------------------------------------------------------------
@@ -255,7 +245,7 @@ def first_open_month() -> str | None:
     """
     last = Period.select(peewee.fn.MAX(Period.month)).scalar()
     if last:
-        return _shift(last, 1)
+        return calendar.shift_month(last, 1)
     first_ns = events.first_completion_ns()
     candidates = [m for m in (Expense.select(peewee.fn.MIN(Expense.month)).scalar(),) if m]
     if first_ns is not None:
@@ -335,7 +325,7 @@ def _closed(month: str) -> Period | None:
 
 def _member_history(member_id: int, month: str, this_total: int) -> tuple[list[Bar], int]:
     """Return the member's last twelve months (closed ones; this one as given) and YTD."""
-    months = [_shift(month, -i) for i in range(11, 0, -1)]
+    months = [calendar.shift_month(month, -i) for i in range(11, 0, -1)]
     rows = (
         Statement.select(Statement.figures, Period.month)
         .join(Period)
@@ -352,7 +342,7 @@ def _member_history(member_id: int, month: str, this_total: int) -> tuple[list[B
 
 
 def _surplus_history(month: str, this_surplus: int) -> list[Bar]:
-    months = [_shift(month, -i) for i in range(11, 0, -1)]
+    months = [calendar.shift_month(month, -i) for i in range(11, 0, -1)]
     closed = {p.month: p.totals_data["surplus_cents"]
               for p in Period.select().where(Period.month.in_(months))}
     return [Bar(m, closed.get(m, 0)) for m in months] + [Bar(month, this_surplus)]
@@ -672,71 +662,6 @@ def statements_zip(actor: User, month: str, draft: bool, locale: str,
     return name, buffer.getvalue()
 
 
-@dataclass(frozen=True)
-class MonthRow:
-    month: str
-    closed: bool
-    ended: bool
-    surplus_cents: int | None
-    expenses: list
-    statements: list  # (member id, name) of a closed month's statements
-    closable: bool = False  # ended, and the first open month (months close in order)
-
-
-@dataclass(frozen=True)
-class Overview:
-    """What the statements page shows: months for the board, own statements for a member."""
-
-    current: str
-    months: list[MonthRow]
-    own: list[tuple[str, int]]  # (month, total cents) of the actor's closed statements
-    closed: tuple[tuple[str, int], ...] = ()  # (month, surplus cents) of every closed month
-
-
-def overview(actor: User, now: datetime | None = None, months_back: int = 12) -> Overview:
-    """Return the statements page's content for actor."""
-    current = current_month(now)
-    own_rows = (
-        Statement.select(Statement.figures, Period.month).join(Period)
-        .where(Statement.member == actor.id).order_by(Period.month.desc())
-    )
-    own = [(r.period.month, r.figures_data["figures"]["total_cents"]) for r in own_rows]
-    closed = tuple((p.month, p.totals_data["surplus_cents"])
-                   for p in Period.select().order_by(Period.month.desc()))
-    rows: list[MonthRow] = []
-    if actor.is_board:
-        # The last months, and every closed month however old.
-        periods = {p.month: p for p in Period.select()}
-        recent = {_shift(current, -i) for i in range(months_back)}
-        # The month to close next is listed however old, or it could never be closed.
-        first_open = first_open_month()
-        pending = {first_open} if first_open and first_open < current else set()
-        months = sorted(recent | set(periods) | pending, reverse=True)
-        expenses: dict[str, list] = {}
-        for e in Expense.select().where(Expense.month.in_(months)).order_by(Expense.id):
-            expenses.setdefault(e.month, []).append(e)
-        issued: dict[str, list] = {}
-        issued_rows = (
-            Statement.select(Statement.member, Period.month, User.name)
-            .join(Period).switch(Statement).join(User)
-            .where(Period.month.in_(months)).order_by(User.name, User.id)
-        )
-        for st in issued_rows:
-            issued.setdefault(st.period.month, []).append((st.member_id, st.member.name))
-        for month in months:
-            period = periods.get(month)
-            rows.append(MonthRow(
-                month=month,
-                closed=period is not None,
-                ended=month < current,
-                surplus_cents=period.totals_data["surplus_cents"] if period else None,
-                expenses=expenses.get(month, []),
-                statements=issued.get(month, []),
-                closable=month < current and month == (first_open or month),
-            ))
-    return Overview(current=current, months=rows, own=own, closed=closed)
-
-
 __all__ = [
     "add_expense",
     "close_month",
@@ -745,7 +670,6 @@ __all__ = [
     "issue_statements",
     "month_files",
     "member_pdf",
-    "overview",
     "parse_month",
     "statements_zip",
     "summary_pdf",

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from coop.errors import DomainError
-from coop.statements import operations
+from coop.statements import operations, queries
 from coop.statements.forms import CloseForm, ExpenseForm
 from coop.web import board_required, member_required
 
@@ -29,7 +29,7 @@ def _download(name: str, body: bytes, mimetype: str) -> Response:
 
 
 def _index(expense_form=None, expense_month=None, status=200):
-    view = operations.overview(current_user)
+    view = queries.overview(current_user)
     return render_template(
         "statements/index.html",
         view=view,
@@ -53,7 +53,7 @@ def summary(month):
     return _download(name, pdf, "application/pdf")
 
 
-@bp.get("/<month>/members/<int:member_id>.pdf")
+@bp.get("/<month>/members/<id:member_id>.pdf")
 @member_required
 def member_statement(month, member_id):
     name, pdf = operations.member_pdf(current_user, month, member_id, _draft(), _locale())
