@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_babel import force_locale
 
-from coop.db import database
+from coop.db import database, discard_after_commit, run_after_commit
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -30,7 +30,13 @@ def _operations():
     translates would raise instead of saying what went wrong.
     """
     with database.connection_context(), force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        yield
+        try:
+            yield
+        except BaseException:
+            discard_after_commit()
+            raise
+        # Work committed outside write_transaction() still gets its callbacks.
+        run_after_commit()
 
 
 @click.command("init")
@@ -49,8 +55,12 @@ def init_command():
 
     if ensure_key(current_app):
         click.echo(f"Wrote a new ledger signing key to {key_path(current_app)} (mode 0600).")
+    from coop.audit.ledger import publish_checkpoint
+
     with database.connection_context():
         applied = migrations.upgrade()
+        # Readers only ever fetch a published checkpoint: start with one (size 0 when new).
+        publish_checkpoint()
     click.echo(f"Database ready ({len(applied)} migration(s) applied).")
 
 
@@ -68,7 +78,8 @@ def serve_command(host, port, workers):
 @click.command("tick")
 @with_appcontext
 def tick_command():
-    """Return overdue tasks to the board and accept deliveries left unreviewed (run from cron)."""
+    """Return overdue tasks, accept deliveries left unreviewed, publish a checkpoint (cron)."""
+    from coop.audit.ledger import publish_checkpoint
     from coop.delivery.operations import auto_accept_overdue
     from coop.market.operations import return_overdue_tasks
     from coop.models import utcnow
@@ -77,8 +88,11 @@ def tick_command():
     with _operations():
         returned = return_overdue_tasks(now)
         accepted = auto_accept_overdue(now)
+        # Covers entries whose process died between its commit and its publication.
+        checkpoint = publish_checkpoint()
     click.echo(f"{returned} overdue task(s) returned to the board.")
     click.echo(f"{accepted} delivery(ies) left unreviewed past the window accepted.")
+    click.echo(f"Checkpoint published at size {checkpoint.size}.")
 
 
 @click.group("user")
@@ -193,11 +207,11 @@ def ledger_verify():
 @ledger_group.command("checkpoint")
 @with_appcontext
 def ledger_checkpoint():
-    """Sign and print a checkpoint covering every committed entry."""
-    from coop.audit.ledger import checkpoint_now
+    """Publish (if the ledger grew) and print a checkpoint covering every committed entry."""
+    from coop.audit.ledger import publish_checkpoint
 
     with database.connection_context():
-        click.echo(checkpoint_now().note, nl=False)
+        click.echo(publish_checkpoint().note, nl=False)
 
 
 @click.group("token")

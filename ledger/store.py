@@ -425,18 +425,29 @@ class Ledger:
         return None if row is None else row[0]
 
     def checkpoint(self, signer: Signer, origin: str) -> str:
-        """Sign the current size and root; record it when the tree has grown; return the note."""
-        with self._write_transaction():
+        """Publish a checkpoint of every committed entry unless one is stored; return the latest.
+
+        Runs in its own write transaction (or the caller's) holding the append lock, so
+        concurrent publishers serialise: the second finds the first one's row and signs
+        nothing. The insert ignores a conflicting row all the same, as the last line of
+        defence. Call it after the appends it should cover have committed, never from a read.
+        """
+        ctx = nullcontext() if self.db.in_transaction() else self._write_transaction()
+        with ctx:
+            if self._is_postgres():
+                self._sql("SELECT pg_advisory_xact_lock(?)", [ADVISORY_LOCK_KEY])
             size = self.size()
-            row = self._sql("SELECT note FROM ledger_checkpoint WHERE size = ?", [size]).fetchone()
-            if row is not None and row[0].startswith(origin + "\n"):
-                return row[0]
+            latest = self._sql(
+                "SELECT size, note FROM ledger_checkpoint ORDER BY size DESC LIMIT 1"
+            ).fetchone()
+            if latest is not None and latest[0] >= size and latest[1].startswith(origin + "\n"):
+                return latest[1]
             root = self.root(size)
             note = sign_note(format_checkpoint(origin, size, root), signer)
-            latest = self._sql("SELECT MAX(size) FROM ledger_checkpoint").fetchone()[0]
-            if latest is None or size > latest:
+            if latest is None or size > latest[0]:
                 self._sql(
-                    "INSERT INTO ledger_checkpoint (size, root, note, created_ns) VALUES (?,?,?,?)",
+                    "INSERT INTO ledger_checkpoint (size, root, note, created_ns) "
+                    "VALUES (?,?,?,?) ON CONFLICT (size) DO NOTHING",
                     [size, root, note, time.time_ns()],
                 )
             return note

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from flask_login.utils import _create_identifier
 
 from coop import create_app
+from coop.audit.ledger import publish_checkpoint
 from coop.auth.passwords import hash_password
 from coop.db import database
 from coop.models import MemberStatus, Role, Task, User, utcnow
@@ -119,6 +120,8 @@ def app(database_url, tmp_path):
         database.connect(reuse_if_open=True)
         if database_url.startswith("postgres"):
             _reset_postgres()
+            # As `coop init` does on a new database: readers find a published checkpoint.
+            publish_checkpoint()
         yield app
         if not database.is_closed():
             database.close()
