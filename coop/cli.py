@@ -200,7 +200,9 @@ def ledger_verify():
         try:
             size = verify_live()
         except LedgerTampered as error:
-            raise click.ClickException(f"ledger verification failed at {error}")
+            # Index -1: an app row that no entry records.
+            where = f" at index {error.index}" if error.index >= 0 else ""
+            raise click.ClickException(f"ledger tampered{where}: {error.reason}")
     click.echo(f"OK: {size} entries, chain, tree, checkpoints and records agree.")
 
 

@@ -114,6 +114,35 @@ def create_tables() -> None:
     database_proxy.create_tables(TABLES, safe=True)
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _kind_of(value: Any) -> str:
+    """Name what a column holds, for a person: "text 'abc'", "a blob", "a number"."""
+    if isinstance(value, str):
+        return f"text {value[:20]!r}"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return "a blob"
+    if value is None:
+        return "NULL"
+    return f"the number {value!r}"
+
+
+def _blob(value: Any, index: int, what: str) -> bytes:
+    """Return a blob column's bytes, or raise LedgerTampered when it holds something else."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    raise LedgerTampered(index, f"{what} holds {_kind_of(value)} where a blob belongs")
+
+
+def _text(value: Any, index: int, what: str) -> str:
+    """Return a text column's string, or raise LedgerTampered when it holds something else."""
+    if isinstance(value, str):
+        return value
+    raise LedgerTampered(index, f"{what} holds {_kind_of(value)} where text belongs")
+
+
 class TimeSourceLike(Protocol):
     """Anything with ``now() -> TimeBlock`` (a ``ledger.clock.Clock``, or a fake in tests)."""
 
@@ -522,12 +551,14 @@ class Ledger:
 
         :raises LedgerTampered: naming the first bad index.
         """
-        checkpoints = {
-            size: (bytes(root), note)
-            for size, root, note in self._sql(
-                "SELECT size, root, note FROM ledger_checkpoint"
-            ).fetchall()
-        }
+        checkpoints = {}
+        for size, root, note in self._sql("SELECT size, root, note FROM ledger_checkpoint"):
+            # size is the primary key, an integer on both backends (SQLite's rowid).
+            where = max(size - 1, 0)
+            checkpoints[size] = (
+                _blob(root, where, f"root of the checkpoint of size {size}"),
+                _text(note, where, f"note of the checkpoint of size {size}"),
+            )
         size = self.size()
         checker = ChainChecker()
         expected_index = 0
@@ -540,12 +571,20 @@ class Ledger:
                 [start, start + _BATCH],
             ).fetchall()
             for index, kind, raw, leaf, unix_ns in rows:
-                raw = bytes(raw)
                 if index != expected_index:
                     raise LedgerTampered(expected_index, "entry is missing")
+                # A row edited by hand (the sqlite3 shell stores any type in any column) is
+                # tampering to report at its index, not a crash.
+                raw = _blob(raw, index, "bytes column")
+                leaf = _blob(leaf, index, "leaf_hash column")
+                kind = _text(kind, index, "kind column")
+                if not _is_int(unix_ns):
+                    raise LedgerTampered(
+                        index, f"unix_ns column holds {_kind_of(unix_ns)} where an integer belongs"
+                    )
                 written = checker.add(raw)
                 fields = parse_envelope(raw)
-                if not hmac.compare_digest(written[0], bytes(leaf)):
+                if not hmac.compare_digest(written[0], leaf):
                     raise LedgerTampered(index, "leaf_hash column does not match the bytes")
                 marker = b',"kind":"' + kind.encode() + b'","prev":"'
                 if fields is None or unix_ns != fields[2] or marker not in raw:
@@ -580,7 +619,9 @@ class Ledger:
             if not rows:
                 return
             for i, h in rows:
-                yield i, bytes(h)
+                if not _is_int(i):
+                    raise LedgerTampered(0, f"a stored_index holds {_kind_of(i)}")
+                yield i, _blob(h, merkle.leaf_for_stored_index(i), f"stored hash {i}")
             start = rows[-1][0] + 1
 
     @staticmethod
@@ -597,7 +638,11 @@ class Ledger:
         if not hmac.compare_digest(root, checker.root()):
             raise LedgerTampered(index, f"checkpoint of size {size} has the wrong root")
         body = note.split("\n\n", 1)[0] + "\n"
-        if body != format_checkpoint(body.split("\n", 1)[0], size, root):
+        try:
+            expected = format_checkpoint(body.split("\n", 1)[0], size, root)
+        except ValueError:  # no usable origin line: edited
+            expected = None
+        if body != expected:
             raise LedgerTampered(index, f"checkpoint note of size {size} does not match")
         if verifier is not None:
             try:
