@@ -19,7 +19,7 @@ import struct
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -345,11 +345,10 @@ class Ledger:
         if stamp.unix_ns < last_ns:
             # Never let time run backwards along the chain; widen the uncertainty by the
             # clamp so the recorded interval still contains what the clock said.
-            stamp = TimeBlock(
-                last_ns,
-                stamp.uncertainty_ns + (last_ns - stamp.unix_ns),
-                stamp.synced,
-                stamp.sources,
+            stamp = replace(
+                stamp,
+                unix_ns=last_ns,
+                uncertainty_ns=stamp.uncertainty_ns + (last_ns - stamp.unix_ns),
             )
         entry = encode_entry(index, kind, prev, stamp, data)
         leaf = merkle.leaf_hash(entry.raw)

@@ -29,6 +29,7 @@ class Receipt:
     checkpoint_size: int
     included: bool
     problem: str = ""
+    single_source: bool = False  # synced, but on one server nothing cross-checked
 
     @property
     def uncertainty_ms(self) -> float:
@@ -70,6 +71,7 @@ def receipt_for(event: Event, checkpoint: app_ledger.CheckpointInfo | None) -> R
         checkpoint_size=0 if checkpoint is None else checkpoint.size,
         included=included,
         problem=problem,
+        single_source=entry.time.single_source,
     )
 
 
