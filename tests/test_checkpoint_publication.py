@@ -4,21 +4,15 @@ on SQLite and PostgreSQL), an entry newer than the latest checkpoint is said to 
 covered (page) or refused with a 503 (bundle), and `coop tick` publishes what a killed process
 left unpublished."""
 
-import io
 import multiprocessing
 import time
-from datetime import timedelta
 
 import pytest
 
-from coop import files
 from coop.audit import events
 from coop.audit.ledger import get_ledger
 from coop.auth.tokens import create_token
 from coop.db import database, is_sqlite, write_transaction
-from coop.delivery import operations as delivery_ops
-from coop.market import operations as market_ops
-from coop.models import utcnow
 from ledger.store import LedgerCheckpoint
 
 READERS = 8
@@ -37,28 +31,10 @@ _CHILD_CONFIG = (
 )
 
 
-def _deliver(client_user, member):
-    task = market_ops.post_task(
-        client_user,
-        title="Label bikes",
-        description="Boxes around bikes.",
-        instructions="",
-        category="image_labelling",
-        estimated_minutes=30,
-        deadline=utcnow() + timedelta(days=1),
-        pricing="fixed",
-        price_cents=1000,
-    )
-    market_ops.claim_task(member, task.id)
-    stored = files.save(io.BytesIO(b"bike,1 2 3 4\n"), "boxes.csv", "text/csv")
-    return task, delivery_ops.submit_delivery(member, task.id, [stored], "Done")
-
-
 @pytest.fixture
-def delivered(app, make_client_user, make_member):
-    client_user, member = make_client_user(), make_member()
-    task, delivery = _deliver(client_user, member)
-    return client_user, member, task, delivery
+def delivered(make_delivery):
+    task, delivery = make_delivery()
+    return task.client, task, delivery
 
 
 def _checkpoints() -> list[tuple[int, str]]:
@@ -78,7 +54,7 @@ def test_writes_publish_a_checkpoint_covering_them(app, delivered):
 
 
 def test_gets_leave_the_checkpoint_table_unchanged(app, delivered):
-    owner, _member, task, delivery = delivered
+    owner, task, delivery = delivered
     _append_unpublished(2)
     before = _checkpoints()
     _row, token = create_token(owner, "audit")
@@ -100,9 +76,8 @@ def test_gets_leave_the_checkpoint_table_unchanged(app, delivered):
     assert int(note.split("\n")[1]) == before[-1][0] < get_ledger().size()
 
 
-def test_an_entry_newer_than_the_checkpoint_is_not_yet_covered(app, make_client_user, make_member):
-    owner, member = make_client_user(), make_member()
-    task, delivery = _deliver(owner, member)
+def test_an_entry_newer_than_the_checkpoint_is_not_yet_covered(app, delivered):
+    owner, task, delivery = delivered
     # Its publications are lost, as if each process had died right after its commit.
     newest = _checkpoints()[-1][0]
     LedgerCheckpoint.delete().where(LedgerCheckpoint.size > 0).execute()
@@ -113,6 +88,11 @@ def test_an_entry_newer_than_the_checkpoint_is_not_yet_covered(app, make_client_
     bundle = reader.get(f"/deliveries/{delivery.id}/bundle.json")
     assert bundle.status_code == 503
     assert "not yet covered by a published checkpoint" in bundle.get_data(as_text=True)
+    _row, token = create_token(owner, "audit")
+    api = app.test_client().get(
+        f"/api/v1/deliveries/{delivery.id}/bundle", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert api.status_code == 503 and "not yet covered" in api.get_json()["error"]
     assert _checkpoints()[-1][0] == 0
 
     result = app.test_cli_runner().invoke(args=["tick"])
@@ -181,7 +161,7 @@ def _appender(config, ready, done):
 
 
 def test_eight_readers_and_an_appender_see_no_error(app, delivered):
-    owner, _member, task, delivery = delivered
+    owner, task, delivery = delivered
     config = {key: app.config[key] for key in _CHILD_CONFIG}
     urls = ["/ledger/checkpoint", "/ledger", f"/tasks/{task.id}",
             f"/deliveries/{delivery.id}/bundle.json"]
