@@ -92,7 +92,7 @@ def tick_command():
         checkpoint = publish_checkpoint()
     click.echo(f"{returned} overdue task(s) returned to the board.")
     click.echo(f"{accepted} delivery(ies) left unreviewed past the window accepted.")
-    click.echo(f"Checkpoint published at size {checkpoint.size}.")
+    click.echo(f"Latest ledger checkpoint: size {checkpoint.size}.")
 
 
 @click.group("user")

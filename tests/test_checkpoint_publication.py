@@ -97,7 +97,7 @@ def test_an_entry_newer_than_the_checkpoint_is_not_yet_covered(app, delivered):
 
     result = app.test_cli_runner().invoke(args=["tick"])
     assert result.exit_code == 0, result.output
-    assert f"Checkpoint published at size {newest}." in result.output
+    assert f"Latest ledger checkpoint: size {newest}." in result.output
     assert reader.get(f"/deliveries/{delivery.id}/bundle.json").status_code == 200
     assert "Inclusion in the latest checkpoint" in reader.get(f"/tasks/{task.id}").get_data(
         as_text=True
