@@ -11,7 +11,7 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_babel import force_locale
 
-from coop.db import database
+from coop.db import database, discard_after_commit, run_after_commit
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -30,7 +30,13 @@ def _operations():
     translates would raise instead of saying what went wrong.
     """
     with database.connection_context(), force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        yield
+        try:
+            yield
+        except BaseException:
+            discard_after_commit()
+            raise
+        # Work committed outside write_transaction() still gets its callbacks.
+        run_after_commit()
 
 
 @click.command("init")
@@ -49,8 +55,12 @@ def init_command():
 
     if ensure_key(current_app):
         click.echo(f"Wrote a new ledger signing key to {key_path(current_app)} (mode 0600).")
+    from coop.audit.ledger import publish_checkpoint
+
     with database.connection_context():
         applied = migrations.upgrade()
+        # Readers only ever fetch a published checkpoint: start with one (size 0 when new).
+        publish_checkpoint()
     click.echo(f"Database ready ({len(applied)} migration(s) applied).")
 
 
@@ -69,7 +79,8 @@ def serve_command(host, port, workers):
 @with_appcontext
 def tick_command():
     """Return overdue tasks to the board, accept deliveries left unreviewed, tidy the file
-    store (run from cron)."""
+    store, publish a checkpoint (run from cron)."""
+    from coop.audit.ledger import publish_checkpoint
     from coop.delivery.operations import auto_accept_overdue
     from coop.files import format_size
     from coop.housekeeping import sweep_store
@@ -81,6 +92,8 @@ def tick_command():
         returned = return_overdue_tasks(now)
         accepted = auto_accept_overdue(now)
         swept = sweep_store()
+        # Covers entries whose process died between its commit and its publication.
+        checkpoint = publish_checkpoint()
     click.echo(f"{returned} overdue task(s) returned to the board.")
     click.echo(f"{accepted} delivery(ies) left unreviewed past the window accepted.")
     click.echo(f"{swept.temporary_removed} temporary upload file(s) older than a day removed.")
@@ -91,6 +104,7 @@ def tick_command():
         f"({swept.unreferenced_bytes} bytes, {format_size(swept.unreferenced_bytes)}); "
         "kept, not deleted."
     )
+    click.echo(f"Latest ledger checkpoint: size {checkpoint.size}.")
 
 
 @click.group("user")
@@ -198,18 +212,20 @@ def ledger_verify():
         try:
             size = verify_live()
         except LedgerTampered as error:
-            raise click.ClickException(f"ledger verification failed at {error}")
+            # Index -1: an app row that no entry records.
+            where = f" at index {error.index}" if error.index >= 0 else ""
+            raise click.ClickException(f"ledger tampered{where}: {error.reason}")
     click.echo(f"OK: {size} entries, chain, tree, checkpoints and records agree.")
 
 
 @ledger_group.command("checkpoint")
 @with_appcontext
 def ledger_checkpoint():
-    """Sign and print a checkpoint covering every committed entry."""
-    from coop.audit.ledger import checkpoint_now
+    """Publish (if the ledger grew) and print a checkpoint covering every committed entry."""
+    from coop.audit.ledger import publish_checkpoint
 
     with database.connection_context():
-        click.echo(checkpoint_now().note, nl=False)
+        click.echo(publish_checkpoint().note, nl=False)
 
 
 @click.group("token")

@@ -1,5 +1,7 @@
 """Database binding: SQLite (default) or PostgreSQL by URL, and the one place that locks rows."""
 
+import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -7,6 +9,8 @@ import peewee
 from playhouse.db_url import connect
 
 database = peewee.DatabaseProxy()
+# Callbacks waiting for the outermost transaction to commit, per thread (as connections are).
+_pending = threading.local()
 
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
@@ -46,14 +50,42 @@ def write_transaction():
 
     On SQLite a deferred transaction that reads and then writes can fail with
     "database is locked" under concurrency; BEGIN IMMEDIATE serialises writers
-    up front. PostgreSQL locks rows instead (see `locked`).
+    up front. PostgreSQL locks rows instead (see `locked`). When the outermost one
+    commits, the callbacks queued with `after_commit` run.
     """
-    if is_sqlite() and database.transaction_depth() == 0:
-        with database.atomic("IMMEDIATE") as txn:
-            yield txn
-    else:
-        with database.atomic() as txn:
-            yield txn
+    outermost = database.transaction_depth() == 0
+    try:
+        if is_sqlite() and outermost:
+            with database.atomic("IMMEDIATE") as txn:
+                yield txn
+        else:
+            with database.atomic() as txn:
+                yield txn
+    except BaseException:
+        if outermost:
+            discard_after_commit()
+        raise
+    if outermost:
+        run_after_commit()
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run callback once the outermost write transaction commits (once, however often queued)."""
+    callbacks = _pending.__dict__.setdefault("callbacks", [])
+    if callback not in callbacks:
+        callbacks.append(callback)
+
+
+def run_after_commit() -> None:
+    """Run and forget the callbacks queued by work that has now committed."""
+    while callbacks := _pending.__dict__.pop("callbacks", None):
+        for callback in callbacks:
+            callback()
+
+
+def discard_after_commit() -> None:
+    """Forget the queued callbacks: the work that queued them rolled back."""
+    _pending.__dict__.pop("callbacks", None)
 
 
 def locked(query: peewee.ModelSelect) -> peewee.ModelSelect:
@@ -73,5 +105,11 @@ def init_app(app) -> None:
 
     @app.teardown_request
     def _close(exc):
+        # Work committed outside write_transaction() still gets its callbacks, once the view
+        # is done; a failed request's are dropped with its rolled-back work.
+        if exc is None and not database.is_closed() and not database.in_transaction():
+            run_after_commit()
+        else:
+            discard_after_commit()
         if not database.is_closed():
             database.close()

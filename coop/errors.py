@@ -28,3 +28,9 @@ class Conflict(DomainError):
     """Somebody else changed the object first (a claim or an award was lost)."""
 
     status = 409
+
+
+class Unavailable(DomainError):
+    """What was asked for does not exist yet; asking again shortly should work."""
+
+    status = 503

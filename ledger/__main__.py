@@ -85,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{result.size}, signed by {verifier.name}{extra}"
             )
     except LedgerTampered as exc:
-        print(f"FAILED: entry {exc.index}: {exc.reason}", file=sys.stderr)
+        print(f"FAILED: tampered at index {exc.index}: {exc.reason}", file=sys.stderr)
         return 1
     except (ResultsTampered, InvalidNote, InvalidProof, InvalidEntry, OSError) as exc:
         print(f"FAILED: {exc}", file=sys.stderr)

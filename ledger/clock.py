@@ -5,6 +5,13 @@ with ``start_background()``), validates every reply, discards falsetickers with 
 interval intersection (RFC 5905 §11.2.1) and publishes an immutable snapshot. ``Clock.now()``
 only reads that snapshot and the local clocks, so an append never waits on the network.
 
+Between samples the time is the selected sample's time plus the *monotonic* time elapsed since
+it, so a step of the system clock cannot move entries; ``now()`` compares the two clocks,
+reports a step (``last_step_ns``, ``last_errors``) and asks for a fresh poll. Samples older
+than ``max_age_s`` (a few missed polls) no longer count: when every server has gone silent,
+entries say ``synced: false`` within minutes. With fewer than two agreeing sources, entries
+say ``single_source``: nothing cross-checked the one server we believed.
+
 Replies are built and parsed here on a plain UDP socket rather than through ntplib's
 ``NTPClient``, because the checks need the exact transmit timestamp we sent, which ntplib
 does not keep; ntplib's packet constants are used for the wire format.
@@ -26,9 +33,11 @@ import ntplib
 from .entry import TimeBlock, TimeSource
 
 __all__ = [
+    "DEFAULT_MAX_AGE_S",
     "DEFAULT_SERVERS",
     "DRIFT_PPM",
     "MIN_POLL_S",
+    "STEP_TOLERANCE_NS",
     "UNSYNCED_UNCERTAINTY_NS",
     "Clock",
     "KissCode",
@@ -53,8 +62,13 @@ DRIFT_PPM = 15
 # distance), so it can never be mistaken for a measurement, yet small enough that an OS clock
 # kept by anything at all is usually inside it. "synced": false is the real signal.
 UNSYNCED_UNCERTAINTY_NS = 10_000_000_000
-# After this long without a fresh valid sample we stop calling ourselves synced.
-DEFAULT_MAX_AGE_S = 3 * 3600
+# After this long without a fresh valid sample we stop calling ourselves synced: four missed
+# polls at the normal interval. (A server that asks us to poll less often than this leaves
+# us unsynchronised between its replies unless another server is fresh.)
+DEFAULT_MAX_AGE_S = 4 * MIN_POLL_S
+# How far the system clock may disagree with the monotonic clock since a sample, beyond twice
+# the drift allowance, before we call it a step: scheduling jitter between the two readings.
+STEP_TOLERANCE_NS = 50_000_000
 
 _NTP_EPOCH_OFFSET = ntplib.NTP.NTP_DELTA  # seconds from 1900 to 1970
 _PACKET = struct.Struct("!BBbbII4sQQQQ")
@@ -118,6 +132,8 @@ class Sample:
     root_delay_ns: int
     root_dispersion_ns: int
     mono_ns: int
+    # The system clock at mono_ns (when the reply arrived): offset_ns is relative to it.
+    wall_ns: int = 0
 
     @property
     def root_distance_ns(self) -> int:
@@ -149,6 +165,7 @@ def query(
     max_root_distance_ns: int = _NS,
     max_delay_ns: int = _NS,
     monotonic_ns: Callable[[], int] = time.monotonic_ns,
+    wall_ns: Callable[[], int] = time.time_ns,
 ) -> Sample:
     """Send one NTPv4 client request and return the validated sample.
 
@@ -170,10 +187,10 @@ def query(
         sock.settimeout(timeout)
         try:
             sock.connect(address)
-            t1 = time.time_ns()
+            t1 = wall_ns()
             sock.send(bytes(request))
             reply = sock.recv(1024)
-            t4 = time.time_ns()
+            t4 = wall_ns()
             mono = monotonic_ns()
         except OSError as exc:
             raise NTPError(f"{server}: no reply: {exc}") from None
@@ -219,7 +236,9 @@ def _validate(
     if not 0 <= delay < max_delay_ns:
         raise NTPError(f"{name}: round-trip delay {delay} ns is out of range")
     offset = ((t2 - t1) + (t3 - t4)) // 2
-    sample = Sample(name, stratum, offset, delay, _short_ns(root_delay), _short_ns(root_disp), mono)
+    sample = Sample(
+        name, stratum, offset, delay, _short_ns(root_delay), _short_ns(root_disp), mono, t4
+    )
     if (sample.root_delay_ns // 2 + sample.root_dispersion_ns) >= max_root_distance_ns:
         raise NTPError(f"{name}: root distance is over the limit")
     return sample
@@ -267,6 +286,7 @@ class _Snapshot:
     base_uncertainty_ns: int
     mono_ns: int
     sources: tuple[Sample, ...]
+    true_ns: int  # the selected sample's time at mono_ns: its wall clock plus its offset
 
 
 class _Peer:
@@ -293,18 +313,25 @@ class Clock:
         max_root_distance_ns: int = _NS,
         max_age_s: float = DEFAULT_MAX_AGE_S,
         monotonic_ns: Callable[[], int] = time.monotonic_ns,
+        wall_ns: Callable[[], int] = time.time_ns,
     ):
         self._peers = [_Peer(s if isinstance(s, Server) else Server.parse(s)) for s in servers]
         self.timeout = timeout
         self.max_root_distance_ns = max_root_distance_ns
         self.max_age_ns = int(max_age_s * _NS)
         self._monotonic_ns = monotonic_ns
+        self._wall_ns = wall_ns
         self._snapshot: _Snapshot | None = None
+        # The last step of the system clock that now() saw (ns, signed), and the snapshot it
+        # was seen against, so one step is reported and re-polled once.
+        self.last_step_ns: int | None = None
+        self._stepped: _Snapshot | None = None
         # (snapshot, millisecond, sources): building TimeSources is most of now()'s cost,
         # and within one millisecond their age_ms cannot change.
         self._sources_cache: tuple = (None, -1, ())
         self._poll_lock = threading.Lock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_errors: dict[str, str] = {}
 
@@ -336,6 +363,7 @@ class Clock:
                 self.timeout,
                 self.max_root_distance_ns,
                 monotonic_ns=self._monotonic_ns,
+                wall_ns=self._wall_ns,
             )
             self.last_errors.pop(name, None)
         except KissOfDeath as kod:
@@ -364,19 +392,29 @@ class Clock:
         # The system peer is the truechimer with the tightest bound, as in RFC 5905 §11.2.3.
         best = min(chimers, key=lambda s: s.distance_at(now))
         self._snapshot = _Snapshot(
-            best.offset_ns, best.root_distance_ns, best.mono_ns, tuple(chimers)
+            best.offset_ns,
+            best.root_distance_ns,
+            best.mono_ns,
+            tuple(chimers),
+            best.wall_ns + best.offset_ns,
         )
 
     def now(self) -> TimeBlock:
         """Return the current time block; reads memory only, never the network."""
         snap = self._snapshot
-        wall = time.time_ns()
+        wall = self._wall_ns()
         if snap is None:
             return TimeBlock(wall, UNSYNCED_UNCERTAINTY_NS, False, ())
         mono = self._monotonic_ns()
         age = mono - snap.mono_ns
         if age > self.max_age_ns:
             return TimeBlock(wall, UNSYNCED_UNCERTAINTY_NS, False, ())
+        drift_ns = age * DRIFT_PPM // 1_000_000
+        # The sample's time carried forward on the monotonic clock, which never steps.
+        unix_ns = snap.true_ns + age
+        step = wall + snap.offset_ns - unix_ns
+        if abs(step) > 2 * drift_ns + STEP_TOLERANCE_NS and self._stepped is not snap:
+            self._report_step(snap, step)
         mono_ms = mono // 1_000_000
         cached = self._sources_cache
         if cached[0] is snap and cached[1] == mono_ms:
@@ -395,11 +433,22 @@ class Clock:
             )
             self._sources_cache = (snap, mono_ms, sources)
         return TimeBlock(
-            wall + snap.offset_ns,
-            snap.base_uncertainty_ns + age * DRIFT_PPM // 1_000_000,
-            True,
-            sources,
+            unix_ns, snap.base_uncertainty_ns + drift_ns, True, sources, len(snap.sources) < 2
         )
+
+    def _report_step(self, snap: _Snapshot, step_ns: int) -> None:
+        """Remember a step of the system clock and have every server polled again soon."""
+        self._stepped = snap
+        self.last_step_ns = step_ns
+        self.last_errors["system clock"] = (
+            f"stepped by {step_ns / 1e6:+.1f} ms since the last NTP sample; "
+            "time is carried on the monotonic clock until the next poll"
+        )
+        # A step means the offsets we hold no longer describe this machine's clock; one early
+        # query per server, once per step, stays far inside what servers tolerate.
+        for peer in self._peers:
+            peer.next_due = 0
+        self._wake.set()
 
     def start_background(self) -> threading.Thread:
         """Poll in a daemon thread until stop(); return the thread."""
@@ -415,11 +464,14 @@ class Clock:
             self.poll()
             due = [p.next_due for p in self._peers if not p.dropped]
             wait = (min(due) - self._monotonic_ns()) / _NS if due else MIN_POLL_S
-            self._stop.wait(max(1.0, wait))
+            # A step seen by now() wakes us early; stop() does too.
+            self._wake.wait(max(1.0, wait))
+            self._wake.clear()
 
     def stop(self) -> None:
         """Stop the background thread, if any."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(self.timeout * len(self._peers) + 1)
             self._thread = None

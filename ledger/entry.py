@@ -97,6 +97,9 @@ class TimeBlock:
     uncertainty_ns: int
     synced: bool
     sources: tuple[TimeSource, ...] = field(default=())
+    # Synced, but fewer than two sources agreed: nothing cross-checked the one we used. Only
+    # written when true, so entries made before the field existed keep their bytes.
+    single_source: bool = False
 
     @property
     def rfc3339(self) -> str:
@@ -105,13 +108,16 @@ class TimeBlock:
 
     def to_json(self) -> dict[str, Any]:
         """Return the entry's ``time`` object."""
-        return {
-            "rfc3339": self.rfc3339,
-            "sources": [s.to_json() for s in self.sources],
-            "synced": self.synced,
-            "uncertainty_ns": self.uncertainty_ns,
-            "unix_ns": self.unix_ns,
-        }
+        obj: dict[str, Any] = {"rfc3339": self.rfc3339}
+        if self.single_source:
+            obj["single_source"] = True
+        obj.update(
+            sources=[s.to_json() for s in self.sources],
+            synced=self.synced,
+            uncertainty_ns=self.uncertainty_ns,
+            unix_ns=self.unix_ns,
+        )
+        return obj
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> TimeBlock:
@@ -122,6 +128,7 @@ class TimeBlock:
                 obj["uncertainty_ns"],
                 obj["synced"],
                 tuple(TimeSource(**s) for s in obj["sources"]),
+                obj.get("single_source", False),
             )
         except (KeyError, TypeError) as exc:
             raise InvalidEntry(f"bad time block: {exc}") from None
@@ -238,6 +245,8 @@ def encode_entry(
         raise InvalidEntry("time must be a non-negative 64-bit integer")
     if type(time.synced) is not bool:
         raise InvalidEntry("time.synced must be a boolean")
+    if type(time.single_source) is not bool or (time.single_source and not time.synced):
+        raise InvalidEntry("time.single_source must be a boolean, true only when synced")
     # Everything outside data is integers and strings already checked to need no escaping,
     # so it is formatted directly, in canonical key order; tests check this equals
     # canonical_json of the whole object.
@@ -248,11 +257,15 @@ def encode_entry(
     )
     raw = (
         f'{{"data":{canonical_json(data).decode()},"index":{index},"kind":"{kind}",'
-        f'"prev":"{prev.hex()}","time":{{"rfc3339":"{time.rfc3339}","sources":[{sources}],'
+        f'"prev":"{prev.hex()}","time":{{"rfc3339":"{time.rfc3339}",'
+        f'{_SINGLE_SOURCE if time.single_source else ""}"sources":[{sources}],'
         f'"synced":{"true" if time.synced else "false"},"uncertainty_ns":{time.uncertainty_ns},'
         f'"unix_ns":{time.unix_ns}}},"v":{FORMAT_VERSION}}}'
     ).encode()
     return Entry(index, kind, prev, time, dict(data), raw)
+
+
+_SINGLE_SOURCE = '"single_source":true,'
 
 
 def _no_float(text: str) -> Any:
@@ -312,7 +325,7 @@ _SOURCE = (
 _TAIL = re.compile(
     rb',"index":(' + _INT + rb'),"kind":"([a-z0-9_.]{1,64}+)","prev":"([0-9a-f]{64})"'
     rb',"time":\{"rfc3339":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z"'
-    rb',"sources":\[(?:' + _SOURCE + rb"(?:," + _SOURCE + rb")*+)?\]"
+    rb'(?:,"single_source":true)?+,"sources":\[(?:' + _SOURCE + rb"(?:," + _SOURCE + rb")*+)?\]"
     rb',"synced":(?:true|false),"uncertainty_ns":' + _INT + rb',"unix_ns":(' + _INT + rb")"
     rb'\},"v":1\}'
 )

@@ -321,11 +321,28 @@ def _verify_entries(path: str, buf: Any, strict: bool) -> tuple[int, bytes]:
     return bounds[-1][0], tree.root()
 
 
+def _export_size(folder: Path) -> int:
+    """Return how many entries the export holds, reading only the length prefixes."""
+    with open(folder / EXPORT_ENTRIES, "rb") as f:
+        if os.fstat(f.fileno()).st_size == 0:
+            return 0
+        with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            # Counts only grow: the largest is the last.
+            return max(count for count, _end in _walk(buf, 1 << _CHUNK_LOG2))
+
+
 def _load_checkpoint(folder: Path, verifier: Verifier) -> Checkpoint:
     try:
-        text = (folder / EXPORT_CHECKPOINT).read_text(encoding="utf-8")
+        data = (folder / EXPORT_CHECKPOINT).read_bytes()
     except OSError as exc:
         raise InvalidNote(f"cannot read the export's checkpoint: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # We only ever write UTF-8: the file was altered. It signs the whole export, so the
+        # last entry is the first one it no longer vouches for.
+        index = max(_export_size(folder) - 1, 0)
+        raise LedgerTampered(index, f"checkpoint is not UTF-8 text (byte {exc.start})") from None
     return open_checkpoint(text, verifier)
 
 

@@ -1,7 +1,12 @@
 """Fixtures: the app on SQLite (and on PostgreSQL when COOP_TEST_POSTGRES_URL is set),
 clients signed in as each role, and factories for users, tasks and bids."""
 
+import io
 import os
+import shutil
+import socket
+import subprocess
+import time
 import uuid
 from datetime import timedelta
 
@@ -12,6 +17,7 @@ from flask.testing import FlaskClient
 from flask_login.utils import _create_identifier
 
 from coop import create_app
+from coop.audit.ledger import publish_checkpoint
 from coop.auth.passwords import hash_password
 from coop.db import database
 from coop.models import MemberStatus, Role, Task, User, utcnow
@@ -119,6 +125,8 @@ def app(database_url, tmp_path):
         database.connect(reuse_if_open=True)
         if database_url.startswith("postgres"):
             _reset_postgres()
+            # As `coop init` does on a new database: readers find a published checkpoint.
+            publish_checkpoint()
         yield app
         if not database.is_closed():
             database.close()
@@ -192,6 +200,62 @@ def make_task(app, make_client_user):
         return Task.create(**fields)
 
     return make
+
+
+@pytest.fixture
+def make_delivery(app, make_client_user, make_member, make_task):
+    """Claim a new task and deliver a file through the operations (so the ledger has entries)."""
+    from coop import files
+    from coop.delivery.operations import submit_delivery
+    from coop.market.operations import claim_task
+
+    def make(client=None, member=None):
+        task = make_task(client or make_client_user())
+        member = member or make_member()
+        claim_task(member, task.id)
+        stored = files.save(io.BytesIO(b"bike,1 2 3 4\n"), "boxes.csv", "text/csv")
+        return task, submit_delivery(member, task.id, [stored], "Done")
+
+    return make
+
+
+@pytest.fixture
+def chronyd(tmp_path):
+    """The address of a real chronyd on a loopback port, serving its own clock (-x: it never
+    sets this machine's); skips when chronyd is not installed."""
+    from ledger.clock import NTPError, Server, query
+
+    if shutil.which("chronyd") is None:
+        pytest.skip("chronyd is not installed")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = tmp_path / "chrony.conf"
+    conf.write_text(
+        f"port {port}\nbindaddress 127.0.0.1\nallow 127.0.0.1\nlocal stratum 8\n"
+        f"cmdport 0\nbindcmdaddress /\npidfile {tmp_path}/chronyd.pid\n"
+        f"driftfile {tmp_path}/chrony.drift\n"
+    )
+    proc = subprocess.Popen(
+        [shutil.which("chronyd"), "-x", "-U", "-d", "-u", "root", "-f", str(conf)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            assert proc.poll() is None, proc.stdout.read().decode()
+            try:
+                query(Server("127.0.0.1", port), timeout=0.5)
+                break
+            except NTPError:
+                assert time.monotonic() < deadline, "chronyd never answered"
+                time.sleep(0.2)
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.kill()
+        proc.wait(5)
+        proc.stdout.close()
 
 
 def login_client(app, user):

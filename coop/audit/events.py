@@ -4,13 +4,14 @@ Every operation that changes something a client, a member or the board may later
 prove (a task awarded, a delivery submitted or reviewed, a task completed, a dispute resolved,
 a member admitted, parameters changed, a month closed, a statement issued) calls `record`
 before its transaction commits, so the change and its record are both kept or both lost.
+Once that transaction commits, a checkpoint covering the entry is published.
 """
 
 import json
 
 from peewee import fn
 
-from coop.audit.ledger import get_ledger
+from coop.audit.ledger import get_ledger, publish_after_commit
 from coop.models import Event
 
 
@@ -21,6 +22,7 @@ def record(kind: str, subject: str, **data) -> Event:
     fails, the exception rolls back the caller's transaction: no change without its entry.
     """
     entry = get_ledger().append(kind, dict(data, subject=subject))
+    publish_after_commit()
     payload = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return Event.create(
         kind=kind,

@@ -1,7 +1,9 @@
 """The app's ledger: the signing key, the NTP clock and the one Ledger every operation appends to.
 
 `coop init` makes the Ed25519 key (a 0600 file in the instance folder); the clock polls NTP in
-a background thread in server processes, so an append never waits on the network.
+a background thread in server processes, so an append never waits on the network. Checkpoints
+are published on the write side, right after a transaction that appended commits; pages and
+downloads read the latest published one and never sign.
 """
 
 from dataclasses import dataclass
@@ -9,6 +11,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from coop.db import after_commit
 from ledger.note import Signer, generate_signer_key, load_signer_key, write_signer_key
 from ledger.store import Ledger
 
@@ -69,11 +72,39 @@ def origin() -> str:
     return current_app.config["LEDGER_ORIGIN"]
 
 
-def checkpoint_now() -> CheckpointInfo:
-    """Sign a checkpoint covering every entry committed so far and return it."""
-    note = get_ledger().checkpoint(signer(), origin())
+def _info(note: str) -> CheckpointInfo:
     _origin, size, root = note.split("\n", 3)[:3]
     return CheckpointInfo(int(size), root, note)
+
+
+def publish_checkpoint() -> CheckpointInfo:
+    """Sign and store a checkpoint of every committed entry unless one is stored; return it.
+
+    The write side calls this once its appends have committed (see `publish_after_commit`),
+    so reads only ever fetch what is published: a GET that signed would race other readers
+    for the same new row.
+    """
+    return _info(get_ledger().checkpoint(signer(), origin()))
+
+
+def latest_checkpoint() -> CheckpointInfo | None:
+    """Return the latest published checkpoint, or None before the first (reads only)."""
+    note = get_ledger().latest_checkpoint()
+    return None if note is None else _info(note)
+
+
+def _publish_quietly() -> None:
+    # The change it follows has committed: a failure here must not turn that success into an
+    # error page. The next write, or `coop tick`, publishes what this one could not.
+    try:
+        publish_checkpoint()
+    except Exception:  # noqa: BLE001 - logged, and recovered by the next publication
+        current_app.logger.exception("could not publish a ledger checkpoint")
+
+
+def publish_after_commit() -> None:
+    """Publish a checkpoint once the current write transaction has committed."""
+    after_commit(_publish_quietly)
 
 
 def _make_clock(app):

@@ -1,4 +1,8 @@
-"""Receipts: what the ledger says about a delivery, checked against the latest checkpoint."""
+"""Receipts: what the ledger says about a delivery, checked against the latest checkpoint.
+
+Only published checkpoints are used: these are reads, and a read never signs (publication
+happens on the write side, right after each change commits).
+"""
 
 import base64
 from dataclasses import dataclass
@@ -6,6 +10,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from coop.audit import ledger as app_ledger
+from coop.errors import Unavailable
 from coop.models import Delivery, Event
 from ledger.entry import decode_entry
 from ledger.merkle import InvalidProof, verify_inclusion
@@ -24,6 +29,7 @@ class Receipt:
     checkpoint_size: int
     included: bool
     problem: str = ""
+    single_source: bool = False  # synced, but on one server nothing cross-checked
 
     @property
     def uncertainty_ms(self) -> float:
@@ -39,13 +45,13 @@ def delivery_event(delivery: Delivery) -> Event | None:
     )
 
 
-def receipt_for(event: Event, checkpoint: app_ledger.CheckpointInfo) -> Receipt:
-    """Read the entry behind event and verify its inclusion in checkpoint."""
+def receipt_for(event: Event, checkpoint: app_ledger.CheckpointInfo | None) -> Receipt:
+    """Read the entry behind event and verify its inclusion in checkpoint (None: none yet)."""
     ledger = app_ledger.get_ledger()
     raw = ledger.entry_bytes(event.ledger_index)
     entry = decode_entry(raw)
     included, problem = False, ""
-    if event.ledger_index < checkpoint.size:
+    if checkpoint is not None and event.ledger_index < checkpoint.size:
         proof = ledger.inclusion_proof(event.ledger_index, checkpoint.size)
         try:
             root = base64.b64decode(checkpoint.root_b64)
@@ -62,17 +68,18 @@ def receipt_for(event: Event, checkpoint: app_ledger.CheckpointInfo) -> Receipt:
         uncertainty_ns=entry.time.uncertainty_ns,
         synced=entry.time.synced,
         servers=tuple(source.server for source in entry.time.sources),
-        checkpoint_size=checkpoint.size,
+        checkpoint_size=0 if checkpoint is None else checkpoint.size,
         included=included,
         problem=problem,
+        single_source=entry.time.single_source,
     )
 
 
 def delivery_receipts(deliveries: list[Delivery]) -> dict[int, Receipt]:
-    """Return {delivery id: receipt} for deliveries with an entry, under one fresh checkpoint."""
+    """Return {delivery id: receipt} for deliveries with an entry, under the latest checkpoint."""
     if not deliveries:
         return {}
-    checkpoint = app_ledger.checkpoint_now()
+    checkpoint = app_ledger.latest_checkpoint()
     receipts = {}
     for delivery in deliveries:
         event = delivery_event(delivery)
@@ -82,9 +89,16 @@ def delivery_receipts(deliveries: list[Delivery]) -> dict[int, Receipt]:
 
 
 def bundle_for(event: Event) -> dict:
-    """Return the receipt bundle (docs/ledger-format.md) of an event's entry."""
+    """Return the receipt bundle (docs/ledger-format.md) of an event's entry.
+
+    :raises Unavailable: no published checkpoint covers the entry yet.
+    """
     ledger = app_ledger.get_ledger()
-    checkpoint = app_ledger.checkpoint_now()
+    checkpoint = app_ledger.latest_checkpoint()
+    if checkpoint is None or event.ledger_index >= checkpoint.size:
+        raise Unavailable(
+            _("This entry is not yet covered by a published checkpoint; try again in a minute.")
+        )
     return ledger.bundle(
         event.ledger_index,
         checkpoint=checkpoint.note,

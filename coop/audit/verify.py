@@ -20,10 +20,16 @@ def _check_events(size: int) -> dict[tuple[str, str], list[Event]]:
     ledger = get_ledger()
     by_subject = defaultdict(list)
     for event in Event.select().order_by(Event.ledger_index):
-        if event.ledger_index is None or not 0 <= event.ledger_index < size:
+        # Rows edited in the database's shell may hold any type (SQLite): say so, never crash.
+        index = event.ledger_index
+        if not isinstance(index, int) or not 0 <= index < size:
             raise LedgerTampered(-1, f"event {event.id} points at no entry")
-        entry = decode_entry(ledger.entry_bytes(event.ledger_index))
-        recorded = dict(json.loads(event.data), subject=event.subject)
+        entry = decode_entry(ledger.entry_bytes(index))
+        try:
+            data = json.loads(event.data)
+        except (TypeError, ValueError):
+            data = None
+        recorded = dict(data, subject=event.subject) if isinstance(data, dict) else None
         if entry.kind != event.kind or dict(entry.data) != recorded:
             raise LedgerTampered(
                 event.ledger_index, f"the app's record of event {event.id} differs from the entry"

@@ -15,7 +15,7 @@ from coop.audit.forms import VerifyFileForm
 from coop.audit.receipts import bundle_for, delivery_event, delivery_receipts
 from coop.auth.bearer import api_actor
 from coop.delivery.access import can_see_delivery
-from coop.errors import DomainError, NotFound
+from coop.errors import DomainError, NotFound, Unavailable
 from coop.inputs import parse_whole_number
 from coop.models import Delivery, Event
 
@@ -32,7 +32,7 @@ def _text(body: str) -> Response:
 
 @bp.get("/ledger")
 def transparency():
-    checkpoint = app_ledger.checkpoint_now()
+    checkpoint = app_ledger.latest_checkpoint()
     return render_template(
         "audit/ledger.html",
         checkpoint=checkpoint,
@@ -43,7 +43,10 @@ def transparency():
 
 @bp.get("/ledger/checkpoint")
 def checkpoint():
-    return _text(app_ledger.checkpoint_now().note)
+    checkpoint = app_ledger.latest_checkpoint()
+    if checkpoint is None:
+        raise Unavailable(_("No checkpoint has been published yet."))
+    return _text(checkpoint.note)
 
 
 @bp.get("/ledger/key")
@@ -126,5 +129,5 @@ def verify_file():
 
 @bp.app_template_global()
 def ledger_receipts(deliveries) -> dict:
-    """Give the task page each delivery's receipt, verified against a fresh checkpoint."""
+    """Give the task page each delivery's receipt, verified against the latest checkpoint."""
     return delivery_receipts(list(deliveries or []))

@@ -268,7 +268,7 @@ def close_month(actor: User | None, month: str, now: datetime | None = None) -> 
             _("%(month)s has not ended yet (coop time zone %(tz)s); preview a draft instead.",
               month=month, tz=str(_tz()))
         )
-    from coop.audit.ledger import checkpoint_now
+    from coop.audit.ledger import publish_checkpoint
 
     with write_transaction():
         _refuse_if_closed(month)
@@ -308,11 +308,18 @@ def close_month(actor: User | None, month: str, now: datetime | None = None) -> 
             loss_carried_cents=totals["loss_carried_cents"],
             members=len(data.figures["members"]),
         )
-        checkpoint = checkpoint_now()
-        period.checkpoint_size = checkpoint.size
-        period.checkpoint_root = checkpoint.root_b64
-        period.checkpoint_note = checkpoint.note
-        period.save()
+    # The closing checkpoint is published once the close has committed (a checkpoint signed
+    # inside the transaction would be a write racing every other publisher), then kept with it.
+    checkpoint = publish_checkpoint()
+    with write_transaction():
+        Period.update(
+            checkpoint_size=checkpoint.size,
+            checkpoint_root=checkpoint.root_b64,
+            checkpoint_note=checkpoint.note,
+        ).where(Period.id == period.id).execute()
+    period.checkpoint_size = checkpoint.size
+    period.checkpoint_root = checkpoint.root_b64
+    period.checkpoint_note = checkpoint.note
     return period
 
 

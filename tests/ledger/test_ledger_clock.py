@@ -1,22 +1,22 @@
 """The clock validates every NTP reply, obeys kiss codes, drops falsetickers and never blocks now().
 
+A step of the system clock after a poll moves no timestamp and is reported; a lone source is
+said to be one; servers that all went silent make entries unsynchronised within minutes.
 A loopback responder (UDP on 127.0.0.1) plays good and bad servers; a real chronyd is used
-when it is installed.
+when it is installed. The system clock is stepped by injecting the wall-clock function.
 """
 
 from __future__ import annotations
 
-import shutil
 import socket
 import struct
-import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from ledger.clock import (
+    DEFAULT_MAX_AGE_S,
     MIN_POLL_S,
     UNSYNCED_UNCERTAINTY_NS,
     Clock,
@@ -265,6 +265,84 @@ def test_background_thread_polls_and_stops(responders):
     assert not thread.is_alive()
 
 
+@pytest.mark.parametrize("step_s", [5, -5, 3600])
+def test_a_step_of_the_system_clock_moves_no_timestamp_and_is_reported(responders, step_s):
+    r = responders()
+    step = [0]
+    clock = Clock([r.address], wall_ns=lambda: time.time_ns() + step[0])
+    assert clock.poll()
+    assert clock.now().uncertainty_ns < 50_000_000 and clock.last_step_ns is None
+    step[0] = step_s * 1_000_000_000
+    block = clock.now()
+    # Still the true time, as the monotonic clock carried it, with the uncertainty it claims.
+    assert block.synced and abs(block.unix_ns - time.time_ns()) < 50_000_000
+    assert block.uncertainty_ns < 50_000_000
+    assert abs(clock.last_step_ns - step[0]) < 50_000_000
+    assert "stepped" in clock.last_errors["system clock"]
+    # The step asks for a fresh sample at once, inside the usual 64 s interval.
+    clock.poll()
+    assert r.requests == 2
+    assert abs(clock.now().unix_ns - time.time_ns()) < 50_000_000
+
+
+def test_drift_inside_the_allowance_is_no_step(responders):
+    r = responders()
+    mono = FakeMonotonic()
+    wall0, mono0 = time.time_ns(), mono.ns
+    # A wall clock 10 ppm fast against the monotonic one: drift, not a step.
+    clock = Clock(
+        [r.address],
+        monotonic_ns=mono,
+        wall_ns=lambda: wall0 + (mono.ns - mono0) * 100_001 // 100_000,
+    )
+    clock.poll()
+    mono.ns += 200 * 1_000_000_000
+    assert clock.now().synced and clock.last_step_ns is None
+
+
+def test_a_single_source_is_said_to_be_one(responders):
+    liar = responders(offset_s=10.0)
+    clock = Clock([liar.address])
+    assert clock.poll()
+    block = clock.now()
+    assert block.synced and block.single_source and len(block.sources) == 1
+    good = [responders(offset_s=0.1) for _ in range(3)]
+    clock = Clock([g.address for g in good])
+    assert clock.poll()
+    assert clock.now().single_source is False
+
+
+def test_one_agreeing_source_out_of_two_answering_is_a_single_source(responders):
+    answering, silent = responders(), responders("silent")
+    clock = Clock([answering.address, silent.address], timeout=0.2)
+    assert clock.poll()
+    assert clock.now().single_source
+
+
+def test_silent_servers_make_entries_unsynced_within_minutes(responders):
+    servers = [responders() for _ in range(3)]
+    mono = FakeMonotonic()
+    wall0, mono0 = time.time_ns(), mono.ns
+    clock = Clock(
+        [s.address for s in servers],
+        timeout=0.1,
+        monotonic_ns=mono,
+        wall_ns=lambda: wall0 + mono.ns - mono0,
+    )
+    assert clock.poll()
+    for s in servers:
+        s.behaviour = "silent"
+    assert DEFAULT_MAX_AGE_S <= 4 * MIN_POLL_S
+    synced_for = 0
+    while clock.now().synced and synced_for < 3 * 3600:
+        mono.ns += MIN_POLL_S * 1_000_000_000
+        synced_for += MIN_POLL_S
+        clock.poll()
+    # Four missed polls at most: minutes, not the three hours it used to take.
+    assert synced_for <= 5 * MIN_POLL_S
+    assert clock.now().uncertainty_ns == UNSYNCED_UNCERTAINTY_NS
+
+
 def test_marzullo_picks_the_majority():
     def s(offset_ms, dist_ms):
         return Sample("s", 2, offset_ms * 10**6, 0, 0, dist_ms * 10**6, 0)
@@ -281,43 +359,12 @@ def test_server_parsing():
     assert str(Server("::1", 1234)) == "[::1]:1234"
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.mark.skipif(shutil.which("chronyd") is None, reason="chronyd is not installed")
-def test_real_chronyd(tmp_path: Path):
-    port = _free_udp_port()
-    conf = tmp_path / "chrony.conf"
-    conf.write_text(
-        f"port {port}\nbindaddress 127.0.0.1\nallow 127.0.0.1\nlocal stratum 8\n"
-        f"cmdport 0\nbindcmdaddress /\npidfile {tmp_path}/chronyd.pid\n"
-        f"driftfile {tmp_path}/chrony.drift\n"
-    )
-    proc = subprocess.Popen(
-        [shutil.which("chronyd"), "-x", "-U", "-d", "-u", "root", "-f", str(conf)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        clock = Clock([f"127.0.0.1:{port}"], timeout=0.5)
-        deadline = time.monotonic() + 15
-        sample = None
-        while sample is None and time.monotonic() < deadline:
-            assert proc.poll() is None, proc.stdout.read().decode()
-            try:
-                sample = query(Server("127.0.0.1", port), timeout=0.5)
-            except NTPError:
-                time.sleep(0.2)
-        assert sample is not None, "chronyd never answered"
-        assert sample.stratum == 8
-        assert abs(sample.offset_ns) < 100_000_000
-        assert clock.poll()
-        block = clock.now()
-        assert block.synced and block.sources[0].stratum == 8
-    finally:
-        proc.kill()
-        proc.wait(5)
-        proc.stdout.close()
+def test_real_chronyd(chronyd):
+    sample = query(Server.parse(chronyd), timeout=0.5)
+    assert sample.stratum == 8
+    assert abs(sample.offset_ns) < 100_000_000
+    clock = Clock([chronyd], timeout=0.5)
+    assert clock.poll()
+    block = clock.now()
+    assert block.synced and block.sources[0].stratum == 8
+    assert block.single_source  # one chronyd: nothing cross-checks it

@@ -37,6 +37,27 @@ def test_canonical_bytes_are_sorted_and_compact():
     assert parse_envelope(entry.raw) == (0, b"0" * 64, 1_763_800_000_123_456_789)
 
 
+def test_single_source_is_said_and_old_entries_keep_their_bytes():
+    single = TimeBlock(TIME.unix_ns, TIME.uncertainty_ns, True, TIME.sources, True)
+    entry = encode_entry(3, "task.completed", b"\x01" * 32, single, {"a": 1})
+    assert b'"rfc3339":"2025-11-22T08:26:40.123456789Z","single_source":true,"sources":[' in (
+        entry.raw
+    )
+    assert decode_entry(entry.raw).time.single_source is True
+    assert parse_envelope(entry.raw) == (3, b"01" * 32, TIME.unix_ns)
+    # Without the field: the bytes entries had before it existed, read as not single-source.
+    old = encode_entry(3, "task.completed", b"\x01" * 32, TIME, {"a": 1})
+    assert b"single_source" not in old.raw
+    assert decode_entry(old.raw).time.single_source is False
+    assert old.raw == entry.raw.replace(b'"single_source":true,', b"")
+    # Only true is written; false, or single-source without sync, is not an entry.
+    with pytest.raises(InvalidEntry):
+        decode_entry(entry.raw.replace(b'"single_source":true', b'"single_source":false'))
+    unsynced = TimeBlock(TIME.unix_ns, TIME.uncertainty_ns, False, (), True)
+    with pytest.raises(InvalidEntry, match="single_source"):
+        encode_entry(3, "task.completed", b"\x01" * 32, unsynced, {"a": 1})
+
+
 def test_rfc3339_has_nanoseconds_and_z():
     assert rfc3339_ns(1_763_800_000_123_456_789) == "2025-11-22T08:26:40.123456789Z"
     assert rfc3339_ns(0) == "1970-01-01T00:00:00.000000000Z"
@@ -127,9 +148,12 @@ _sources = st.builds(
     uncertainty_ns=st.integers(0, 2**40),
     synced=st.booleans(),
     sources=st.lists(_sources, max_size=4),
+    single=st.booleans(),
 )
-def test_fast_encoding_is_exactly_canonical_json(data, unix_ns, uncertainty_ns, synced, sources):
-    block = TimeBlock(unix_ns, uncertainty_ns, synced, tuple(sources))
+def test_fast_encoding_is_exactly_canonical_json(
+    data, unix_ns, uncertainty_ns, synced, sources, single
+):
+    block = TimeBlock(unix_ns, uncertainty_ns, synced, tuple(sources), single and synced)
     try:
         entry = encode_entry(7, "task.completed", b"\x02" * 32, block, data)
     except InvalidEntry as exc:

@@ -67,7 +67,9 @@ def test_cli_verifies_an_export_and_names_the_first_bad_entry(tmp_path):
     flip(path, entry_offset(raws, 17, 12))
     done = run_cli("verify-export", str(tmp_path / "ok"), "--key", VKEY)
     assert done.returncode == 1
-    assert done.stderr.startswith("FAILED: entry 18: prev does not match the leaf hash of entry 17")
+    assert done.stderr.startswith(
+        "FAILED: tampered at index 18: prev does not match the leaf hash of entry 17"
+    )
 
 
 def test_cli_key_from_file_and_wrong_key(tmp_path):
@@ -201,7 +203,7 @@ def test_cli_verifies_a_bundle_and_a_file(tmp_path):
     other = tmp_path / "other.pdf"
     other.write_bytes(b"something else")
     done = run_cli("verify-bundle", str(path), "--key", VKEY, "--file", str(other))
-    assert done.returncode == 1 and "FAILED: entry 6" in done.stderr
+    assert done.returncode == 1 and "FAILED: tampered at index 6" in done.stderr
     bad = _bundle(raws, 6, 9)
     bad["inclusion"]["hashes"][0] = base64.b64encode(bytes(32)).decode()
     path.write_text(json.dumps(bad))
@@ -285,3 +287,15 @@ def test_fast_scan_agrees_with_entry_by_entry_checks(sources, data, flip_at, bit
     bad[flip_at % len(bad)] ^= 1 << bit
     raws[1] = bytes(bad)
     assert _checked(raws, fast=True) == _checked(raws, fast=False)
+
+
+def test_cli_names_a_checkpoint_that_is_not_utf8_as_tampering(tmp_path):
+    write_export(tmp_path / "e", 5)
+    path = tmp_path / "e" / "checkpoint"
+    data = bytearray(path.read_bytes())
+    data[3] = 0xFF  # inside the origin line: no UTF-8 text has this byte
+    path.write_bytes(bytes(data))
+    done = run_cli("verify-export", str(tmp_path / "e"), "--key", VKEY)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("FAILED: tampered at index 4: checkpoint is not UTF-8 text")
