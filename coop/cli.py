@@ -38,9 +38,9 @@ def _operations():
 def init_command():
     """Create the instance folder, the secret key and the tables (upgrading an old schema)."""
     from coop import migrations
+    from coop.instance import make_private_folder, tighten
 
-    instance = Path(current_app.config["INSTANCE_DIR"])
-    instance.mkdir(parents=True, exist_ok=True)
+    instance = make_private_folder(Path(current_app.config["INSTANCE_DIR"]))
     secret = instance / "secret_key"
     if not secret.exists() and not os.environ.get("COOP_SECRET_KEY"):
         _write_private(secret, secrets.token_urlsafe(48))
@@ -49,6 +49,9 @@ def init_command():
 
     if ensure_key(current_app):
         click.echo(f"Wrote a new ledger signing key to {key_path(current_app)} (mode 0600).")
+    private = [secret, key_path(current_app)]
+    for path in tighten(instance, private, current_app.config["DATABASE_URL"]):
+        click.echo(f"Made {path} readable by its owner only.")
     with database.connection_context():
         applied = migrations.upgrade()
     click.echo(f"Database ready ({len(applied)} migration(s) applied).")

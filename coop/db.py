@@ -1,10 +1,11 @@
 """Database binding: SQLite (default) or PostgreSQL by URL, and the one place that locks rows."""
 
 from contextlib import contextmanager
-from pathlib import Path
 
 import peewee
 from playhouse.db_url import connect
+
+from coop.instance import create_private_file, sqlite_path
 
 database = peewee.DatabaseProxy()
 
@@ -19,9 +20,10 @@ SQLITE_PRAGMAS = {
 def open_database(url: str) -> peewee.Database:
     """Return a database object for the URL, with the pragmas SQLite needs for concurrency."""
     if url.startswith("sqlite:///"):
-        path = url.removeprefix("sqlite:///")
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url)
+        if path is not None:
+            # Created here with mode 0600: SQLite would create it from the umask (0644).
+            create_private_file(path)
         return connect(url, pragmas=SQLITE_PRAGMAS, timeout=30)
     return connect(url)
 
