@@ -86,7 +86,7 @@ def tick_command():
 
 @click.group("user")
 def user_group():
-    """Create, list and change the role of accounts."""
+    """Create, list, disable and change the role of accounts."""
 
 
 @user_group.command("create")
@@ -126,6 +126,26 @@ def user_role(email, role):
     click.echo(f"{user.email} is now {role}.")
 
 
+@user_group.command("disable")
+@click.argument("email")
+@with_appcontext
+def user_disable(email):
+    """Disable an account: its sessions end at once, and it can no longer sign in or use the API."""
+    from coop.auth.operations import disable_account
+    from coop.errors import DomainError
+    from coop.models import User
+
+    with _operations():
+        user = User.get_or_none(User.email == email.strip().lower())
+        if user is None:
+            raise click.ClickException(f"No account with email {email}.")
+        try:
+            disable_account(None, user)
+        except DomainError as error:
+            raise click.ClickException(error.message)
+    click.echo(f"{user.email} is disabled; every session of it has ended.")
+
+
 @user_group.command("list")
 @with_appcontext
 def user_list():
@@ -134,7 +154,9 @@ def user_list():
 
     with database.connection_context():
         for user in User.select().order_by(User.id):
-            click.echo(f"{user.email}\t{user.role}\t{user.member_status or '-'}\t{user.name}")
+            disabled = "\tdisabled" if user.disabled_at else ""
+            status = user.member_status or "-"
+            click.echo(f"{user.email}\t{user.role}\t{status}\t{user.name}{disabled}")
 
 
 @click.command("demo")

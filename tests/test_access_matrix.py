@@ -168,6 +168,7 @@ POST_ROUTES = [
     ("/board/applications/{applicant}/admit", _allowed(BOARD_ONLY)),
     ("/board/applications/{applicant}/decline", _allowed(BOARD_ONLY)),
     ("/board/parameters", _allowed(BOARD_ONLY)),
+    ("/board/members/{member_id}/disable", _allowed(BOARD_ONLY)),
     ("/board/disputes/{dispute}/resolve", _allowed(BOARD_ONLY)),
     ("/statements/{month}/expenses", _allowed(BOARD_ONLY)),
     ("/statements/{month}/close", _allowed(BOARD_ONLY)),

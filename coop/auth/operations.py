@@ -6,9 +6,10 @@ from flask_babel import gettext as _
 
 from coop.audit.events import record
 from coop.auth.passwords import check_password, hash_password
+from coop.auth.sessions import end_sessions
 from coop.db import database, write_transaction
 from coop.errors import DomainError, Forbidden, NotFound
-from coop.models import MemberStatus, Role, User
+from coop.models import MemberStatus, Role, User, utcnow
 
 # Hash once so a login with an unknown email costs the same time as a wrong password.
 _DUMMY_HASH = hash_password(secrets.token_hex(16))
@@ -62,6 +63,33 @@ def authenticate(email: str, password: str) -> User | None:
         check_password(_DUMMY_HASH, password or "")
         return None
     return user if check_password(user.password_hash, password or "") else None
+
+
+def log_out_everywhere(actor: User) -> None:
+    """End every session of actor, on every browser."""
+    with write_transaction():
+        end_sessions(actor)
+
+
+def disable_account(actor: User | None, user: User) -> User:
+    """Disable user's account and end their sessions; actor None is the operator (CLI).
+
+    A board member disables others, never themselves (the board would lose its last key).
+    """
+    if actor is not None:
+        if not actor.is_board:
+            raise Forbidden(_("Only the board can disable accounts."))
+        if actor.id == user.id:
+            raise DomainError(_("You cannot disable your own account."))
+    with write_transaction():
+        user = User.get_by_id(user.id)
+        if user.disabled_at is not None:
+            raise DomainError(_("This account is already disabled."))
+        user.disabled_at = utcnow()
+        user.save()
+        end_sessions(user)
+        record("account.disabled", f"user:{user.id}", pseudonym=user.pseudonym)
+    return user
 
 
 def _pending_applicant(applicant_id: int) -> User:

@@ -46,7 +46,11 @@ def user_for_token(token: str) -> User | None:
     row = (
         ApiToken.select(ApiToken, User)
         .join(User)
-        .where((ApiToken.token_sha256 == _digest(token)) & ApiToken.revoked_at.is_null())
+        .where(
+            (ApiToken.token_sha256 == _digest(token))
+            & ApiToken.revoked_at.is_null()
+            & User.disabled_at.is_null()  # a disabled account's tokens stop with it
+        )
         .first()
     )
     if row is None:

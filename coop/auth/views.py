@@ -15,7 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from coop.auth import operations
+from coop.auth import operations, sessions
 from coop.auth.forms import (
     ApplyForm,
     EmptyForm,
@@ -26,14 +26,11 @@ from coop.auth.forms import (
 )
 from coop.errors import DomainError
 from coop.extensions import limiter, login_manager
-from coop.models import User
 
 bp = Blueprint("auth", __name__)
 
 
-@login_manager.user_loader
-def load_user(user_id: str):
-    return User.get_or_none(User.id == int(user_id)) if user_id.isdigit() else None
+login_manager.user_loader(sessions.load_user)
 
 
 def _safe_next(target: str | None) -> str:
@@ -54,11 +51,14 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = operations.authenticate(form.email.data, form.password.data)
-        if user is not None:
+        if user is not None and user.is_active:
             session.clear()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
-        form.password.errors.append(_("Wrong email or password."))
+        if user is None:
+            form.password.errors.append(_("Wrong email or password."))
+        else:
+            form.password.errors.append(_("This account is disabled; write to the board."))
     return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 400
 
 
@@ -67,6 +67,8 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
+        # "Log out" logs out everywhere: a copied or forgotten cookie must not outlive it.
+        operations.log_out_everywhere(current_user._get_current_object())
         logout_user()
         session.clear()
     return redirect(url_for("market.home"))
