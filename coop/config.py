@@ -28,6 +28,11 @@ def from_environment() -> dict:
         "LEDGER_ORIGIN": os.environ.get("COOP_LEDGER_ORIGIN", "coop.example/ledger"),
         "NTP_SERVERS": os.environ.get("COOP_NTP_SERVERS", DEFAULT_NTP_SERVERS),
         "TIMEZONE": os.environ.get("COOP_TIMEZONE", "Europe/Paris"),
+        "SMTP_URL": os.environ.get("COOP_SMTP_URL", ""),
+        "MAIL_FROM": os.environ.get("COOP_MAIL_FROM", "Coop <coop@localhost>"),
+        # Links in e-mails are built on this, never on the request's Host header.
+        "BASE_URL": os.environ.get("COOP_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "PASSWORD_RESET_MINUTES": int(os.environ.get("COOP_PASSWORD_RESET_MINUTES", 60)),
     }
 
 

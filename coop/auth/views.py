@@ -15,7 +15,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from coop.auth import operations, sessions
+from coop.auth import operations, sessions, signup
 from coop.auth.forms import (
     ApplyForm,
     EmptyForm,
@@ -24,8 +24,9 @@ from coop.auth.forms import (
     RegisterForm,
     SettingsForm,
 )
+from coop.auth.limits import guessing_limits
 from coop.errors import DomainError
-from coop.extensions import limiter, login_manager
+from coop.extensions import login_manager
 
 bp = Blueprint("auth", __name__)
 
@@ -41,12 +42,8 @@ def _safe_next(target: str | None) -> str:
     return url_for("market.home")
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@guessing_limits
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -74,46 +71,46 @@ def logout():
     return redirect(url_for("market.home"))
 
 
-def _register(form, create):
+def mail_links() -> dict[str, str]:
+    """Absolute links for e-mails, on the configured base URL (never the request's Host)."""
+    base = current_app.config["BASE_URL"]
+    return {"login": base + url_for("auth.login"), "forgot": base + url_for("passwords.forgot")}
+
+
+def _register(form, create, template: str):
+    """Open the account, or mail the owner of a taken address; answer the same either way."""
     if form.validate_on_submit():
         try:
-            user = create(form)
+            signup.open_account(lambda: create(form), form.email.data, mail_links())
         except DomainError as error:
             getattr(form, error.field or "email").errors.append(error.message)
         else:
-            login_user(user)
-            return True
-    return False
+            flash(
+                _("Thank you. We sent a message to %(email)s: it says how to sign in.",
+                  email=form.email.data.strip().lower()),
+                "success",
+            )
+            return redirect(url_for("auth.login"))
+    status = 400 if form.errors else 200
+    return render_template(template, form=form), status
 
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    form = RegisterForm()
-
     def create(f):
         return operations.register_client(f.email.data, f.name.data, f.password.data)
 
-    if _register(form, create):
-        flash(_("Welcome! You can now post tasks."), "success")
-        return redirect(url_for("market.client_dashboard"))
-    status = 400 if form.errors else 200
-    return render_template("auth/register.html", form=form), status
+    return _register(RegisterForm(), create, "auth/register.html")
 
 
 @bp.route("/apply", methods=["GET", "POST"])
 def apply():
-    form = ApplyForm()
-
     def create(f):
         return operations.apply_for_membership(
             f.email.data, f.name.data, f.password.data, f.note.data, f.sensitive_opt_in.data
         )
 
-    if _register(form, create):
-        flash(_("Thank you: the board will review your application."), "success")
-        return redirect(url_for("auth.settings"))
-    status = 400 if form.errors else 200
-    return render_template("auth/apply.html", form=form), status
+    return _register(ApplyForm(), create, "auth/apply.html")
 
 
 @bp.route("/settings", methods=["GET", "POST"])
