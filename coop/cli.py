@@ -57,14 +57,59 @@ def init_command():
     click.echo(f"Database ready ({len(applied)} migration(s) applied).")
 
 
+# The access log names the path without its query string (a reset link's token is there) and
+# without the Referer (which may hold one too).
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s"'
+
+
+def serve_plan(storage_uri: str, workers: int | None) -> int:
+    """Return how many gunicorn processes may serve with this rate-limit storage.
+
+    In-memory limits live in each process, so N processes would let N times the limit
+    through: with memory:// the site runs in one process (with threads).
+
+    :raises click.UsageError: several processes were asked for with in-memory limits.
+    """
+    shared = not storage_uri.startswith("memory://")
+    if workers is None:
+        return 2 if shared else 1
+    if workers < 1:
+        raise click.UsageError("--workers must be at least 1.")
+    if workers > 1 and not shared:
+        raise click.UsageError(
+            f"--workers {workers} with in-memory rate limits would let {workers} times the "
+            "sign-in limit through. Set COOP_RATELIMIT_STORAGE_URI=redis://HOST:6379 so the "
+            "processes share their counts, or serve with one worker (more --threads)."
+        )
+    return workers
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
-def serve_command(host, port, workers):
-    """Serve the site with gunicorn."""
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="gunicorn processes [default: 1 with in-memory rate limits, 2 with Redis]; more than "
+    "1 needs COOP_RATELIMIT_STORAGE_URI=redis://…",
+)
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
+@with_appcontext
+def serve_command(host, port, workers, threads):
+    """Serve the site with gunicorn; rate limits hold exactly however many processes run."""
+    storage = current_app.config["RATELIMIT_STORAGE_URI"]
+    workers = serve_plan(storage, workers)
+    scheme = storage.split("://", 1)[0]  # never the URI: it may carry a password
+    where = "in this one process" if scheme == "memory" else f"shared through {scheme}"
+    click.echo(
+        f"Serving on http://{host}:{port} with {workers} process(es) × {max(threads, 1)} "
+        f"thread(s); rate limits are counted {where}."
+    )
     args = [sys.executable, "-m", "gunicorn", "--workers", str(workers)]
-    args += ["--bind", f"{host}:{port}", "--access-logfile", "-", "coop.wsgi:app"]
+    args += ["--threads", str(max(threads, 1)), "--bind", f"{host}:{port}"]
+    args += ["--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT, "coop.wsgi:app"]
+    sys.stdout.flush()
     os.execv(sys.executable, args)  # noqa: S606 - fixed argv, no shell
 
 

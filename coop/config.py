@@ -22,6 +22,7 @@ def from_environment() -> dict:
         "UPLOAD_DIR": os.environ.get("COOP_UPLOAD_DIR", str(instance / "files")),
         "MAX_FILE_BYTES": int(os.environ.get("COOP_MAX_FILE_BYTES", 25 * 1024 * 1024)),
         "RATELIMIT_STORAGE_URI": os.environ.get("COOP_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("COOP_RATELIMIT_KEY_PREFIX", "coop"),
         "LOGIN_RATE_LIMIT": os.environ.get("COOP_LOGIN_RATE_LIMIT", "10 per minute"),
         "SESSION_COOKIE_SECURE": _env_bool("COOP_SECURE_COOKIES", True),
         "REMEMBER_COOKIE_SECURE": _env_bool("COOP_SECURE_COOKIES", True),
