@@ -15,7 +15,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from flask import current_app
+from flask import current_app, url_for
 
 from coop.instance import FILE_MODE, make_private_folder
 
@@ -44,6 +44,12 @@ def send(to: str, subject: str, body: str) -> None:
         _send_smtp(url, message)
     else:
         _write_outbox(Path(current_app.config["INSTANCE_DIR"]) / "outbox", message)
+
+
+def link(endpoint: str, **values) -> str:
+    """Return an absolute link for a message, on COOP_BASE_URL: the request's Host header is
+    the sender's to choose, and a reset link must never point at their site."""
+    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
 
 
 def _send_smtp(url: str, message: EmailMessage) -> None:

@@ -247,3 +247,12 @@ def test_applying_with_a_taken_address_creates_nothing(app, make_member):
     assert User.select().count() == 1
     (message,) = _outbox(app)
     assert "already have" in message.read_text()
+
+
+def test_the_cli_applies_the_same_password_rules(runner):
+    result = runner.invoke(
+        args=["user", "create", "--email", "ops@example.org", "--name", "Ops", "--role", "board"],
+        input="aaaaaaaaaa\naaaaaaaaaa\n",
+    )
+    assert result.exit_code != 0 and "too few different characters" in result.output
+    assert not User.select().where(User.email == "ops@example.org").exists()

@@ -12,6 +12,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
+from coop import mail
 from coop.auth import operations, recovery
 from coop.auth.forms import ChangePasswordForm, ForgotPasswordForm, ResetPasswordForm
 from coop.auth.limits import guessing_limits
@@ -52,10 +53,9 @@ def change():
 def forgot():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        base = current_app.config["BASE_URL"]
         recovery.request_reset(
             form.email.data,
-            lambda token: base + url_for("passwords.reset", token=token),
+            lambda token: mail.link("passwords.reset", token=token),
             current_app.config["PASSWORD_RESET_MINUTES"],
         )
         # The same words whether or not the address has an account.

@@ -4,7 +4,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -15,6 +14,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from coop import mail
 from coop.auth import operations, sessions, signup
 from coop.auth.forms import (
     ApplyForm,
@@ -71,17 +71,12 @@ def logout():
     return redirect(url_for("market.home"))
 
 
-def mail_links() -> dict[str, str]:
-    """Absolute links for e-mails, on the configured base URL (never the request's Host)."""
-    base = current_app.config["BASE_URL"]
-    return {"login": base + url_for("auth.login"), "forgot": base + url_for("passwords.forgot")}
-
-
 def _register(form, create, template: str):
     """Open the account, or mail the owner of a taken address; answer the same either way."""
     if form.validate_on_submit():
         try:
-            signup.open_account(lambda: create(form), form.email.data, mail_links())
+            links = {"login": mail.link("auth.login"), "forgot": mail.link("passwords.forgot")}
+            signup.open_account(lambda: create(form), form.email.data, links)
         except DomainError as error:
             getattr(form, error.field or "email").errors.append(error.message)
         else:
