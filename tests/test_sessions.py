@@ -82,6 +82,7 @@ def test_the_board_disables_a_member(app, make_member, make_board):
     assert again.status_code == 400 and "disabled" in again.get_data(as_text=True)
     assert api.get("/api/v1/tasks", headers=auth).status_code == 401
     assert Event.get(Event.kind == "account.disabled").subject == f"user:{member.id}"
+    assert app.test_cli_runner().invoke(args=["ledger", "verify"]).exit_code == 0
     page = app.test_client(user=board).get("/board/members").get_data(as_text=True)
     assert "Disabled" in page
 

@@ -2,7 +2,7 @@
 
 Every operation that changes something a client, a member or the board may later need to
 prove (a task awarded, a delivery submitted or reviewed, a task completed, a dispute resolved,
-a member admitted, parameters changed, a month closed, a statement issued) calls `record`
+a member admitted, an account disabled, parameters changed, a month closed, a statement issued) calls `record`
 before its transaction commits, so the change and its record are both kept or both lost.
 """
 
