@@ -191,6 +191,26 @@ def user_disable(email):
     click.echo(f"{user.email} is disabled; every session of it has ended.")
 
 
+@user_group.command("enable")
+@click.argument("email")
+@with_appcontext
+def user_enable(email):
+    """Let a disabled account sign in again (its API tokens work again too)."""
+    from coop.auth.operations import enable_account
+    from coop.errors import DomainError
+    from coop.models import User
+
+    with _operations():
+        user = User.get_or_none(User.email == email.strip().lower())
+        if user is None:
+            raise click.ClickException(f"No account with email {email}.")
+        try:
+            enable_account(user)
+        except DomainError as error:
+            raise click.ClickException(error.message)
+    click.echo(f"{user.email} can sign in again.")
+
+
 @user_group.command("list")
 @with_appcontext
 def user_list():

@@ -113,7 +113,7 @@ def served(tmp_path):
                         "--role", "member", input="a long and quiet river\n" * 2)
         assert created.returncode == 0, created.stderr
         port = free_port()
-        log = open(tmp_path / "serve.log", "w+")  # noqa: SIM115 - closed below
+        log = open(tmp_path / "serve.log", "w+")  # closed when the fixture stops the server
         coop = str(Path(sys.executable).parent / "coop")
         process = subprocess.Popen([coop, "serve", "--port", str(port), *options],
                                    env=env, stdout=log, stderr=subprocess.STDOUT)

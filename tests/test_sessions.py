@@ -1,7 +1,7 @@
 """Ending a session ends it everywhere: after logging out, a password change or the account
 being disabled (by the board or `coop user disable`), a copy of the old session cookie or
-remember cookie signs nobody in; a disabled account cannot sign in nor use its API tokens,
-and a board member cannot disable themselves."""
+remember cookie signs nobody in; a disabled account cannot sign in nor use its API tokens
+until `coop user enable`, and a board member cannot disable themselves."""
 
 from conftest import PASSWORD
 from flask_login.utils import encode_cookie
@@ -115,6 +115,13 @@ def test_the_cli_disables_any_account(app, runner, make_client_user):
     assert twice.exit_code != 0 and "already disabled" in twice.output
     unknown = runner.invoke(args=["user", "disable", "nobody@example.test"])
     assert unknown.exit_code != 0 and "No account" in unknown.output
+
+    enabled = runner.invoke(args=["user", "enable", customer.email])
+    assert enabled.exit_code == 0, enabled.output
+    assert not is_signed_in(replay(app, cookie))  # the old session stays ended
+    again, _ = sign_in(app, customer)
+    assert is_signed_in(again)
+    assert runner.invoke(args=["user", "enable", customer.email]).exit_code != 0
 
 
 def test_m0006_upgrades_a_database_made_before_it(app, runner, make_member):

@@ -2,8 +2,9 @@
 
 Every operation that changes something a client, a member or the board may later need to
 prove (a task awarded, a delivery submitted or reviewed, a task completed, a dispute resolved,
-a member admitted, an account disabled, parameters changed, a month closed, a statement issued) calls `record`
-before its transaction commits, so the change and its record are both kept or both lost.
+a member admitted, an account disabled or enabled, parameters changed, a month closed, a
+statement issued) calls `record` before its transaction commits, so the change and its record
+are both kept or both lost.
 """
 
 import json

@@ -114,6 +114,18 @@ def disable_account(actor: User | None, user: User) -> User:
     return user
 
 
+def enable_account(user: User) -> User:
+    """Let a disabled account sign in again (CLI); its old sessions stay ended."""
+    with write_transaction():
+        user = User.get_by_id(user.id)
+        if user.disabled_at is None:
+            raise DomainError(_("This account is not disabled."))
+        user.disabled_at = None
+        user.save()
+        record("account.enabled", f"user:{user.id}", pseudonym=user.pseudonym)
+    return user
+
+
 def _pending_applicant(applicant_id: int) -> User:
     applicant = User.get_or_none(User.id == applicant_id)
     if applicant is None or applicant.role not in (Role.MEMBER, Role.BOARD):
