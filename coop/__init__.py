@@ -27,6 +27,7 @@ def create_app(config=None) -> Flask:
     from coop.api.views import bp as api_bp
     from coop.audit import ledger as audit_ledger
     from coop.audit.views import bp as audit_bp
+    from coop.auth.password_views import passwords_bp
     from coop.auth.token_views import tokens_bp
     from coop.auth.views import bp as auth_bp
     from coop.board.views import bp as board_bp
@@ -41,7 +42,7 @@ def create_app(config=None) -> Flask:
     extensions.init_app(app)
     web.init_app(app)
     blueprints = (auth_bp, tokens_bp, market_bp, delivery_bp, board_bp, audit_bp, api_bp)
-    for blueprint in blueprints + (statements_bp, capital_bp):
+    for blueprint in blueprints + (statements_bp, capital_bp, passwords_bp):
         app.register_blueprint(blueprint)
 
     from coop import cli

@@ -44,9 +44,9 @@ def _operations():
 def init_command():
     """Create the instance folder, the secret key and the tables (upgrading an old schema)."""
     from coop import migrations
+    from coop.instance import make_private_folder, tighten
 
-    instance = Path(current_app.config["INSTANCE_DIR"])
-    instance.mkdir(parents=True, exist_ok=True)
+    instance = make_private_folder(Path(current_app.config["INSTANCE_DIR"]))
     secret = instance / "secret_key"
     if not secret.exists() and not os.environ.get("COOP_SECRET_KEY"):
         _write_private(secret, secrets.token_urlsafe(48))
@@ -55,6 +55,9 @@ def init_command():
 
     if ensure_key(current_app):
         click.echo(f"Wrote a new ledger signing key to {key_path(current_app)} (mode 0600).")
+    private = [secret, key_path(current_app)]
+    for path in tighten(instance, private, current_app.config["DATABASE_URL"]):
+        click.echo(f"Made {path} readable by its owner only.")
     from coop.audit.ledger import publish_checkpoint
 
     with database.connection_context():
@@ -64,14 +67,59 @@ def init_command():
     click.echo(f"Database ready ({len(applied)} migration(s) applied).")
 
 
+# The access log names the path without its query string (a reset link's token is there) and
+# without the Referer (which may hold one too).
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s"'
+
+
+def serve_plan(storage_uri: str, workers: int | None) -> int:
+    """Return how many gunicorn processes may serve with this rate-limit storage.
+
+    In-memory limits live in each process, so N processes would let N times the limit
+    through: with memory:// the site runs in one process (with threads).
+
+    :raises click.UsageError: several processes were asked for with in-memory limits.
+    """
+    shared = not storage_uri.startswith("memory://")
+    if workers is None:
+        return 2 if shared else 1
+    if workers < 1:
+        raise click.UsageError("--workers must be at least 1.")
+    if workers > 1 and not shared:
+        raise click.UsageError(
+            f"--workers {workers} with in-memory rate limits would let {workers} times the "
+            "sign-in limit through. Set COOP_RATELIMIT_STORAGE_URI=redis://HOST:6379 so the "
+            "processes share their counts, or serve with one worker (more --threads)."
+        )
+    return workers
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
-def serve_command(host, port, workers):
-    """Serve the site with gunicorn."""
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="gunicorn processes [default: 1 with in-memory rate limits, 2 with Redis]; more than "
+    "1 needs COOP_RATELIMIT_STORAGE_URI=redis://…",
+)
+@click.option("--threads", default=8, show_default=True, type=int, help="Threads per process.")
+@with_appcontext
+def serve_command(host, port, workers, threads):
+    """Serve the site with gunicorn; rate limits hold exactly however many processes run."""
+    storage = current_app.config["RATELIMIT_STORAGE_URI"]
+    workers = serve_plan(storage, workers)
+    scheme = storage.split("://", 1)[0]  # never the URI: it may carry a password
+    where = "in this one process" if scheme == "memory" else f"shared through {scheme}"
+    click.echo(
+        f"Serving on http://{host}:{port} with {workers} process(es) × {max(threads, 1)} "
+        f"thread(s); rate limits are counted {where}."
+    )
     args = [sys.executable, "-m", "gunicorn", "--workers", str(workers)]
-    args += ["--bind", f"{host}:{port}", "--access-logfile", "-", "coop.wsgi:app"]
+    args += ["--threads", str(max(threads, 1)), "--bind", f"{host}:{port}"]
+    args += ["--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT, "coop.wsgi:app"]
+    sys.stdout.flush()
     os.execv(sys.executable, args)  # noqa: S606 - fixed argv, no shell
 
 
@@ -109,7 +157,7 @@ def tick_command():
 
 @click.group("user")
 def user_group():
-    """Create, list and change the role of accounts."""
+    """Create, list, disable and change the role of accounts."""
 
 
 @user_group.command("create")
@@ -149,6 +197,46 @@ def user_role(email, role):
     click.echo(f"{user.email} is now {role}.")
 
 
+@user_group.command("disable")
+@click.argument("email")
+@with_appcontext
+def user_disable(email):
+    """Disable an account: its sessions end at once, and it can no longer sign in or use the API."""
+    from coop.auth.operations import disable_account
+    from coop.errors import DomainError
+    from coop.models import User
+
+    with _operations():
+        user = User.get_or_none(User.email == email.strip().lower())
+        if user is None:
+            raise click.ClickException(f"No account with email {email}.")
+        try:
+            disable_account(None, user)
+        except DomainError as error:
+            raise click.ClickException(error.message)
+    click.echo(f"{user.email} is disabled; every session of it has ended.")
+
+
+@user_group.command("enable")
+@click.argument("email")
+@with_appcontext
+def user_enable(email):
+    """Let a disabled account sign in again (its API tokens work again too)."""
+    from coop.auth.operations import enable_account
+    from coop.errors import DomainError
+    from coop.models import User
+
+    with _operations():
+        user = User.get_or_none(User.email == email.strip().lower())
+        if user is None:
+            raise click.ClickException(f"No account with email {email}.")
+        try:
+            enable_account(user)
+        except DomainError as error:
+            raise click.ClickException(error.message)
+    click.echo(f"{user.email} can sign in again.")
+
+
 @user_group.command("list")
 @with_appcontext
 def user_list():
@@ -157,7 +245,9 @@ def user_list():
 
     with database.connection_context():
         for user in User.select().order_by(User.id):
-            click.echo(f"{user.email}\t{user.role}\t{user.member_status or '-'}\t{user.name}")
+            disabled = "\tdisabled" if user.disabled_at else ""
+            status = user.member_status or "-"
+            click.echo(f"{user.email}\t{user.role}\t{status}\t{user.name}{disabled}")
 
 
 @click.command("demo")

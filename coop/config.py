@@ -22,12 +22,18 @@ def from_environment() -> dict:
         "UPLOAD_DIR": os.environ.get("COOP_UPLOAD_DIR", str(instance / "files")),
         "MAX_FILE_BYTES": int(os.environ.get("COOP_MAX_FILE_BYTES", 25 * 1024 * 1024)),
         "RATELIMIT_STORAGE_URI": os.environ.get("COOP_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": os.environ.get("COOP_RATELIMIT_KEY_PREFIX", "coop"),
         "LOGIN_RATE_LIMIT": os.environ.get("COOP_LOGIN_RATE_LIMIT", "10 per minute"),
         "SESSION_COOKIE_SECURE": _env_bool("COOP_SECURE_COOKIES", True),
         "REMEMBER_COOKIE_SECURE": _env_bool("COOP_SECURE_COOKIES", True),
         "LEDGER_ORIGIN": os.environ.get("COOP_LEDGER_ORIGIN", "coop.example/ledger"),
         "NTP_SERVERS": os.environ.get("COOP_NTP_SERVERS", DEFAULT_NTP_SERVERS),
         "TIMEZONE": os.environ.get("COOP_TIMEZONE", "Europe/Paris"),
+        "SMTP_URL": os.environ.get("COOP_SMTP_URL", ""),
+        "MAIL_FROM": os.environ.get("COOP_MAIL_FROM", "Coop <coop@localhost>"),
+        # Links in e-mails are built on this, never on the request's Host header.
+        "BASE_URL": os.environ.get("COOP_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "PASSWORD_RESET_MINUTES": int(os.environ.get("COOP_PASSWORD_RESET_MINUTES", 60)),
     }
 
 

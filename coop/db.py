@@ -3,10 +3,11 @@
 import threading
 from collections.abc import Callable
 from contextlib import contextmanager
-from pathlib import Path
 
 import peewee
 from playhouse.db_url import connect
+
+from coop.instance import create_private_file, sqlite_path
 
 database = peewee.DatabaseProxy()
 # Callbacks waiting for the outermost transaction to commit, per thread (as connections are).
@@ -23,9 +24,10 @@ SQLITE_PRAGMAS = {
 def open_database(url: str) -> peewee.Database:
     """Return a database object for the URL, with the pragmas SQLite needs for concurrency."""
     if url.startswith("sqlite:///"):
-        path = url.removeprefix("sqlite:///")
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url)
+        if path is not None:
+            # Created here with mode 0600: SQLite would create it from the umask (0644).
+            create_private_file(path)
         return connect(url, pragmas=SQLITE_PRAGMAS, timeout=30)
     return connect(url)
 

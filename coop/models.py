@@ -110,6 +110,14 @@ class User(UserMixin, BaseModel):
     locale = peewee.CharField(max_length=8, null=True)
     timezone = peewee.CharField(max_length=64, default="Europe/Paris")
     created_at = peewee.DateTimeField(default=utcnow)
+    # Bumped to end every session at once (log out, password change or reset, disabling):
+    # sessions and remember cookies carry the generation they were opened with.
+    session_generation = peewee.IntegerField(default=0)
+    disabled_at = peewee.DateTimeField(null=True)
+
+    def get_id(self) -> str:
+        """Name the user and the session generation, so an old cookie stops matching."""
+        return f"{self.id}:{self.session_generation}"
 
     @property
     def is_member(self) -> bool:
@@ -126,8 +134,8 @@ class User(UserMixin, BaseModel):
 
     @property
     def is_active(self) -> bool:
-        """Declined applicants may still sign in to read the reason; nobody is locked out."""
-        return True
+        """Declined applicants may still sign in to read the reason; disabled accounts may not."""
+        return self.disabled_at is None
 
 
 class Task(BaseModel):
@@ -284,6 +292,16 @@ class ApiToken(BaseModel):
     revoked_at = peewee.DateTimeField(null=True)
 
 
+class PasswordReset(BaseModel):
+    """A password-reset link: only its SHA-256 is stored; it expires and works once."""
+
+    user = peewee.ForeignKeyField(User, backref="password_resets", on_delete="CASCADE")
+    token_sha256 = peewee.CharField(max_length=64, unique=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    expires_at = peewee.DateTimeField()
+    used_at = peewee.DateTimeField(null=True)
+
+
 class SchemaVersion(BaseModel):
     """Which migrations have run on this database."""
 
@@ -333,4 +351,5 @@ MODELS = [
     Event,
     RejectionReview,
     CapitalMovement,
+    PasswordReset,
 ]

@@ -32,6 +32,8 @@ COMMANDS = [
     ["user", "create"],
     ["user", "role"],
     ["user", "list"],
+    ["user", "disable"],
+    ["user", "enable"],
     ["demo"],
 ]
 

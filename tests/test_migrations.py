@@ -74,8 +74,9 @@ def fresh_schema(app):
 def test_upgrading_from_each_earlier_step_gives_the_fresh_schema(app, fresh_schema, step):
     names = migrations.available()
     _drop_everything()
-    migrations.upgrade(until=names[step])
+    migrations.upgrade(until=names[0])
     _an_old_member()
+    migrations.upgrade(until=names[step])
     assert [row.name for row in SchemaVersion.select().order_by(SchemaVersion.name)] == names[
         : step + 1
     ]

@@ -2,9 +2,10 @@
 
 Every operation that changes something a client, a member or the board may later need to
 prove (a task awarded, a delivery submitted or reviewed, a task completed, a dispute resolved,
-a member admitted, parameters changed, a month closed, a statement issued) calls `record`
-before its transaction commits, so the change and its record are both kept or both lost.
-Once that transaction commits, a checkpoint covering the entry is published.
+a member admitted, an account disabled or enabled, parameters changed, a month closed, a
+statement issued) calls `record` before its transaction commits, so the change and its record
+are both kept or both lost. Once that transaction commits, a checkpoint covering the entry is
+published.
 """
 
 import json

@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import current_app
 
 from coop.db import after_commit
+from coop.instance import make_private_folder
 from ledger.note import Signer, generate_signer_key, load_signer_key, write_signer_key
 from ledger.store import Ledger
 
@@ -38,7 +39,7 @@ def ensure_key(app) -> bool:
     path = key_path(app)
     if path.exists():
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_folder(path.parent)
     signer_key, _verifier = generate_signer_key(app.config["LEDGER_ORIGIN"])
     write_signer_key(path, signer_key)
     return True

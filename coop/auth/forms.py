@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    HiddenField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -29,12 +30,39 @@ class RegisterForm(FlaskForm):
     name = StringField(_l("Name or organisation"), validators=[DataRequired(), Length(max=100)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField(
-        _l("Password"), validators=[DataRequired(), Length(min=10, max=200)]
+        _l("Password"), validators=[DataRequired(), Length(max=200)]
     )
     confirm = PasswordField(
         _l("Repeat the password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
+
+
+class NewPasswordForm(FlaskForm):
+    """A new password typed twice; its rules are the operations' (passwords.py says why)."""
+
+    password = PasswordField(
+        _l("New password"), validators=[DataRequired(), Length(max=200)]
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=200)]
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    # No format check: any address an account has (the CLI makes some) must be able to reset.
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(NewPasswordForm):
+    token = HiddenField(validators=[DataRequired(), Length(max=100)])
 
 
 class ApplyForm(RegisterForm):

@@ -5,10 +5,11 @@ import secrets
 from flask_babel import gettext as _
 
 from coop.audit.events import record
-from coop.auth.passwords import check_password, hash_password
+from coop.auth.passwords import check_new_password, check_password, hash_password
+from coop.auth.sessions import end_sessions
 from coop.db import database, write_transaction
 from coop.errors import DomainError, Forbidden, NotFound
-from coop.models import MemberStatus, Role, User
+from coop.models import MemberStatus, Role, User, utcnow
 
 # Hash once so a login with an unknown email costs the same time as a wrong password.
 _DUMMY_HASH = hash_password(secrets.token_hex(16))
@@ -18,10 +19,14 @@ def _new_pseudonym() -> str:
     return "w-" + secrets.token_hex(4)
 
 
+class EmailTaken(DomainError):
+    """An account with this e-mail exists (said on the CLI; the web never says it)."""
+
+
 def _check_new_email(email: str) -> str:
     email = email.strip().lower()
     if User.select().where(User.email == email).exists():
-        raise DomainError(_("An account with this email already exists."), field="email")
+        raise EmailTaken(_("An account with this email already exists."), field="email")
     return email
 
 
@@ -31,6 +36,9 @@ def create_user(email, name, password, role, member_status=None, application_not
         raise DomainError(_("Unknown role: %(role)s", role=role), field="role")
     if role in (Role.MEMBER, Role.BOARD) and member_status is None:
         member_status = MemberStatus.APPLICANT
+    # The password is judged before the e-mail is looked up, so its refusal says nothing
+    # about which addresses have accounts.
+    check_new_password(password, email)
     with database.atomic():
         return User.create(
             email=_check_new_email(email),
@@ -62,6 +70,60 @@ def authenticate(email: str, password: str) -> User | None:
         check_password(_DUMMY_HASH, password or "")
         return None
     return user if check_password(user.password_hash, password or "") else None
+
+
+def change_password(actor: User, current: str, new: str) -> User:
+    """Change actor's password and end every other session (the caller signs this one in
+    again with the new generation).
+
+    :raises DomainError: the current password is wrong, or the new one breaks a rule.
+    """
+    if not check_password(actor.password_hash, current or ""):
+        raise DomainError(_("The current password is wrong."), field="current")
+    check_new_password(new, actor.email)
+    with write_transaction():
+        User.update(password_hash=hash_password(new)).where(User.id == actor.id).execute()
+        end_sessions(actor)
+    return actor
+
+
+def log_out_everywhere(actor: User) -> None:
+    """End every session of actor, on every browser."""
+    with write_transaction():
+        end_sessions(actor)
+
+
+def disable_account(actor: User | None, user: User) -> User:
+    """Disable user's account and end their sessions; actor None is the operator (CLI).
+
+    A board member disables others, never themselves (the board would lose its last key).
+    """
+    if actor is not None:
+        if not actor.is_board:
+            raise Forbidden(_("Only the board can disable accounts."))
+        if actor.id == user.id:
+            raise DomainError(_("You cannot disable your own account."))
+    with write_transaction():
+        user = User.get_by_id(user.id)
+        if user.disabled_at is not None:
+            raise DomainError(_("This account is already disabled."))
+        user.disabled_at = utcnow()
+        user.save()
+        end_sessions(user)
+        record("account.disabled", f"user:{user.id}", pseudonym=user.pseudonym)
+    return user
+
+
+def enable_account(user: User) -> User:
+    """Let a disabled account sign in again (CLI); its old sessions stay ended."""
+    with write_transaction():
+        user = User.get_by_id(user.id)
+        if user.disabled_at is None:
+            raise DomainError(_("This account is not disabled."))
+        user.disabled_at = None
+        user.save()
+        record("account.enabled", f"user:{user.id}", pseudonym=user.pseudonym)
+    return user
 
 
 def _pending_applicant(applicant_id: int) -> User:

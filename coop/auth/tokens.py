@@ -57,7 +57,11 @@ def live_token(token: str) -> ApiToken | None:
     row = (
         ApiToken.select(ApiToken, User)
         .join(User)
-        .where((ApiToken.token_sha256 == _digest(token)) & ApiToken.revoked_at.is_null())
+        .where(
+            (ApiToken.token_sha256 == _digest(token))
+            & ApiToken.revoked_at.is_null()
+            & User.disabled_at.is_null()  # a disabled account's tokens stop with it
+        )
         .first()
     )
     if row is None:

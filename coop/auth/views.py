@@ -4,7 +4,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -15,7 +14,8 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from coop.auth import operations
+from coop import mail
+from coop.auth import operations, sessions, signup
 from coop.auth.forms import (
     ApplyForm,
     EmptyForm,
@@ -24,16 +24,14 @@ from coop.auth.forms import (
     RegisterForm,
     SettingsForm,
 )
+from coop.auth.limits import guessing_limits
 from coop.errors import DomainError
-from coop.extensions import limiter, login_manager
-from coop.models import User
+from coop.extensions import login_manager
 
 bp = Blueprint("auth", __name__)
 
 
-@login_manager.user_loader
-def load_user(user_id: str):
-    return User.get_or_none(User.id == int(user_id)) if user_id.isdigit() else None
+login_manager.user_loader(sessions.load_user)
 
 
 def _safe_next(target: str | None) -> str:
@@ -44,21 +42,20 @@ def _safe_next(target: str | None) -> str:
     return url_for("market.home")
 
 
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@guessing_limits
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = operations.authenticate(form.email.data, form.password.data)
-        if user is not None:
+        if user is not None and user.is_active:
             session.clear()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
-        form.password.errors.append(_("Wrong email or password."))
+        if user is None:
+            form.password.errors.append(_("Wrong email or password."))
+        else:
+            form.password.errors.append(_("This account is disabled; write to the board."))
     return render_template("auth/login.html", form=form), 200 if request.method == "GET" else 400
 
 
@@ -67,51 +64,48 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
+        # "Log out" logs out everywhere: a copied or forgotten cookie must not outlive it.
+        operations.log_out_everywhere(current_user._get_current_object())
         logout_user()
         session.clear()
     return redirect(url_for("market.home"))
 
 
-def _register(form, create):
+def _register(form, create, template: str):
+    """Open the account, or mail the owner of a taken address; answer the same either way."""
     if form.validate_on_submit():
         try:
-            user = create(form)
+            links = {"login": mail.link("auth.login"), "forgot": mail.link("passwords.forgot")}
+            signup.open_account(lambda: create(form), form.email.data, links)
         except DomainError as error:
             getattr(form, error.field or "email").errors.append(error.message)
         else:
-            login_user(user)
-            return True
-    return False
+            flash(
+                _("Thank you. We sent a message to %(email)s: it says how to sign in.",
+                  email=form.email.data.strip().lower()),
+                "success",
+            )
+            return redirect(url_for("auth.login"))
+    status = 400 if form.errors else 200
+    return render_template(template, form=form), status
 
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    form = RegisterForm()
-
     def create(f):
         return operations.register_client(f.email.data, f.name.data, f.password.data)
 
-    if _register(form, create):
-        flash(_("Welcome! You can now post tasks."), "success")
-        return redirect(url_for("market.client_dashboard"))
-    status = 400 if form.errors else 200
-    return render_template("auth/register.html", form=form), status
+    return _register(RegisterForm(), create, "auth/register.html")
 
 
 @bp.route("/apply", methods=["GET", "POST"])
 def apply():
-    form = ApplyForm()
-
     def create(f):
         return operations.apply_for_membership(
             f.email.data, f.name.data, f.password.data, f.note.data, f.sensitive_opt_in.data
         )
 
-    if _register(form, create):
-        flash(_("Thank you: the board will review your application."), "success")
-        return redirect(url_for("auth.settings"))
-    status = 400 if form.errors else 200
-    return render_template("auth/apply.html", form=form), status
+    return _register(ApplyForm(), create, "auth/apply.html")
 
 
 @bp.route("/settings", methods=["GET", "POST"])

@@ -96,6 +96,7 @@ class MemberRow:
     tasks_completed: int
     earnings_month_cents: int
     earnings_total_cents: int
+    disabled: bool
 
 
 def members_overview(actor: User, month_start: datetime) -> list[MemberRow]:
@@ -127,6 +128,7 @@ def members_overview(actor: User, month_start: datetime) -> list[MemberRow]:
             tasks_completed=int(u.completed),
             earnings_month_cents=int(u.month),
             earnings_total_cents=int(u.total),
+            disabled=u.disabled_at is not None,
         )
         for u in query
     ]

@@ -1,6 +1,6 @@
 """Board pages: dashboard, applications, parameters, members."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,7 +10,7 @@ from coop.auth import operations as auth_operations
 from coop.auth.forms import EmptyForm, ReasonForm
 from coop.board import operations
 from coop.board.forms import ParametersForm, display_with_unit, format_percent
-from coop.models import TaskState, utcnow
+from coop.models import TaskState, User, utcnow
 from coop.web import board_required
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -99,15 +99,35 @@ def parameters():
     )
 
 
-@bp.get("/members")
-@board_required
-def members():
+def _members_page(status=200):
     rows = operations.members_overview(current_user, _month_start())
     clients = operations.clients_overview(current_user)
-    return render_template(
+    page = render_template(
         "board/members.html",
         members=rows,
         clients=clients,
         format_percent=format_percent,
         current=params_module.current(),
+        form=EmptyForm(),
     )
+    return page, status
+
+
+@bp.get("/members")
+@board_required
+def members():
+    return _members_page()
+
+
+@bp.post("/members/<id:user_id>/disable")
+@board_required
+def disable(user_id: int):
+    member = User.get_or_none((User.id == user_id) & User.role.in_(operations.MEMBER_ROLES))
+    if member is None:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        return _members_page(status=400)
+    auth_operations.disable_account(current_user, member)
+    flash(_("The account of %(name)s is disabled; its sessions have ended.", name=member.name),
+          "success")
+    return redirect(url_for("board.members"))
