@@ -29,6 +29,7 @@ def create_app(config=None) -> Flask:
     from coop.board.views import bp as board_bp
     from coop.delivery.views import bp as delivery_bp
     from coop.market.views import bp as market_bp
+    from coop.projects.views import bp as projects_bp
     from coop.statements.views import bp as statements_bp
 
     db.init_app(app)
@@ -36,7 +37,7 @@ def create_app(config=None) -> Flask:
     extensions.init_app(app)
     web.init_app(app)
     blueprints = (auth_bp, tokens_bp, market_bp, delivery_bp, board_bp, audit_bp, api_bp)
-    for blueprint in blueprints + (statements_bp,):
+    for blueprint in blueprints + (statements_bp, projects_bp):
         app.register_blueprint(blueprint)
 
     from coop import cli

@@ -68,17 +68,22 @@ def serve_command(host, port, workers):
 @click.command("tick")
 @with_appcontext
 def tick_command():
-    """Return overdue tasks to the board and accept deliveries left unreviewed (run from cron)."""
+    """Return overdue tasks and expired leases; accept work left unreviewed (run from cron)."""
     from coop.delivery.operations import auto_accept_overdue
     from coop.market.operations import return_overdue_tasks
     from coop.models import utcnow
+    from coop.projects.operations import auto_accept_answers, expire_leases
 
     now = utcnow()
     with _operations():
         returned = return_overdue_tasks(now)
         accepted = auto_accept_overdue(now)
+        expired = expire_leases(now)
+        answers = auto_accept_answers(now)
     click.echo(f"{returned} overdue task(s) returned to the board.")
     click.echo(f"{accepted} delivery(ies) left unreviewed past the window accepted.")
+    click.echo(f"{expired} expired project lease(s) returned to their projects.")
+    click.echo(f"{answers} project answer(s) left unreviewed past the window accepted.")
 
 
 @click.group("user")
