@@ -151,45 +151,56 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
+def _decoded_lines(stream, bad: set[int]) -> Iterator[str]:
+    """Decode a byte stream line by line, noting the numbers of lines that are not UTF-8.
+
+    The csv module reads text; decoding each line here (rather than in blocks) lets a bad
+    byte be reported on its own line while the rest of the file is still checked.
+    """
+    for number, raw in enumerate(stream, start=1):
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]  # the byte order mark spreadsheets write
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.add(number)
+            yield raw.decode("utf-8", errors="replace")
+
+
 def _csv_rows(stream) -> Iterator[tuple[int, dict | None, str | None]]:
     """Yield (line, row, None) or (line, None, reason) from a CSV byte stream."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
-    try:
-        header = next(reader, None)
-    except UnicodeDecodeError:
-        yield 1, None, _("not valid UTF-8")
-        return
-    except csv.Error as error:
-        yield 1, None, _("not valid CSV (%(error)s)", error=str(error)[:100])
-        return
-    if header is None:
-        return
-    header = [h.strip() for h in header]
-    if len(set(header)) != len(header):
-        yield 1, None, _("a column name appears twice")
-        return
+    bad: set[int] = set()
+    reader = csv.reader(_decoded_lines(stream, bad))
+    header, last = None, 0
     while True:
         try:
             values = next(reader)
         except StopIteration:
             return
-        except UnicodeDecodeError:
-            # The decoder fails on a whole block, so the line cannot be told more exactly.
-            yield reader.line_num + 1, None, _("not valid UTF-8; nothing after it was read")
-            return
         except csv.Error as error:
             yield reader.line_num, None, _("not valid CSV (%(error)s)", error=str(error)[:100])
             return
+        first, last = last + 1, reader.line_num
+        if bad.intersection(range(first, last + 1)):
+            yield first, None, _("not valid UTF-8")
+            if header is None:
+                return
+            continue
+        if header is None:
+            header = [h.strip() for h in values]
+            if len(set(header)) != len(header):
+                yield first, None, _("a column name appears twice")
+                return
+            continue
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
-            yield reader.line_num, None, _(
+            yield first, None, _(
                 "%(found)s values for %(columns)s columns", found=len(values),
                 columns=len(header),
             )
             continue
-        yield reader.line_num, dict(zip(header, values, strict=True)), None
+        yield first, dict(zip(header, values, strict=True)), None
 
 
 def _jsonl_rows(stream) -> Iterator[tuple[int, dict | None, str | None]]:

@@ -367,7 +367,7 @@ def _check_member_may_work(member: User, project: Project, now: datetime) -> Non
                 "sensitive tasks in their settings may work on it."
             )
         )
-    if project.state != ProjectState.PUBLISHED:
+    if project.state not in (ProjectState.PUBLISHED, ProjectState.FINISHED):
         raise DomainError(_("This project is not handing out items now."))
     if project.deadline <= now:
         raise DomainError(_("The project's deadline has passed."))
@@ -397,6 +397,8 @@ def next_assignment(member: User, project: Project) -> Assignment | None:
     with write_transaction():
         project = _lock_project(project)
         _check_member_may_work(member, project, now)
+        if project.state == ProjectState.FINISHED:
+            return None  # every item has its answers: nothing left, for anybody
         held = current_assignment(member, project)
         if held is not None:
             return held
