@@ -52,7 +52,7 @@ def zipped(files: dict) -> io.BytesIO:
 
 def test_csv_imports_rows_and_counts_those_already_present(client):
     project = draft(client)
-    data = "external_id,comment,extra\nc1,Nice post,x\nc2,\"Two\nlines\",y\n".encode()
+    data = b"external_id,comment,extra\nc1,Nice post,x\nc2,\"Two\nlines\",y\n"
     report = upload(client, project, data)
     assert (report.ok, report.imported, report.unchanged) == (True, 2, 0)
     assert Item.get(Item.external_id == "c2").data_dict == {"comment": "Two\nlines"}
