@@ -85,16 +85,14 @@ def _now_ns(now: datetime | None) -> int:
 
 
 def _lines(month: str) -> list[TaskLine]:
-    """Return the month's completed tasks, dated by the ledger, with their earnings."""
+    """Return the month's completed tasks and accepted answers, dated by the ledger."""
     start, end = month_bounds(month)
     times = events.completion_times(start, end)
-    if not times:
-        return []
     by_task = {task_id: (index, ns) for task_id, index, ns in times}
     rows = (
         EarningModel.select(EarningModel, Task)
         .join(Task)
-        .where(EarningModel.task.in_(list(by_task)))
+        .where(EarningModel.task.in_(list(by_task) or [0]))
         .order_by(EarningModel.task)
     )
     lines = []
