@@ -279,3 +279,18 @@ def test_tick_accepts_answers_after_the_review_window(make_client_user, make_mem
     assert AnswerEarning.get().answer_id == old.id
     again = runner.invoke(args=["tick"])
     assert "0 project answer(s)" in again.output
+
+
+def test_a_big_bulk_review_takes_one_entry_per_64_answers(make_client_user, make_member):
+    client = make_client_user()
+    project = make_project(client, items=65, overlap=2)
+    for member in (make_member(), make_member()):
+        lease = ops.next_assignment(member, project)
+        while lease is not None:
+            _answer, lease = ops.answer_and_next(member, lease, keep())
+    assert ops.accept_answers(client, project) == 130
+    reviewed = events("answers.reviewed")
+    assert [len(r["answers"]) for r in reviewed] == [64, 64, 2]
+    ids = [i for r in reviewed for i in r["answers"]]
+    assert sorted(ids) == [a.id for a in Answer.select().order_by(Answer.id)]
+    assert AnswerEarning.select().count() == 130

@@ -31,6 +31,7 @@ from coop.projects.models import (
     ProjectState,
 )
 from coop.projects.templates import answer_bytes, parse_answer, validate_config
+from ledger.entry import MAX_ITEMS
 
 MAX_TITLE = 120
 MAX_INSTRUCTIONS = 10_000
@@ -42,7 +43,8 @@ MAX_OVERLAP = 10
 IDLE_FACTOR = 10
 # A lease lasts the idle cap, but never less than this, so a short item can still be read.
 MIN_LEASE_SECONDS = 15 * 60
-REVIEW_CHUNK = 500  # answer ids per review entry on the ledger
+# A ledger entry's lists hold at most 64 values: a bulk review takes one entry per 64 answers.
+REVIEW_CHUNK = MAX_ITEMS
 
 SKIP_REASONS = ("unclear", "distressing", "broken_media")
 REJECT_CATEGORIES = ("wrong", "instructions", "incomplete", "spam")
