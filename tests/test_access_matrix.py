@@ -216,6 +216,7 @@ POST_ROUTES = [
     ("/projects/new", _allowed(CLIENTS_ONLY)),
     ("/projects/{project}/items", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/projects/{project}/publish", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/projects/{project}/price", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/projects/{project}/pause", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/projects/{project}/cancel", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/projects/{project}/start", _allowed(MEMBERS_ONLY)),

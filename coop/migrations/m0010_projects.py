@@ -29,7 +29,7 @@ def _models(database):
         sensitive = peewee.BooleanField(default=False, index=True)
         content_note = peewee.CharField(max_length=300, default="")
         state = peewee.CharField(max_length=16, default="draft", index=True)
-        pause_reason = peewee.CharField(max_length=300, default="")
+        pause_reason = peewee.CharField(max_length=32, default="")
         margin_bp = peewee.IntegerField(null=True)
         floor_cents_per_hour = peewee.BigIntegerField(null=True)
         items_count = peewee.IntegerField(default=0)
@@ -90,7 +90,8 @@ def _models(database):
 
     class AnswerEarning(Base):
         member = peewee.ForeignKeyField(User, on_delete="RESTRICT")
-        answer = peewee.ForeignKeyField(Answer, unique=True, on_delete="RESTRICT")
+        answer = peewee.ForeignKeyField(Answer, index=True, on_delete="RESTRICT")
+        kind = peewee.CharField(max_length=8, default="answer")
         project = peewee.ForeignKeyField(Project, on_delete="RESTRICT")
         price_cents = peewee.BigIntegerField()
         earnings_cents = peewee.BigIntegerField()
@@ -109,3 +110,8 @@ def _models(database):
 
 def up(migrator, database):
     database.create_tables(_models(database), safe=True)
+    # An answer is paid once; the price raises that follow add top-up rows beside it.
+    database.execute_sql(
+        "CREATE UNIQUE INDEX IF NOT EXISTS answer_earning_once "
+        "ON answer_earning (answer_id) WHERE kind = 'answer'"
+    )

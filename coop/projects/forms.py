@@ -22,7 +22,7 @@ from coop.market.forms import DATETIME_FORMAT, MoneyField, PositiveMoney
 from coop.projects import operations as ops
 from coop.projects.templates import Kind
 
-__all__ = ["EmptyForm", "ProjectForm", "RejectForm", "SkipForm", "UploadForm"]
+__all__ = ["EmptyForm", "PriceForm", "ProjectForm", "RejectForm", "SkipForm", "UploadForm"]
 
 KIND_LABELS = {
     Kind.CLASSIFY: _l("Classify: choose labels (moderation, categories)"),
@@ -100,6 +100,13 @@ class ProjectForm(FlaskForm):
             self.config.errors.append(_l("Write the configuration as a JSON object."))
             return None
         return {**config, "kind": self.kind.data}
+
+
+class PriceForm(FlaskForm):
+    price = MoneyField(_l("New price per answer (€)"),
+                       validators=[InputRequired(), PositiveMoney()])
+    budget = MoneyField(_l("New budget cap (€), if it must grow"),
+                        validators=[Optional(), PositiveMoney()])
 
 
 class UploadForm(FlaskForm):

@@ -20,6 +20,10 @@ class ProjectState(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class PauseReason(enum.StrEnum):
+    BELOW_FLOOR = "below_floor"  # the median measured time pays less than the floor
+
+
 class AssignmentState(enum.StrEnum):
     ACTIVE = "active"
     ANSWERED = "answered"
@@ -46,7 +50,7 @@ class Project(BaseModel):
     sensitive = peewee.BooleanField(default=False, index=True)
     content_note = peewee.CharField(max_length=300, default="")
     state = peewee.CharField(max_length=16, default=ProjectState.DRAFT, index=True)
-    pause_reason = peewee.CharField(max_length=300, default="")
+    pause_reason = peewee.CharField(max_length=32, default="")  # a PauseReason, or ""
     # Fixed when first published, so a later change of the board's margin never cuts pay.
     margin_bp = peewee.IntegerField(null=True)
     floor_cents_per_hour = peewee.BigIntegerField(null=True)
@@ -118,11 +122,21 @@ class Answer(BaseModel):
         indexes = ((("project", "state"), False), (("project", "ledger_index"), False))
 
 
+class EarningKind(enum.StrEnum):
+    ANSWER = "answer"  # the pay for an accepted answer: one per answer
+    TOP_UP = "top_up"  # what a price raise adds to an answer already paid
+
+
 class AnswerEarning(BaseModel):
-    """A member credited for an accepted answer: price = earnings + the coop's margin."""
+    """A member credited for an accepted answer: price = earnings + the coop's margin.
+
+    One row of kind "answer" per accepted answer (a partial unique index, made by m0010), and
+    one "top_up" row per price raise that follows its acceptance.
+    """
 
     member = peewee.ForeignKeyField(User, backref="answer_earnings", on_delete="RESTRICT")
-    answer = peewee.ForeignKeyField(Answer, unique=True, on_delete="RESTRICT")
+    answer = peewee.ForeignKeyField(Answer, index=True, on_delete="RESTRICT")
+    kind = peewee.CharField(max_length=8, default=EarningKind.ANSWER)
     project = peewee.ForeignKeyField(Project, on_delete="RESTRICT")
     price_cents = peewee.BigIntegerField()
     earnings_cents = peewee.BigIntegerField()

@@ -26,7 +26,9 @@ from coop.projects.models import (
     AnswerState,
     Assignment,
     AssignmentState,
+    EarningKind,
     Item,
+    PauseReason,
     Project,
     ProjectState,
 )
@@ -123,6 +125,36 @@ def _check_budget(project: Project, items: int) -> None:
             ),
             field="budget",
         )
+
+
+def median_seconds(project: Project) -> int | None:
+    """Return the median measured seconds of the project's answers (the lower middle)."""
+    count = Answer.select().where(Answer.project == project.id).count()
+    if not count:
+        return None
+    middle = (
+        Answer.select(Answer.seconds)
+        .where(Answer.project == project.id)
+        .order_by(Answer.seconds)
+        .offset((count - 1) // 2)
+        .limit(1)
+        .scalar()
+    )
+    return int(middle)
+
+
+def below_floor_on_median(project: Project) -> tuple[bool, int | None]:
+    """Say whether the project's net pay misses the floor on the median measured time.
+
+    Only once it has floor_check_min_answers answers; returns (below, median seconds).
+    """
+    params = params_module.current()
+    count = Answer.select().where(Answer.project == project.id).count()
+    if count < params.floor_check_min_answers or project.margin_bp is None:
+        return False, None
+    median = median_seconds(project)
+    need = floor_pay(project.floor_cents_per_hour, median)
+    return net_of(project.price_cents, project.margin_bp) < need, median
 
 
 def idle_cap(project: Project) -> int:
@@ -283,6 +315,17 @@ def publish_project(client: User, project: Project) -> Project:
         else:
             margin, floor = project.margin_bp, project.floor_cents_per_hour
         _check_floor(project.price_cents, project.estimated_seconds, floor, margin)
+        below, median = below_floor_on_median(project)
+        if below:
+            raise DomainError(
+                _(
+                    "Members take %(median)s seconds per item (the median): raise the price to "
+                    "at least %(minimum)s to meet the pay floor.",
+                    median=median,
+                    minimum=money.format_cents(minimum_item_price(floor, margin, median)),
+                ),
+                field="price",
+            )
         _check_budget(project, project.items_count)
         _move(project, "publish", **changes)
         record(
@@ -499,7 +542,17 @@ def submit_answer(member: User, assignment: Assignment, form) -> Answer:
             uncertainty_ns=event.entry.time.uncertainty_ns,
         ).where(Answer.id == stored.id).execute()
         _finish_if_done(project, now)
+        _pause_if_below_floor(project)
     return Answer.get_by_id(stored.id)
+
+
+def _pause_if_below_floor(project: Project) -> None:
+    """Stop handing out items when the median measured time makes pay miss the floor."""
+    if project.state != ProjectState.PUBLISHED or not below_floor_on_median(project)[0]:
+        return
+    Project.update(state=ProjectState.PAUSED, pause_reason=PauseReason.BELOW_FLOOR).where(
+        (Project.id == project.id) & (Project.state == ProjectState.PUBLISHED)
+    ).execute()
 
 
 def _finish_if_done(project: Project, now: datetime) -> None:
@@ -571,6 +624,7 @@ def _credit(project: Project, answer_ids: list[int], action: str, now: datetime,
                 {
                     "member": members[answer_id],
                     "answer": answer_id,
+                    "kind": EarningKind.ANSWER,
                     "project": project.id,
                     "price_cents": price,
                     "earnings_cents": price - margin,
@@ -670,3 +724,98 @@ def auto_accept_answers(now: datetime) -> int:
             project = _lock_project(Project(id=project_id))
             accepted += _accept(project, None, now, auto=True, older_than=cutoff)
     return accepted
+
+
+# -- raising the price -----------------------------------------------------------------------
+
+
+def raise_price(client: User, project: Project, price_cents: int,
+                budget_cents: int | None = None) -> Project:
+    """Raise the price per answer (and the budget if given); answers already paid are topped up.
+
+    Each accepted answer gets the difference between the new and the old price, split like
+    any pay into the member's earnings and the coop's margin, on the ledger
+    (`answers.topped_up`, one entry per 64 answers); pending answers are paid the new price
+    when accepted. A project paused below the floor may then be resumed.
+    """
+    _own(client, project)
+    with write_transaction():
+        project = _lock_project(project)
+        if project.state in (ProjectState.FINISHED, ProjectState.CANCELLED):
+            raise DomainError(_("A finished or cancelled project keeps its price."))
+        old = project.price_cents
+        price_cents = _int_in(price_cents, old + 1, 10**9, "price")
+        budget = project.budget_cents if budget_cents is None else _int_in(
+            budget_cents, project.budget_cents, 10**12, "budget"
+        )
+        project.price_cents, project.budget_cents = price_cents, budget
+        _check_budget(project, project.items_count)
+        below, median = below_floor_on_median(project)
+        if below:
+            raise DomainError(
+                _(
+                    "Members take %(median)s seconds per item (the median): the price must be "
+                    "at least %(minimum)s to meet the pay floor.",
+                    median=median,
+                    minimum=money.format_cents(minimum_item_price(
+                        project.floor_cents_per_hour, project.margin_bp, median)),
+                ),
+                field="price",
+            )
+        Project.update(
+            price_cents=price_cents,
+            budget_cents=budget,
+            pause_reason="",
+        ).where(Project.id == project.id).execute()
+        record(
+            "project.price_raised",
+            f"project:{project.id}",
+            project=project.id,
+            old_price_cents=old,
+            price_cents=price_cents,
+            budget_cents=budget,
+        )
+        if project.margin_bp is not None:
+            _top_up(project, old, price_cents, utcnow())
+    return Project.get_by_id(project.id)
+
+
+def _top_up(project: Project, old: int, new: int, now: datetime) -> None:
+    margin_bp = project.margin_bp
+    price = new - old
+    earnings = net_of(new, margin_bp) - net_of(old, margin_bp)
+    margin = price - earnings
+    paid = list(
+        Answer.select(Answer.id, Answer.member)
+        .where((Answer.project == project.id) & (Answer.state == AnswerState.ACCEPTED))
+        .order_by(Answer.id)
+        .tuples()
+    )
+    for start in range(0, len(paid), REVIEW_CHUNK):
+        chunk = paid[start : start + REVIEW_CHUNK]
+        event = record(
+            "answers.topped_up",
+            f"project:{project.id}",
+            project=project.id,
+            answers=[answer_id for answer_id, _member in chunk],
+            price_cents=price,
+            earnings_cents=earnings,
+            margin_cents=margin,
+        )
+        AnswerEarning.insert_many(
+            [
+                {
+                    "member": member_id,
+                    "answer": answer_id,
+                    "kind": EarningKind.TOP_UP,
+                    "project": project.id,
+                    "price_cents": price,
+                    "earnings_cents": earnings,
+                    "margin_cents": margin,
+                    "created_at": now,
+                    "ledger_index": event.ledger_index,
+                    "unix_ns": event.unix_ns,
+                }
+                for answer_id, member_id in chunk
+            ]
+        ).execute()

@@ -3,7 +3,6 @@
 import csv
 import io
 import json
-import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,7 +20,7 @@ from coop.projects.models import (
     Project,
     ProjectState,
 )
-from coop.projects.operations import minimum_item_price, net_of, net_per_hour
+from coop.projects.operations import median_seconds, minimum_item_price, net_of, net_per_hour
 from coop.projects.templates import Media, item_fields
 from ledger.entry import rfc3339_ns
 
@@ -81,10 +80,7 @@ def project_stats(project: Project) -> ProjectStats:
         )
         .count()
     )
-    seconds = [
-        s for (s,) in Answer.select(Answer.seconds).where(Answer.project == project.id).tuples()
-    ]
-    median = int(statistics.median_low(seconds)) if seconds else None
+    median = median_seconds(project)
     margin, floor = _margin_and_floor(project)
     net = net_of(project.price_cents, margin)
     spent = (
@@ -106,7 +102,9 @@ def project_stats(project: Project) -> ProjectStats:
         spent_cents=int(spent or 0),
         budget_cents=project.budget_cents,
         margin_bp=margin,
-        minimum_price_cents=minimum_item_price(floor, margin, project.estimated_seconds),
+        minimum_price_cents=minimum_item_price(
+            floor, margin, max(project.estimated_seconds, median or 0)
+        ),
     )
 
 

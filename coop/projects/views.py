@@ -26,6 +26,7 @@ from coop.projects.forms import (
     STATE_LABELS,
     EmptyForm,
     PageForm,
+    PriceForm,
     ProjectForm,
     RejectForm,
     SkipForm,
@@ -100,12 +101,13 @@ def new():
     ), status
 
 
-def _client_page(project, upload_form=None, report=None, status=200):
+def _client_page(project, upload_form=None, report=None, status=200, price_form=None):
     return render_template(
         "projects/client.html",
         project=project,
         stats=queries.project_stats(project),
         upload_form=upload_form or UploadForm(formdata=None),
+        price_form=price_form or PriceForm(formdata=None),
         report=report,
         kind_label=str(KIND_LABELS.get(project.template_data["kind"], "")),
         accepts_items=project.state in ops.ACCEPTS_ITEMS,
@@ -172,6 +174,26 @@ def _state_button(project_id: int, command, message: str):
     command(current_user, found)
     flash(message, "success")
     return redirect(url_for("projects.project", project_id=project_id))
+
+
+@bp.post("/projects/<int:project_id>/price")
+@client_required
+def price(project_id: int):
+    found = access.client_project(current_user, project_id)
+    form = PriceForm()
+    if form.validate_on_submit():
+        try:
+            ops.raise_price(current_user, found, form.price.data, form.budget.data)
+        except DomainError as error:
+            if error.status != 400:
+                raise
+            getattr(form, error.field if error.field in ("price", "budget") else "price"
+                    ).errors.append(error.message)
+        else:
+            flash(_("The price is raised; answers already paid are topped up."), "success")
+            return redirect(url_for("projects.project", project_id=project_id))
+    return _client_page(access.client_project(current_user, project_id), price_form=form,
+                        status=400)
 
 
 @bp.post("/projects/<int:project_id>/publish")

@@ -122,17 +122,19 @@ def _answer_lines(start: int, end: int) -> list[TaskLine]:
     Like tasks, answers count in the month their acceptance was put on the ledger; the line
     carries the last such entry, and the measured minutes of the answers.
     """
-    from coop.projects.models import Answer, AnswerEarning
+    from coop.projects.models import Answer, AnswerEarning, EarningKind
 
+    # A top-up adds money to an answer already counted: neither another answer nor its time.
+    once = AnswerEarning.kind == EarningKind.ANSWER
     rows = (
         AnswerEarning.select(
             AnswerEarning.member,
             AnswerEarning.project,
-            peewee.fn.COUNT(AnswerEarning.id),
+            peewee.fn.SUM(peewee.Case(None, [(once, 1)], 0)),
             peewee.fn.SUM(AnswerEarning.price_cents),
             peewee.fn.SUM(AnswerEarning.earnings_cents),
             peewee.fn.SUM(AnswerEarning.margin_cents),
-            peewee.fn.SUM(Answer.seconds),
+            peewee.fn.SUM(peewee.Case(None, [(once, Answer.seconds)], 0)),
             peewee.fn.MAX(AnswerEarning.ledger_index),
             peewee.fn.MAX(AnswerEarning.unix_ns),
         )
