@@ -67,7 +67,8 @@ def _project_world(client, member):
     project_ops.upload_items(client, project, io.BytesIO(rows), "items.csv", media)
     project = project_ops.publish_project(client, project)
     first = project_ops.next_assignment(member, project)
-    answer, lease = project_ops.answer_and_next(member, first, {"label": ["cat"]})
+    answer, following = project_ops.answer_and_next(member, first, {"label": ["cat"]})
+    lease = following.assignment
     return project, answer, lease
 
 

@@ -105,7 +105,7 @@ def test_leases_respect_overlap_and_never_repeat_an_item(make_client_user, make_
     a, b, c = make_member(), make_member(), make_member()
     first = ops.next_assignment(a, project)
     assert ops.next_assignment(a, project).id == first.id  # the open lease comes back
-    _answer, second = ops.answer_and_next(a, first, keep())
+    second = ops.answer_and_next(a, first, keep())[1].assignment
     assert second.item_id != first.item_id
     ops.answer_and_next(a, second, keep())
     assert ops.next_assignment(a, project) is None  # both items answered by a
@@ -201,7 +201,7 @@ def test_skip_gives_the_item_to_someone_else(make_client_user, make_member):
     lease = ops.next_assignment(member, project)
     with pytest.raises(DomainError):
         ops.skip_item(member, lease, "bored")
-    assert ops.skip_and_next(member, lease, "distressing") is None
+    assert ops.skip_and_next(member, lease, "distressing").assignment is None
     assert Assignment.get_by_id(lease.id).skip_reason == "distressing"
     assert ops.next_assignment(member, project) is None  # never the same item again
     assert ops.next_assignment(other, project).item_id == lease.item_id
@@ -287,7 +287,7 @@ def test_a_big_bulk_review_takes_one_entry_per_64_answers(make_client_user, make
     for member in (make_member(), make_member()):
         lease = ops.next_assignment(member, project)
         while lease is not None:
-            _answer, lease = ops.answer_and_next(member, lease, keep())
+            lease = ops.answer_and_next(member, lease, keep())[1].assignment
     assert ops.accept_answers(client, project) == 130
     reviewed = events("answers.reviewed")
     assert [len(r["answers"]) for r in reviewed] == [64, 64, 2]

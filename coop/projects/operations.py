@@ -9,6 +9,7 @@ a reviewer and `coop tick`) never credit the same answer twice.
 import hashlib
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -19,6 +20,7 @@ from coop.audit.events import record
 from coop.db import locked, write_transaction
 from coop.errors import Conflict, DomainError, Forbidden, NotFound
 from coop.models import User, utcnow
+from coop.projects import exposure
 from coop.projects.importer import ImportReport, import_items
 from coop.projects.models import (
     Answer,
@@ -447,6 +449,7 @@ def next_assignment(member: User, project: Project) -> Assignment | None:
         held = current_assignment(member, project)
         if held is not None:
             return held
+        exposure.check(member, project, now)
         _end_leases((Assignment.project == project.id) & (Assignment.expires_at <= now), now)
         done_by_member = Assignment.select(Assignment.item).where(
             (Assignment.project == project.id) & (Assignment.member == member.id)
@@ -580,24 +583,37 @@ def skip_item(member: User, assignment: Assignment, reason: str) -> Assignment:
     return Assignment.get_by_id(assignment.id)
 
 
-def answer_and_next(member: User, assignment: Assignment, form) -> tuple[Answer, Assignment | None]:
-    """Store an answer, then lease the next item (None when none is left for the member)."""
+@dataclass(frozen=True)
+class Next:
+    """What follows an answer or a skip: the next lease, or why there is none."""
+
+    assignment: Assignment | None
+    reason: str = ""
+
+
+def answer_and_next(member: User, assignment: Assignment, form) -> tuple[Answer, Next]:
+    """Store an answer, then lease the next item.
+
+    :raises BreakNeeded: after the answer is stored, when a break comes before the next item.
+    """
     answer = submit_answer(member, assignment, form)
-    return answer, _next_or_none(member, assignment.project)
+    return answer, _next(member, assignment.project)
 
 
-def skip_and_next(member: User, assignment: Assignment, reason: str) -> Assignment | None:
-    """Skip an item, then lease the next one (None when none is left for the member)."""
+def skip_and_next(member: User, assignment: Assignment, reason: str) -> Next:
+    """Skip an item, then lease the next one."""
     skip_item(member, assignment, reason)
-    return _next_or_none(member, assignment.project)
+    return _next(member, assignment.project)
 
 
-def _next_or_none(member: User, project: Project) -> Assignment | None:
+def _next(member: User, project: Project) -> Next:
     try:
-        return next_assignment(member, Project.get_by_id(project.id))
-    except DomainError:
-        # The project paused or finished meanwhile: the answer is kept, the work ends here.
-        return None
+        return Next(next_assignment(member, Project.get_by_id(project.id)))
+    except exposure.BreakNeeded:
+        raise
+    except DomainError as error:
+        # The project paused, or a limit is reached: the answer is kept, the work ends here.
+        return Next(None, error.message)
 
 
 # -- review and pay --------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from flask_login import current_user, login_required
 from coop import files, params
 from coop.errors import DomainError, NotFound
 from coop.market.forms import to_utc
-from coop.projects import access, queries
+from coop.models import utcnow
+from coop.projects import access, exposure, queries
 from coop.projects import operations as ops
 from coop.projects.forms import (
     KIND_LABELS,
@@ -59,10 +60,11 @@ def _expired():
 @members_or_clients
 def index():
     if current_user.is_client:
-        rows = queries.projects_for_client(current_user)
+        rows, seen = queries.projects_for_client(current_user), None
     else:
         rows = queries.projects_for_member(current_user)
-    return render_template("projects/index.html", rows=rows)
+        seen = exposure.exposure(current_user, utcnow())
+    return render_template("projects/index.html", rows=rows, exposure=seen)
 
 
 @bp.route("/projects/new", methods=["GET", "POST"])
@@ -251,12 +253,25 @@ def _work_page(project, assignment, error=None, values=None, status=200):
     ), status
 
 
-def _next_page(project, assignment, message: str | None = None):
-    """Show the next item at once, or go back to the project when none is left."""
-    if assignment is None:
-        flash(message or _("No item left for you in this project. Thank you!"), "success")
+def _next_page(project, following: ops.Next):
+    """Show the next item at once, or go back to the project saying why there is none."""
+    if following.assignment is None:
+        if following.reason:
+            flash(following.reason, "warning")
+        else:
+            flash(_("No item left for you in this project. Thank you!"), "success")
         return redirect(url_for("projects.project", project_id=project.id))
-    return _work_page(project, assignment)
+    return _work_page(project, following.assignment)
+
+
+def _break_page(project, pause: exposure.BreakNeeded):
+    return render_template(
+        "projects/break.html",
+        project=project,
+        message=pause.message,
+        until=pause.until,
+        minutes=params.current().sensitive_pause_minutes,
+    )
 
 
 @bp.post("/projects/<int:project_id>/start")
@@ -265,7 +280,10 @@ def start(project_id: int):
     found = access.visible_project(current_user, project_id)
     if not EmptyForm().validate_on_submit():
         return _expired()
-    return _next_page(found, ops.next_assignment(current_user, found))
+    try:
+        return _next_page(found, ops.Next(ops.next_assignment(current_user, found)))
+    except exposure.BreakNeeded as pause:
+        return _break_page(found, pause)
 
 
 @bp.get("/projects/<int:project_id>/work")
@@ -287,6 +305,8 @@ def answer(assignment_id: int):
         return _expired()
     try:
         _answer, following = ops.answer_and_next(current_user, assignment, request.form)
+    except exposure.BreakNeeded as pause:
+        return _break_page(project, pause)
     except DomainError as error:
         if error.field != "answer":
             raise
@@ -302,7 +322,11 @@ def skip(assignment_id: int):
     form = SkipForm()
     if not form.validate_on_submit():
         return _work_page(project, assignment, _("Choose why you skip this item."), status=400)
-    return _next_page(project, ops.skip_and_next(current_user, assignment, form.reason.data))
+    try:
+        following = ops.skip_and_next(current_user, assignment, form.reason.data)
+    except exposure.BreakNeeded as pause:
+        return _break_page(project, pause)
+    return _next_page(project, following)
 
 
 @bp.get("/projects/<int:project_id>/items/<int:item_id>/media/<field>")
