@@ -239,9 +239,10 @@ COMMANDS = [
 
 
 def init_app(app) -> None:
+    from coop.projects.cli import project_group
     from coop.statements.cli import statements_group
 
-    for command in COMMANDS + [statements_group]:
+    for command in COMMANDS + [statements_group, project_group]:
         app.cli.add_command(command)
 
 

@@ -21,7 +21,7 @@ from coop.projects.models import (
     ProjectState,
 )
 from coop.projects.operations import median_seconds, minimum_item_price, net_of, net_per_hour
-from coop.projects.templates import Media, item_fields
+from coop.projects.templates import Media, answer_bytes, item_fields
 from ledger.entry import rfc3339_ns
 
 RESULT_FIELDS = (
@@ -263,7 +263,8 @@ def results_csv(project: Project) -> Iterator[str]:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(RESULT_FIELDS)
     for row in result_rows(project):
-        row = dict(row, answer=json.dumps(row["answer"], sort_keys=True, ensure_ascii=False))
+        # The canonical text: its SHA-256 is the row's answer_sha256.
+        row = dict(row, answer=answer_bytes(row["answer"]).decode("utf-8"))
         writer.writerow([row[f] for f in RESULT_FIELDS])
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
