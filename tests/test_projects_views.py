@@ -174,3 +174,18 @@ def test_sensitive_projects_are_hidden_without_the_opt_in(app, owner, make_membe
     assert hidden.title not in web.get("/projects").get_data(as_text=True)
     assert web.get(f"/projects/{hidden.id}").status_code == 404
     assert web.post(f"/projects/{hidden.id}/start").status_code == 404
+
+
+def test_bad_input_gets_a_clear_4xx(app, owner, published):
+    web = app.test_client(user=owner)
+    deep = web.post("/projects/new", data=form(config="[" * 5000 + "]" * 5000))
+    assert deep.status_code == 400 and b"JSON object" in deep.data
+    huge = web.post(f"/projects/{published.id}/answers/accept",
+                    data={"answer": ["99999999999999999999999"]})
+    assert huge.status_code == 400
+    assert web.get(f"/projects/{published.id}/answers?page=x").status_code == 404
+
+
+def test_the_task_board_links_to_projects(app, make_member):
+    page = app.test_client(user=make_member()).get("/tasks").get_data(as_text=True)
+    assert 'href="/projects"' in page

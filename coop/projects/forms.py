@@ -93,7 +93,7 @@ class ProjectForm(FlaskForm):
         """Return the template as data, or None (with an error on the field) if not JSON."""
         try:
             config = json.loads(self.config.data or "")
-        except ValueError:
+        except (ValueError, RecursionError):
             self.config.errors.append(_l("Write the configuration as a JSON object."))
             return None
         if not isinstance(config, dict):

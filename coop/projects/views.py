@@ -373,10 +373,10 @@ def accept(project_id: int):
     if request.form.get("all") == "1":
         ids = None
     else:
-        try:
-            ids = [int(v) for v in request.form.getlist("answer")]
-        except ValueError:
-            raise DomainError(_("Select answers from the list.")) from None
+        values = request.form.getlist("answer")
+        if not all(v.isdigit() and len(v) <= 15 for v in values):
+            raise DomainError(_("Select answers from the list."))
+        ids = [int(v) for v in values]
     accepted = ops.accept_answers(current_user, found, ids)
     flash(_("%(n)s answer(s) accepted and paid.", n=accepted), "success")
     return redirect(url_for("projects.answers", project_id=project_id))
