@@ -114,7 +114,7 @@ def test_leases_respect_overlap_and_never_repeat_an_item(make_client_user, make_
     assert b_lease.item_id != c_lease.item_id  # each item wants one more answer
     assert ops.next_assignment(make_member(), project) is None  # leased out, none left
     for item in Item.select():
-        assert item.answers_count + item.active_count <= project.overlap
+        assert item.answers_count + item.active_count + item.free == project.overlap
 
 
 def test_an_expired_lease_returns_the_item(make_client_user, make_member):
@@ -140,7 +140,8 @@ def test_tick_expires_leases(make_client_user, make_member, runner):
     result = runner.invoke(args=["tick"])
     assert "1 expired project lease(s) returned" in result.output, result.output
     assert Assignment.get_by_id(lease.id).state == AssignmentState.EXPIRED
-    assert Item.get_by_id(lease.item_id).active_count == 0
+    item = Item.get_by_id(lease.item_id)
+    assert (item.active_count, item.free) == (0, 1)
 
 
 def test_the_answer_goes_on_the_ledger_per_the_contract(make_client_user, make_member):

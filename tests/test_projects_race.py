@@ -46,8 +46,8 @@ def test_fifty_members_never_over_answer_an_item(app, make_client_user, make_mem
 
     database.connect(reuse_if_open=True)
     assert failures == []
-    counts = [(i.answers_count, i.active_count) for i in Item.select()]
-    assert counts == [(OVERLAP, 0)] * ITEMS
+    counts = [(i.answers_count, i.active_count, i.free) for i in Item.select()]
+    assert counts == [(OVERLAP, 0, 0)] * ITEMS
     per_item = {}
     for answer in Answer.select(Answer.item, Answer.member):
         per_item.setdefault(answer.item_id, []).append(answer.member_id)

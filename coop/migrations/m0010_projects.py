@@ -47,6 +47,7 @@ def _models(database):
         media = peewee.TextField(default="{}")
         answers_count = peewee.IntegerField(default=0)
         active_count = peewee.IntegerField(default=0)
+        free = peewee.IntegerField()
 
         class Meta:
             table_name = "item"
@@ -86,7 +87,11 @@ def _models(database):
 
         class Meta:
             table_name = "answer"
-            indexes = ((("project", "state"), False), (("project", "ledger_index"), False))
+            indexes = (
+                (("project", "state"), False),
+                (("project", "ledger_index"), False),
+                (("project", "seconds"), False),
+            )
 
     class AnswerEarning(Base):
         member = peewee.ForeignKeyField(User, on_delete="RESTRICT")
@@ -108,10 +113,17 @@ def _models(database):
     return tables
 
 
+STATEMENTS = [
+    # An answer is paid once; the price raises that follow add top-up rows beside it.
+    "CREATE UNIQUE INDEX IF NOT EXISTS answer_earning_once "
+    "ON answer_earning (answer_id) WHERE kind = 'answer'",
+    # The next item to lease, and whether a project is done, without scanning done items.
+    "CREATE INDEX IF NOT EXISTS item_free ON item (project_id, id) WHERE free > 0",
+    "CREATE INDEX IF NOT EXISTS item_active ON item (project_id) WHERE active_count > 0",
+]
+
+
 def up(migrator, database):
     database.create_tables(_models(database), safe=True)
-    # An answer is paid once; the price raises that follow add top-up rows beside it.
-    database.execute_sql(
-        "CREATE UNIQUE INDEX IF NOT EXISTS answer_earning_once "
-        "ON answer_earning (answer_id) WHERE kind = 'answer'"
-    )
+    for statement in STATEMENTS:
+        database.execute_sql(statement)

@@ -325,6 +325,7 @@ def import_items(project: Project, template: dict, stream, filename: str,
                     "external_id": data.pop("external_id"),
                     "data": json.dumps(data, sort_keys=True, ensure_ascii=False),
                     "media": json.dumps(stored, sort_keys=True),
+                    "free": project.overlap,
                 })
                 if len(batch) >= BATCH:
                     flush()

@@ -1,7 +1,10 @@
 """Tables of micro-task projects: projects, their items, leases, answers and answer earnings.
 
-Items carry two counters, answers_count and active_count, updated only under the project's
-row lock, so that answers + open leases never exceed the overlap the client asked for.
+Items carry three counters, updated only under the project's row lock: answers_count,
+active_count (open leases) and free (overlap − answers − open leases, the answers still to
+hand out), so that answers + open leases never exceed the overlap the client asked for.
+Partial indexes made by m0010 find the items with free > 0 or active_count > 0 at once,
+however many items are already done.
 """
 
 import enum
@@ -71,6 +74,7 @@ class Item(BaseModel):
     media = peewee.TextField(default="{}")  # JSON: field -> {sha256, content_type, filename}
     answers_count = peewee.IntegerField(default=0)
     active_count = peewee.IntegerField(default=0)
+    free = peewee.IntegerField()  # answers still to hand out: overlap at import
 
     class Meta:
         indexes = ((("project", "external_id"), True),)
@@ -119,7 +123,11 @@ class Answer(BaseModel):
     auto_accepted = peewee.BooleanField(default=False)
 
     class Meta:
-        indexes = ((("project", "state"), False), (("project", "ledger_index"), False))
+        indexes = (
+            (("project", "state"), False),
+            (("project", "ledger_index"), False),
+            (("project", "seconds"), False),
+        )
 
 
 class EarningKind(enum.StrEnum):

@@ -49,6 +49,8 @@ IDLE_FACTOR = 10
 MIN_LEASE_SECONDS = 15 * 60
 # A ledger entry's lists hold at most 64 values: a bulk review takes one entry per 64 answers.
 REVIEW_CHUNK = MAX_ITEMS
+# After its first floor check, a project is checked again every this many answers.
+FLOOR_CHECK_EVERY = 10
 
 SKIP_REASONS = ("unclear", "distressing", "broken_media")
 REJECT_CATEGORIES = ("wrong", "instructions", "incomplete", "spam")
@@ -145,14 +147,17 @@ def median_seconds(project: Project) -> int | None:
     return int(middle)
 
 
-def below_floor_on_median(project: Project) -> tuple[bool, int | None]:
+def below_floor_on_median(project: Project, every: int = 1) -> tuple[bool, int | None]:
     """Say whether the project's net pay misses the floor on the median measured time.
 
-    Only once it has floor_check_min_answers answers; returns (below, median seconds).
+    Only once it has floor_check_min_answers answers, and then at every `every`-th answer
+    (the median moves slowly; reading it costs a walk of half the answers); returns (below,
+    median seconds).
     """
     params = params_module.current()
     count = Answer.select().where(Answer.project == project.id).count()
-    if count < params.floor_check_min_answers or project.margin_bp is None:
+    past = count - params.floor_check_min_answers
+    if past < 0 or past % every or project.margin_bp is None:
         return False, None
     median = median_seconds(project)
     need = floor_pay(project.floor_cents_per_hour, median)
@@ -380,7 +385,7 @@ def _end_leases(where, now: datetime) -> int:
             .execute()
         )
         if rows:
-            Item.update(active_count=Item.active_count - 1).where(
+            Item.update(active_count=Item.active_count - 1, free=Item.free + 1).where(
                 Item.id == lease.item_id
             ).execute()
             ended += 1
@@ -458,7 +463,7 @@ def next_assignment(member: User, project: Project) -> Assignment | None:
             Item.select(Item.id)
             .where(
                 (Item.project == project.id)
-                & (Item.answers_count + Item.active_count < project.overlap)
+                & (Item.free > 0)
                 & ~(Item.id.in_(done_by_member))
             )
             .order_by(Item.id)
@@ -466,7 +471,9 @@ def next_assignment(member: User, project: Project) -> Assignment | None:
         )
         if item is None:
             return None
-        Item.update(active_count=Item.active_count + 1).where(Item.id == item.id).execute()
+        Item.update(active_count=Item.active_count + 1, free=Item.free - 1).where(
+            Item.id == item.id
+        ).execute()
         lease = max(idle_cap(project), MIN_LEASE_SECONDS)
         return Assignment.create(
             item=item.id,
@@ -551,7 +558,9 @@ def submit_answer(member: User, assignment: Assignment, form) -> Answer:
 
 def _pause_if_below_floor(project: Project) -> None:
     """Stop handing out items when the median measured time makes pay miss the floor."""
-    if project.state != ProjectState.PUBLISHED or not below_floor_on_median(project)[0]:
+    if project.state != ProjectState.PUBLISHED:
+        return
+    if not below_floor_on_median(project, every=FLOOR_CHECK_EVERY)[0]:
         return
     Project.update(state=ProjectState.PAUSED, pause_reason=PauseReason.BELOW_FLOOR).where(
         (Project.id == project.id) & (Project.state == ProjectState.PUBLISHED)
@@ -559,10 +568,10 @@ def _pause_if_below_floor(project: Project) -> None:
 
 
 def _finish_if_done(project: Project, now: datetime) -> None:
-    wanting = Item.select().where(
-        (Item.project == project.id) & (Item.answers_count < project.overlap)
-    )
-    if not wanting.exists():
+    # Every item has its answers when none has an answer to hand out nor an open lease.
+    to_hand_out = Item.select().where((Item.project == project.id) & (Item.free > 0))
+    leased = Item.select().where((Item.project == project.id) & (Item.active_count > 0))
+    if not to_hand_out.exists() and not leased.exists():
         Project.update(state=ProjectState.FINISHED, finished_at=now).where(
             (Project.id == project.id) & (Project.state == ProjectState.PUBLISHED)
         ).execute()
@@ -577,7 +586,7 @@ def skip_item(member: User, assignment: Assignment, reason: str) -> Assignment:
     with write_transaction():
         _lock_project(assignment.project)
         _close_lease(assignment, AssignmentState.SKIPPED, now, skip_reason=reason)
-        Item.update(active_count=Item.active_count - 1).where(
+        Item.update(active_count=Item.active_count - 1, free=Item.free + 1).where(
             Item.id == assignment.item_id
         ).execute()
     return Assignment.get_by_id(assignment.id)
