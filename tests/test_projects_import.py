@@ -163,3 +163,11 @@ def test_each_media_file_is_capped_as_it_is_read(client, app):
     report = upload(client, project, b"external_id,photo\np1,big.png\n",
                     media=zipped({"big.png": PNG + b"\x00" * 5000}))
     assert "larger than the limit" in report.errors[0][1]
+
+
+def test_an_upload_has_a_row_limit(client, monkeypatch):
+    monkeypatch.setattr(importer, "MAX_ROWS", 2)
+    project = draft(client)
+    report = upload(client, project, b"external_id,comment\na,1\nb,2\nc,3\n")
+    assert report.errors == [(4, "more than 2 rows in one upload")]
+    assert Item.select().count() == 0

@@ -13,7 +13,6 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from flask import current_app
 from flask_babel import gettext as _
 
 from coop import files
@@ -282,7 +281,7 @@ def import_items(project: Project, template: dict, stream, filename: str,
     report = ImportReport()
     seen: dict[str, int] = {}
     batch: list[dict] = []
-    limit = current_app.config.get("PROJECT_MAX_ROWS", MAX_ROWS)
+    limit = MAX_ROWS
 
     def flush():
         if not batch:
