@@ -171,3 +171,20 @@ def test_an_upload_has_a_row_limit(client, monkeypatch):
     report = upload(client, project, b"external_id,comment\na,1\nb,2\nc,3\n")
     assert report.errors == [(4, "more than 2 rows in one upload")]
     assert Item.select().count() == 0
+
+
+def test_damaged_media_are_bad_rows(client):
+    project = draft(client, IMAGES)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("crc.png", PNG + bytes(range(256)) * 40)
+        archive.writestr("deflate.png", PNG + bytes(range(256)) * 40)
+    data = bytearray(buffer.getvalue())
+    crc = data.index(b"crc.png") + len("crc.png") + 40
+    data[crc : crc + 30] = b"\xff" * 30  # the data no longer matches its CRC-32
+    deflate = data.index(b"deflate.png") + len("deflate.png")
+    data[deflate] = 0xFF  # zlib: "invalid block type"
+    report = upload(client, project, b"external_id,photo\np1,crc.png\np2,deflate.png\n",
+                    media=io.BytesIO(bytes(data)))
+    assert report.errors == [(2, "crc.png cannot be read from the zip"),
+                             (3, "deflate.png cannot be read from the zip")]

@@ -9,7 +9,9 @@ the zip (never fetched from a URL), checked by their first bytes, and stored con
 import csv
 import io
 import json
+import lzma
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -29,6 +31,11 @@ BATCH = 500
 MAX_ZIP_MEMBERS = 20_000
 MAX_ZIP_BYTES = 2 * 1024**3  # declared uncompressed total; each file is capped as it is read
 SNIFF = 16
+# What reading a damaged, encrypted or oddly compressed zip member may raise.
+UNREADABLE = (
+    zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, zlib.error,
+    lzma.LZMAError,
+)
 
 # Magic bytes of the media a template may show: nothing else is stored or served.
 _IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp", "application/pdf")
@@ -117,7 +124,7 @@ class _Media:
                                        "file", name=name[:100])
                     stream = io.BufferedReader(_Prefixed(head, member))
                     self.stored[name] = files.save(stream, name, content_type)
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError):
+            except UNREADABLE:
                 return None, _("%(name)s cannot be read from the zip", name=name[:100])
             except files.FileTooLarge as error:
                 return None, error.message

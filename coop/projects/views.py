@@ -339,6 +339,8 @@ def media(project_id: int, item_id: int, field: str):
     return send_file(
         files.path_for(stored["sha256"]),
         mimetype=stored["content_type"],
+        # A PDF may carry scripts: it is downloaded, never shown inside the site.
+        as_attachment=stored["content_type"] == "application/pdf",
         download_name=files.clean_filename(stored["filename"]),
         max_age=3600,
     )
