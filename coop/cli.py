@@ -126,7 +126,7 @@ def serve_command(host, port, workers, threads):
 @click.command("tick")
 @with_appcontext
 def tick_command():
-    """Return overdue tasks to the board, accept deliveries left unreviewed, tidy the file
+    """Return overdue tasks and expired leases, accept work left unreviewed, tidy the file
     store, publish a checkpoint (run from cron)."""
     from coop.audit.ledger import publish_checkpoint
     from coop.delivery.operations import auto_accept_overdue
@@ -134,16 +134,21 @@ def tick_command():
     from coop.housekeeping import sweep_store
     from coop.market.operations import return_overdue_tasks
     from coop.models import utcnow
+    from coop.projects.operations import auto_accept_answers, expire_leases
 
     now = utcnow()
     with _operations():
         returned = return_overdue_tasks(now)
         accepted = auto_accept_overdue(now)
+        expired = expire_leases(now)
+        answers = auto_accept_answers(now)
         swept = sweep_store()
         # Covers entries whose process died between its commit and its publication.
         checkpoint = publish_checkpoint()
     click.echo(f"{returned} overdue task(s) returned to the board.")
     click.echo(f"{accepted} delivery(ies) left unreviewed past the window accepted.")
+    click.echo(f"{expired} expired project lease(s) returned to their projects.")
+    click.echo(f"{answers} project answer(s) left unreviewed past the window accepted.")
     click.echo(f"{swept.temporary_removed} temporary upload file(s) older than a day removed.")
     if swept.staged_published:
         click.echo(f"{swept.staged_published} committed upload(s) moved to their address.")
@@ -359,9 +364,10 @@ COMMANDS = [
 
 
 def init_app(app) -> None:
+    from coop.projects.cli import project_group
     from coop.statements.cli import statements_group
 
-    for command in COMMANDS + [statements_group]:
+    for command in COMMANDS + [statements_group, project_group]:
         app.cli.add_command(command)
 
 

@@ -17,6 +17,11 @@ class Params:
     weekly_hours_cap: int = 40
     sensitive_minutes_per_day: int = 120
     review_window_hours: int = 72
+    # Projects: answers before the floor is checked on the median measured time; sensitive
+    # work before a break is asked for, and how long the break lasts.
+    floor_check_min_answers: int = 20
+    sensitive_break_minutes: int = 25
+    sensitive_pause_minutes: int = 5
     max_attempts: int = 3
     # Surplus split (SCOP defaults, Loi 78-763 art. 33); the development reserve is the rest.
     legal_reserve_bp: int = 1500
@@ -49,6 +54,9 @@ BOUNDS = {
     "weekly_hours_cap": (1, 80),
     "sensitive_minutes_per_day": (0, 480),
     "review_window_hours": (1, 24 * 30),
+    "floor_check_min_answers": (1, 100_000),
+    "sensitive_break_minutes": (5, 240),
+    "sensitive_pause_minutes": (1, 60),
     "max_attempts": (1, 10),
     "legal_reserve_bp": (0, 10000),
     "work_share_bp": (0, 10000),

@@ -5,6 +5,7 @@ take answer something other than 403/404/500 (a redirect, or 400 for an empty fo
 
 import io
 import re
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from coop.auth.tokens import create_token
 from coop.delivery import operations as delivery_ops
 from coop.market import operations as market_ops
 from coop.models import Event, Parameter, RejectionReview, TaskAttachment, utcnow
+from coop.projects import operations as project_ops
 from coop.statements.operations import current_month
 
 ROLES = ["anonymous", "member", "other_member", "client", "other_client", "board"]
@@ -42,6 +44,32 @@ def _post_task(client, pricing="fixed", **extra):
 def _deliver(member, task):
     stored = files.save(io.BytesIO(f"work for task {task.id}".encode()), "work.txt", "text/plain")
     return delivery_ops.submit_delivery(member, task.id, [stored], "Done")
+
+
+def _project_world(client, member):
+    """A published project with photos: one item answered by member, the next leased to them."""
+    project = project_ops.create_project(
+        client,
+        title="Sort photos",
+        instructions="Cat or dog?",
+        template={"kind": "classify", "text_field": "caption", "image_field": "photo",
+                  "labels": ["cat", "dog"]},
+        price_cents=20,
+        estimated_seconds=30,
+        deadline=utcnow() + timedelta(days=2),
+        budget_cents=1000,
+    )
+    media = io.BytesIO()
+    with zipfile.ZipFile(media, "w") as archive:
+        archive.writestr("a.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)
+    media.seek(0)
+    rows = b"external_id,caption,photo\np1,One,a.png\np2,Two,a.png\n"
+    project_ops.upload_items(client, project, io.BytesIO(rows), "items.csv", media)
+    project = project_ops.publish_project(client, project)
+    first = project_ops.next_assignment(member, project)
+    answer, following = project_ops.answer_and_next(member, first, {"label": ["cat"]})
+    lease = following.assignment
+    return project, answer, lease
 
 
 @pytest.fixture
@@ -79,6 +107,7 @@ def world(app, make_member, make_client_user, make_board):
     token_row, _ = create_token(client, "ci")
     tokens = {role: create_token(user, "matrix")[1] for role, user in users.items()}
     entry = Event.get(Event.subject == f"delivery:{delivery.id}").ledger_index
+    project, answer, lease = _project_world(client, member)
     ids = {
         "open": open_task.id,
         "att": TaskAttachment.get(TaskAttachment.task == open_task.id).id,
@@ -95,6 +124,11 @@ def world(app, make_member, make_client_user, make_board):
         "entry": entry,
         "member_id": member.id,
         "month": current_month(),
+        "project": project.id,
+        "answer": answer.id,
+        "assignment": lease.id,
+        "item": lease.item_id,
+        "field": "photo",
     }
     return users, tokens, ids
 
@@ -157,6 +191,16 @@ GET_ROUTES = [
     ("/statements/{month}/summary.pdf?draft=1", {**MEMBERS_ONLY, M: 404, OM: 404}),
     ("/statements/{month}/all.zip?draft=1", BOARD_ONLY),
     ("/statements/{month}/members/{member_id}.pdf?draft=1", {**PARTIES, C: 403, OC: 403}),
+    ("/projects", SIGNED_IN_OK),
+    ("/projects/new", CLIENTS_ONLY),
+    ("/projects/{project}", {**SIGNED_IN_OK, OC: 404}),
+    ("/projects/{project}/preview", {**CLIENTS_ONLY, OC: 404}),
+    ("/projects/{project}/work", {**MEMBERS_ONLY, OM: 302, B: 302}),
+    ("/projects/{project}/items/{item}/media/{field}", {**PARTIES, OM: 404, B: 404}),
+    ("/projects/{project}/answers", {**CLIENTS_ONLY, OC: 404}),
+    ("/projects/{project}/results.csv", {**CLIENTS_ONLY, OC: 404}),
+    ("/projects/{project}/results.jsonl", {**CLIENTS_ONLY, OC: 404}),
+    ("/projects/{project}/results.proof.jsonl", {**CLIENTS_ONLY, OC: 404}),
 ]
 
 POST_ROUTES = [
@@ -193,6 +237,17 @@ POST_ROUTES = [
     ("/board/capital/", _allowed(BOARD_ONLY)),
     ("/statements/{month}/expenses", _allowed(BOARD_ONLY)),
     ("/statements/{month}/close", _allowed(BOARD_ONLY)),
+    ("/projects/new", _allowed(CLIENTS_ONLY)),
+    ("/projects/{project}/items", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/projects/{project}/publish", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/projects/{project}/price", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/projects/{project}/pause", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/projects/{project}/cancel", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/projects/{project}/start", _allowed(MEMBERS_ONLY)),
+    ("/assignments/{assignment}/answer", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
+    ("/assignments/{assignment}/skip", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
+    ("/projects/{project}/answers/accept", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/answers/{answer}/reject", _allowed({**CLIENTS_ONLY, OC: 404})),
 ]
 
 def _call(app, world, method, url, role):

@@ -25,13 +25,15 @@ def record(kind: str, subject: str, **data) -> Event:
     entry = get_ledger().append(kind, dict(data, subject=subject))
     publish_after_commit()
     payload = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    return Event.create(
+    event = Event.create(
         kind=kind,
         subject=subject,
         data=payload,
         unix_ns=entry.time.unix_ns,
         ledger_index=entry.index,
     )
+    event.entry = entry  # the appended entry, for callers that keep its time's uncertainty
+    return event
 
 
 def events_for(subject: str) -> list[Event]:

@@ -38,6 +38,19 @@ TEXTS = {
         _l("Review window (hours)"),
         _l("A delivery the client has not reviewed in this time is accepted."),
     ),
+    "floor_check_min_answers": (
+        _l("Project answers before the floor check"),
+        _l("Once a project has this many answers, it pauses if the median measured time pays "
+           "less than the floor."),
+    ),
+    "sensitive_break_minutes": (
+        _l("Sensitive project work before a break (minutes)"),
+        _l("After this much measured time on sensitive items in a row, a member takes a break."),
+    ),
+    "sensitive_pause_minutes": (
+        _l("Break after sensitive work (minutes)"),
+        _l("How long that break lasts before the next sensitive item."),
+    ),
     "max_attempts": (
         _l("Attempts per task"),
         _l("How many times a member may deliver the same task."),

@@ -119,6 +119,11 @@ def _minutes_taken(member_id: int, since: datetime, sensitive_only: bool = False
     return int(query.scalar() or 0)
 
 
+def sensitive_task_minutes(member_id: int, since: datetime) -> int:
+    """Return the estimated minutes of sensitive tasks the member took since a time."""
+    return _minutes_taken(member_id, since, sensitive_only=True)
+
+
 def _hours(minutes: int) -> str:
     """Format minutes as hours for messages: 90 -> '1.5', 120 -> '2'."""
     return f"{minutes / 60:.1f}".removesuffix(".0")
@@ -169,7 +174,12 @@ def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
                     "sensitive tasks in their settings may take it."
                 )
             )
-        today = _minutes_taken(member.id, calendar.day(now).start, sensitive_only=True)
+        day = calendar.day(now).start
+        # Time measured on sensitive project items counts against the same daily cap.
+        from coop.projects.exposure import answer_seconds
+
+        today = _minutes_taken(member.id, day, sensitive_only=True)
+        today += answer_seconds(member.id, day) // 60
         if today + task.estimated_minutes > params.sensitive_minutes_per_day:
             raise DomainError(
                 _(

@@ -25,6 +25,9 @@ class TaskLine:
     price_cents: int
     earnings_cents: int
     margin_cents: int
+    # A project's accepted answers in the month count as one line per member and project.
+    project_id: int | None = None
+    answers: int = 0
 
 
 @dataclass(frozen=True)

@@ -82,16 +82,14 @@ def _now_ns(now: datetime | None) -> int:
 
 
 def _lines(month: str) -> list[TaskLine]:
-    """Return the month's completed tasks, dated by the ledger, with their earnings."""
+    """Return the month's completed tasks and accepted answers, dated by the ledger."""
     start, end = month_bounds(month)
     times = events.completion_times(start, end)
-    if not times:
-        return []
     by_task = {task_id: (index, ns) for task_id, index, ns in times}
     rows = (
         EarningModel.select(EarningModel, Task)
         .join(Task)
-        .where(EarningModel.task.in_(list(by_task)))
+        .where(EarningModel.task.in_(list(by_task) or [0]))
         .order_by(EarningModel.task)
     )
     lines = []
@@ -110,8 +108,54 @@ def _lines(month: str) -> list[TaskLine]:
                 margin_cents=earning.margin_cents,
             )
         )
-    lines.sort(key=lambda line: (line.unix_ns, line.task_id))
+    lines.extend(_answer_lines(start, end))
+    lines.sort(key=lambda line: (line.unix_ns, line.task_id, line.project_id or 0))
     return lines
+
+
+def _answer_lines(start: int, end: int) -> list[TaskLine]:
+    """Return one line per member and project for answers credited in [start, end).
+
+    Like tasks, answers count in the month their acceptance was put on the ledger; the line
+    carries the last such entry, and the measured minutes of the answers.
+    """
+    from coop.projects.models import Answer, AnswerEarning, EarningKind
+
+    # A top-up adds money to an answer already counted: neither another answer nor its time.
+    once = AnswerEarning.kind == EarningKind.ANSWER
+    rows = (
+        AnswerEarning.select(
+            AnswerEarning.member,
+            AnswerEarning.project,
+            peewee.fn.SUM(peewee.Case(None, [(once, 1)], 0)),
+            peewee.fn.SUM(AnswerEarning.price_cents),
+            peewee.fn.SUM(AnswerEarning.earnings_cents),
+            peewee.fn.SUM(AnswerEarning.margin_cents),
+            peewee.fn.SUM(peewee.Case(None, [(once, Answer.seconds)], 0)),
+            peewee.fn.MAX(AnswerEarning.ledger_index),
+            peewee.fn.MAX(AnswerEarning.unix_ns),
+        )
+        .join(Answer, on=(AnswerEarning.answer == Answer.id))
+        .where((AnswerEarning.unix_ns >= start) & (AnswerEarning.unix_ns < end))
+        .group_by(AnswerEarning.member, AnswerEarning.project)
+        .tuples()
+    )
+    return [
+        TaskLine(
+            task_id=0,
+            member_id=member,
+            ledger_index=index,
+            unix_ns=int(unix_ns),
+            category="projects",
+            minutes=int(seconds or 0) // 60,
+            price_cents=int(price),
+            earnings_cents=int(earned),
+            margin_cents=int(margin),
+            project_id=project,
+            answers=int(count),
+        )
+        for member, project, count, price, earned, margin, seconds, index, unix_ns in rows
+    ]
 
 
 def _holders(month: str) -> list[Holder]:
@@ -154,7 +198,7 @@ class MonthData:
 
 
 def _task_dict(line: TaskLine) -> dict:
-    return {
+    row = {
         "task_id": line.task_id,
         "ledger_index": line.ledger_index,
         "unix_ns": line.unix_ns,
@@ -163,6 +207,9 @@ def _task_dict(line: TaskLine) -> dict:
         "price_cents": line.price_cents,
         "earnings_cents": line.earnings_cents,
     }
+    if line.project_id is not None:
+        row.update(project_id=line.project_id, answers=line.answers)
+    return row
 
 
 def compute(month: str) -> MonthData:

@@ -1,0 +1,846 @@
+"""Project commands: create, load items, publish, lease items, answer, skip, review, pay.
+
+Every change of an item's counters, of a lease or of an answer's review happens under the
+project's row lock (`locked` on PostgreSQL; SQLite's write transaction locks the database), so
+answers plus open leases never exceed the overlap the client asked for, and two reviewers (or
+a reviewer and `coop tick`) never credit the same answer twice.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+
+from coop import money
+from coop import params as params_module
+from coop.audit.events import record
+from coop.db import locked, write_transaction
+from coop.errors import Conflict, DomainError, Forbidden, NotFound
+from coop.models import User, utcnow
+from coop.projects import exposure
+from coop.projects.importer import ImportReport, import_items
+from coop.projects.models import (
+    Answer,
+    AnswerEarning,
+    AnswerState,
+    Assignment,
+    AssignmentState,
+    EarningKind,
+    Item,
+    PauseReason,
+    Project,
+    ProjectState,
+)
+from coop.projects.templates import answer_bytes, parse_answer, validate_config
+from ledger.entry import MAX_ITEMS
+
+MAX_TITLE = 120
+MAX_INSTRUCTIONS = 10_000
+MAX_CONTENT_NOTE = 300
+MAX_SECONDS = 3600
+MAX_OVERLAP = 10
+# Measured time stops counting at IDLE_FACTOR × the estimate: a member who walks away from an
+# item is not paid for the walk, and one very slow answer does not skew the median.
+IDLE_FACTOR = 10
+# A lease lasts the idle cap, but never less than this, so a short item can still be read.
+MIN_LEASE_SECONDS = 15 * 60
+# A ledger entry's lists hold at most 64 values: a bulk review takes one entry per 64 answers.
+REVIEW_CHUNK = MAX_ITEMS
+# After its first floor check, a project is checked again every this many answers.
+FLOOR_CHECK_EVERY = 10
+
+SKIP_REASONS = ("unclear", "distressing", "broken_media")
+REJECT_CATEGORIES = ("wrong", "instructions", "incomplete", "spam")
+MIN_REJECT_REASON = 10
+
+# Which states may move to which, by which command.
+TRANSITIONS = {
+    "publish": ((ProjectState.DRAFT, ProjectState.PAUSED), ProjectState.PUBLISHED),
+    "pause": ((ProjectState.PUBLISHED,), ProjectState.PAUSED),
+    "cancel": (
+        (ProjectState.DRAFT, ProjectState.PUBLISHED, ProjectState.PAUSED),
+        ProjectState.CANCELLED,
+    ),
+}
+ACCEPTS_ITEMS = (ProjectState.DRAFT, ProjectState.PAUSED)
+
+
+# -- money -----------------------------------------------------------------------------------
+
+
+def net_of(price_cents: int, margin_bp: int) -> int:
+    """Return what the member earns of a price: the price less the coop's margin (as tasks)."""
+    return price_cents - money.percent_of(price_cents, margin_bp)
+
+
+def floor_pay(floor_cents_per_hour: int, seconds: int) -> int:
+    """Return the floor's pay for seconds of work, rounded up to the cent."""
+    return -(-floor_cents_per_hour * seconds // 3600)
+
+
+def minimum_item_price(floor_cents_per_hour: int, margin_bp: int, seconds: int) -> int:
+    """Return the smallest price per item whose net pay meets the floor for seconds of work."""
+    need = floor_pay(floor_cents_per_hour, seconds)
+    price = -(-need * 10_000 // (10_000 - margin_bp)) if margin_bp < 10_000 else need
+    # percent_of rounds half up, so the closed form can miss by a cent either way.
+    while price > 1 and net_of(price - 1, margin_bp) >= need:
+        price -= 1
+    while net_of(price, margin_bp) < need:
+        price += 1
+    return price
+
+
+def net_per_hour(net_cents: int, seconds: int) -> int:
+    """Return net_cents for seconds of work as cents per hour (rounded down)."""
+    return net_cents * 3600 // max(seconds, 1)
+
+
+def _check_floor(price_cents: int, seconds: int, floor: int, margin_bp: int) -> None:
+    minimum = minimum_item_price(floor, margin_bp, seconds)
+    if price_cents < minimum:
+        raise DomainError(
+            _(
+                "The pay floor is %(floor)s/h for the member, after the coop's margin of "
+                "%(margin)s%%: for %(seconds)s seconds per item the price must be at least "
+                "%(minimum)s.",
+                floor=money.format_cents(floor),
+                margin=f"{margin_bp / 100:g}",
+                seconds=seconds,
+                minimum=money.format_cents(minimum),
+            ),
+            field="price",
+        )
+
+
+def _check_budget(project: Project, items: int) -> None:
+    needed = items * project.overlap * project.price_cents
+    if project.budget_cents < needed:
+        raise DomainError(
+            _(
+                "The budget must cover %(items)s items × %(overlap)s answers × %(price)s: "
+                "at least %(needed)s.",
+                items=items,
+                overlap=project.overlap,
+                price=money.format_cents(project.price_cents),
+                needed=money.format_cents(needed),
+            ),
+            field="budget",
+        )
+
+
+def median_seconds(project: Project) -> int | None:
+    """Return the median measured seconds of the project's answers (the lower middle)."""
+    count = Answer.select().where(Answer.project == project.id).count()
+    if not count:
+        return None
+    middle = (
+        Answer.select(Answer.seconds)
+        .where(Answer.project == project.id)
+        .order_by(Answer.seconds)
+        .offset((count - 1) // 2)
+        .limit(1)
+        .scalar()
+    )
+    return int(middle)
+
+
+def below_floor_on_median(project: Project, every: int = 1) -> tuple[bool, int | None]:
+    """Say whether the project's net pay misses the floor on the median measured time.
+
+    Only once it has floor_check_min_answers answers, and then at every `every`-th answer
+    (the median moves slowly; reading it costs a walk of half the answers); returns (below,
+    median seconds).
+    """
+    params = params_module.current()
+    count = Answer.select().where(Answer.project == project.id).count()
+    past = count - params.floor_check_min_answers
+    if past < 0 or past % every or project.margin_bp is None:
+        return False, None
+    median = median_seconds(project)
+    need = floor_pay(project.floor_cents_per_hour, median)
+    return net_of(project.price_cents, project.margin_bp) < need, median
+
+
+def idle_cap(project: Project) -> int:
+    """Return the most seconds an answer may count for this project."""
+    return IDLE_FACTOR * project.estimated_seconds
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# -- who -------------------------------------------------------------------------------------
+
+
+def _require_client(client: User) -> None:
+    if not client.is_client:
+        raise Forbidden(_("Only clients can do this."))
+
+
+def _require_member(member: User) -> None:
+    if not member.is_member:
+        raise Forbidden(_("Only members can do this."))
+
+
+def _lock_project(project: Project) -> Project:
+    """Return the project read again under its row lock."""
+    found = locked(Project.select().where(Project.id == project.id)).first()
+    if found is None:
+        raise NotFound(_("No such project."))
+    return found
+
+
+def _own(client: User, project: Project) -> None:
+    _require_client(client)
+    if project.client_id != client.id:
+        raise NotFound(_("No such project among yours."))
+
+
+# -- creating and loading --------------------------------------------------------------------
+
+
+def _text(value: str, field: str, limit: int, required: bool) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(_("This field is required."), field=field)
+    if len(value) > limit:
+        raise DomainError(_("At most %(limit)s characters, please.", limit=limit), field=field)
+    return value
+
+
+def _int_in(value, low: int, high: int, field: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise DomainError(
+            _("Between %(low)s and %(high)s, please.", low=low, high=high), field=field
+        )
+    return value
+
+
+def create_project(
+    client: User,
+    *,
+    title: str,
+    instructions: str,
+    template,
+    price_cents: int,
+    estimated_seconds: int,
+    deadline: datetime,
+    budget_cents: int,
+    overlap: int = 1,
+    sensitive: bool = False,
+    content_note: str = "",
+) -> Project:
+    """Create a draft project, refusing a price whose net pay is below the floor."""
+    _require_client(client)
+    title = _text(title, "title", MAX_TITLE, required=True)
+    instructions = _text(instructions, "instructions", MAX_INSTRUCTIONS, required=True)
+    config = validate_config(template)
+    estimated_seconds = _int_in(estimated_seconds, 1, MAX_SECONDS, "estimated_seconds")
+    overlap = _int_in(overlap, 1, MAX_OVERLAP, "overlap")
+    price_cents = _int_in(price_cents, 1, 10**9, "price")
+    budget_cents = _int_in(budget_cents, 1, 10**12, "budget")
+    if deadline is None or deadline <= utcnow():
+        raise DomainError(_("The deadline must be in the future."), field="deadline")
+    content_note = _text(content_note, "content_note", MAX_CONTENT_NOTE, required=False)
+    if sensitive and not content_note:
+        raise DomainError(
+            _("Say what the sensitive content is, so members can decide."), field="content_note"
+        )
+    params = params_module.current()
+    _check_floor(price_cents, estimated_seconds, params.pay_floor_cents_per_hour, params.margin_bp)
+    with write_transaction():
+        return Project.create(
+            client=client.id,
+            title=title,
+            instructions=instructions,
+            template=json.dumps(config, sort_keys=True, ensure_ascii=False),
+            price_cents=price_cents,
+            estimated_seconds=estimated_seconds,
+            overlap=overlap,
+            deadline=deadline,
+            budget_cents=budget_cents,
+            sensitive=bool(sensitive),
+            content_note=content_note if sensitive else "",
+        )
+
+
+def upload_items(client: User, project: Project, stream, filename: str, media_stream=None,
+                 progress=None) -> ImportReport:
+    """Add items from a CSV or JSONL file (media in an optional zip) to a draft or paused project.
+
+    :raises DomainError: if the project takes no items now, or the files cannot be read.
+    """
+    _own(client, project)
+    if project.state not in ACCEPTS_ITEMS:
+        raise DomainError(_("Only a draft or a paused project takes new items: pause it first."))
+    return import_items(project, project.template_data, stream, filename, media_stream,
+                        progress=progress)
+
+
+# -- states ----------------------------------------------------------------------------------
+
+
+def _move(project: Project, command: str, **changes) -> None:
+    sources, target = TRANSITIONS[command]
+    rows = (
+        Project.update(state=target, **changes)
+        .where((Project.id == project.id) & (Project.state.in_(sources)))
+        .execute()
+    )
+    if rows != 1:
+        raise Conflict(
+            _("A %(state)s project cannot do that.", state=str(project.state))
+        )
+
+
+def publish_project(client: User, project: Project) -> Project:
+    """Publish a draft, or resume a paused project: members may then take its items.
+
+    The first publication fixes the coop's margin and the pay floor for the project's answers.
+    """
+    _own(client, project)
+    now = utcnow()
+    with write_transaction():
+        project = _lock_project(project)
+        if project.items_count == 0:
+            raise DomainError(_("Upload items before publishing."))
+        if project.deadline <= now:
+            raise DomainError(_("The deadline has passed: nothing more can be published."))
+        changes = {"pause_reason": ""}
+        if project.margin_bp is None:
+            params = params_module.current()
+            changes.update(
+                margin_bp=params.margin_bp,
+                floor_cents_per_hour=params.pay_floor_cents_per_hour,
+                published_at=now,
+            )
+            margin, floor = params.margin_bp, params.pay_floor_cents_per_hour
+        else:
+            margin, floor = project.margin_bp, project.floor_cents_per_hour
+        _check_floor(project.price_cents, project.estimated_seconds, floor, margin)
+        below, median = below_floor_on_median(project)
+        if below:
+            raise DomainError(
+                _(
+                    "Members take %(median)s seconds per item (the median): raise the price to "
+                    "at least %(minimum)s to meet the pay floor.",
+                    median=median,
+                    minimum=money.format_cents(minimum_item_price(floor, margin, median)),
+                ),
+                field="price",
+            )
+        _check_budget(project, project.items_count)
+        _move(project, "publish", **changes)
+        record(
+            "project.published",
+            f"project:{project.id}",
+            project=project.id,
+            items=project.items_count,
+            overlap=project.overlap,
+            price_cents=project.price_cents,
+            margin_bp=margin,
+            floor_cents_per_hour=floor,
+            template_sha256=_sha256(project.template),
+        )
+    return Project.get_by_id(project.id)
+
+
+def pause_project(client: User, project: Project) -> Project:
+    """Stop handing out items; leases already given may still be answered."""
+    _own(client, project)
+    with write_transaction():
+        _move(_lock_project(project), "pause")
+    return Project.get_by_id(project.id)
+
+
+def cancel_project(client: User, project: Project) -> Project:
+    """Cancel a project: no more items are handed out; answers given stay to be reviewed."""
+    _own(client, project)
+    now = utcnow()
+    with write_transaction():
+        project = _lock_project(project)
+        _move(project, "cancel", finished_at=now)
+        _end_leases(Assignment.project == project.id, now)
+    return Project.get_by_id(project.id)
+
+
+# -- leases ----------------------------------------------------------------------------------
+
+
+def _end_leases(where, now: datetime) -> int:
+    """Expire the active leases matching where, giving their items back; return how many."""
+    ended = 0
+    for lease in list(
+        Assignment.select(Assignment.id, Assignment.item).where(
+            where & (Assignment.state == AssignmentState.ACTIVE)
+        )
+    ):
+        rows = (
+            Assignment.update(state=AssignmentState.EXPIRED, ended_at=now)
+            .where((Assignment.id == lease.id) & (Assignment.state == AssignmentState.ACTIVE))
+            .execute()
+        )
+        if rows:
+            Item.update(active_count=Item.active_count - 1, free=Item.free + 1).where(
+                Item.id == lease.item_id
+            ).execute()
+            ended += 1
+    return ended
+
+
+def expire_leases(now: datetime) -> int:
+    """Return every expired lease's item to its project (run by `coop tick`); return how many."""
+    project_ids = {
+        a.project_id
+        for a in Assignment.select(Assignment.project).where(
+            (Assignment.state == AssignmentState.ACTIVE) & (Assignment.expires_at <= now)
+        )
+    }
+    expired = 0
+    for project_id in sorted(project_ids):
+        with write_transaction():
+            project = _lock_project(Project(id=project_id))
+            expired += _end_leases(
+                (Assignment.project == project.id) & (Assignment.expires_at <= now), now
+            )
+    return expired
+
+
+def _check_member_may_work(member: User, project: Project, now: datetime) -> None:
+    _require_member(member)
+    if project.sensitive and not member.sensitive_opt_in:
+        raise DomainError(
+            _(
+                "This project is flagged as sensitive content: only members who accept "
+                "sensitive tasks in their settings may work on it."
+            )
+        )
+    if project.state not in (ProjectState.PUBLISHED, ProjectState.FINISHED):
+        raise DomainError(_("This project is not handing out items now."))
+    if project.deadline <= now:
+        raise DomainError(_("The project's deadline has passed."))
+
+
+def current_assignment(member: User, project: Project) -> Assignment | None:
+    """Return the member's open lease on the project, if any (a read: nothing changes)."""
+    return (
+        Assignment.select()
+        .where(
+            (Assignment.project == project.id)
+            & (Assignment.member == member.id)
+            & (Assignment.state == AssignmentState.ACTIVE)
+            & (Assignment.expires_at > utcnow())
+        )
+        .order_by(Assignment.id)
+        .first()
+    )
+
+
+def next_assignment(member: User, project: Project) -> Assignment | None:
+    """Lease the member the next item still wanting answers; None when none is left for them.
+
+    A member holding an open lease on the project gets it back rather than a second one.
+    """
+    now = utcnow()
+    with write_transaction():
+        project = _lock_project(project)
+        _check_member_may_work(member, project, now)
+        if project.state == ProjectState.FINISHED:
+            return None  # every item has its answers: nothing left, for anybody
+        held = current_assignment(member, project)
+        if held is not None:
+            return held
+        exposure.check(member, project, now)
+        _end_leases((Assignment.project == project.id) & (Assignment.expires_at <= now), now)
+        done_by_member = Assignment.select(Assignment.item).where(
+            (Assignment.project == project.id) & (Assignment.member == member.id)
+        )
+        item = (
+            Item.select(Item.id)
+            .where(
+                (Item.project == project.id)
+                & (Item.free > 0)
+                & ~(Item.id.in_(done_by_member))
+            )
+            .order_by(Item.id)
+            .first()
+        )
+        if item is None:
+            return None
+        Item.update(active_count=Item.active_count + 1, free=Item.free - 1).where(
+            Item.id == item.id
+        ).execute()
+        lease = max(idle_cap(project), MIN_LEASE_SECONDS)
+        return Assignment.create(
+            item=item.id,
+            project=project.id,
+            member=member.id,
+            started_at=now,
+            expires_at=now + timedelta(seconds=lease),
+        )
+
+
+def _own_lease(member: User, assignment: Assignment) -> None:
+    _require_member(member)
+    if assignment.member_id != member.id:
+        raise NotFound(_("No such item among yours."))
+
+
+def _close_lease(assignment: Assignment, state: AssignmentState, now: datetime, **extra) -> None:
+    rows = (
+        Assignment.update(state=state, ended_at=now, **extra)
+        .where(
+            (Assignment.id == assignment.id) & (Assignment.state == AssignmentState.ACTIVE)
+        )
+        .execute()
+    )
+    if rows != 1:
+        raise Conflict(
+            _("This item is no longer yours to answer: it was answered, skipped or its time ran "
+              "out.")
+        )
+
+
+def submit_answer(member: User, assignment: Assignment, form) -> Answer:
+    """Store the member's answer to a leased item, timed by the server, with its ledger entry.
+
+    :raises DomainError: when the answer does not fit the template (nothing is stored).
+    """
+    _own_lease(member, assignment)
+    project = assignment.project
+    answer = parse_answer(project.template_data, form)
+    canonical = answer_bytes(answer)
+    digest = hashlib.sha256(canonical).hexdigest()
+    now = utcnow()
+    with write_transaction():
+        project = _lock_project(project)
+        if project.state == ProjectState.CANCELLED:
+            raise Conflict(_("The client cancelled this project."))
+        started = Assignment.get_by_id(assignment.id).started_at
+        seconds = max(0, min(int((now - started).total_seconds()), idle_cap(project)))
+        _close_lease(assignment, AssignmentState.ANSWERED, now)
+        Item.update(
+            answers_count=Item.answers_count + 1, active_count=Item.active_count - 1
+        ).where(Item.id == assignment.item_id).execute()
+        stored = Answer.create(
+            assignment=assignment.id,
+            item=assignment.item_id,
+            project=project.id,
+            member=member.id,
+            data=canonical.decode("utf-8"),
+            sha256=digest,
+            seconds=seconds,
+            submitted_at=now,
+            unix_ns=0,
+        )
+        event = record(
+            "answer.submitted",
+            f"answer:{stored.id}",
+            project=project.id,
+            item=_sha256(assignment.item.external_id),
+            answer_sha256=digest,
+            member=member.pseudonym,
+            seconds=seconds,
+        )
+        Answer.update(
+            ledger_index=event.ledger_index,
+            unix_ns=event.unix_ns,
+            uncertainty_ns=event.entry.time.uncertainty_ns,
+        ).where(Answer.id == stored.id).execute()
+        _finish_if_done(project, now)
+        _pause_if_below_floor(project)
+    return Answer.get_by_id(stored.id)
+
+
+def _pause_if_below_floor(project: Project) -> None:
+    """Stop handing out items when the median measured time makes pay miss the floor."""
+    if project.state != ProjectState.PUBLISHED:
+        return
+    if not below_floor_on_median(project, every=FLOOR_CHECK_EVERY)[0]:
+        return
+    Project.update(state=ProjectState.PAUSED, pause_reason=PauseReason.BELOW_FLOOR).where(
+        (Project.id == project.id) & (Project.state == ProjectState.PUBLISHED)
+    ).execute()
+
+
+def _finish_if_done(project: Project, now: datetime) -> None:
+    # Every item has its answers when none has an answer to hand out nor an open lease.
+    to_hand_out = Item.select().where((Item.project == project.id) & (Item.free > 0))
+    leased = Item.select().where((Item.project == project.id) & (Item.active_count > 0))
+    if not to_hand_out.exists() and not leased.exists():
+        Project.update(state=ProjectState.FINISHED, finished_at=now).where(
+            (Project.id == project.id) & (Project.state == ProjectState.PUBLISHED)
+        ).execute()
+
+
+def skip_item(member: User, assignment: Assignment, reason: str) -> Assignment:
+    """Hand an item back without penalty; the member will not be given it again."""
+    _own_lease(member, assignment)
+    if reason not in SKIP_REASONS:
+        raise DomainError(_("Choose why you skip this item."), field="reason")
+    now = utcnow()
+    with write_transaction():
+        _lock_project(assignment.project)
+        _close_lease(assignment, AssignmentState.SKIPPED, now, skip_reason=reason)
+        Item.update(active_count=Item.active_count - 1, free=Item.free + 1).where(
+            Item.id == assignment.item_id
+        ).execute()
+    return Assignment.get_by_id(assignment.id)
+
+
+@dataclass(frozen=True)
+class Next:
+    """What follows an answer or a skip: the next lease, or why there is none."""
+
+    assignment: Assignment | None
+    reason: str = ""
+
+
+def answer_and_next(member: User, assignment: Assignment, form) -> tuple[Answer, Next]:
+    """Store an answer, then lease the next item.
+
+    :raises BreakNeeded: after the answer is stored, when a break comes before the next item.
+    """
+    answer = submit_answer(member, assignment, form)
+    return answer, _next(member, assignment.project)
+
+
+def skip_and_next(member: User, assignment: Assignment, reason: str) -> Next:
+    """Skip an item, then lease the next one."""
+    skip_item(member, assignment, reason)
+    return _next(member, assignment.project)
+
+
+def _next(member: User, project: Project) -> Next:
+    try:
+        return Next(next_assignment(member, Project.get_by_id(project.id)))
+    except exposure.BreakNeeded:
+        raise
+    except DomainError as error:
+        # The project paused, or a limit is reached: the answer is kept, the work ends here.
+        return Next(None, error.message)
+
+
+# -- review and pay --------------------------------------------------------------------------
+
+
+def _credit(project: Project, answer_ids: list[int], action: str, now: datetime,
+            reason: str = "") -> None:
+    """Record one review entry per chunk of answers and credit the accepted ones."""
+    price = project.price_cents
+    margin = money.percent_of(price, project.margin_bp or 0)
+    for start in range(0, len(answer_ids), REVIEW_CHUNK):
+        chunk = answer_ids[start : start + REVIEW_CHUNK]
+        data = {"project": project.id, "action": action, "answers": chunk}
+        if reason:
+            data["reason_sha256"] = _sha256(reason)
+        event = record("answers.reviewed", f"project:{project.id}", **data)
+        if action == "reject":
+            continue
+        members = dict(
+            Answer.select(Answer.id, Answer.member).where(Answer.id.in_(chunk)).tuples()
+        )
+        AnswerEarning.insert_many(
+            [
+                {
+                    "member": members[answer_id],
+                    "answer": answer_id,
+                    "kind": EarningKind.ANSWER,
+                    "project": project.id,
+                    "price_cents": price,
+                    "earnings_cents": price - margin,
+                    "margin_cents": margin,
+                    "created_at": now,
+                    "ledger_index": event.ledger_index,
+                    "unix_ns": event.unix_ns,
+                }
+                for answer_id in chunk
+            ]
+        ).execute()
+
+
+def _accept(project: Project, ids: Iterable[int] | None, now: datetime, auto: bool,
+            older_than: datetime | None = None) -> int:
+    """Accept the project's pending answers among ids (all when None), under the project lock."""
+    query = Answer.select(Answer.id).where(
+        (Answer.project == project.id) & (Answer.state == AnswerState.PENDING)
+    )
+    if ids is not None:
+        query = query.where(Answer.id.in_(list(ids)))
+    if older_than is not None:
+        query = query.where(Answer.submitted_at <= older_than)
+    pending = [a.id for a in query.order_by(Answer.id)]
+    if not pending:
+        return 0
+    for start in range(0, len(pending), REVIEW_CHUNK):
+        Answer.update(state=AnswerState.ACCEPTED, reviewed_at=now, auto_accepted=auto).where(
+            Answer.id.in_(pending[start : start + REVIEW_CHUNK])
+        ).execute()
+    _credit(project, pending, "auto_accept" if auto else "accept", now)
+    return len(pending)
+
+
+def accept_answers(client: User, project: Project, answer_ids: Iterable[int] | None = None) -> int:
+    """Accept the given pending answers of the client's project (all pending when None).
+
+    Returns how many were accepted; each credits its member the project's net pay.
+    """
+    _own(client, project)
+    ids = None if answer_ids is None else [int(i) for i in answer_ids]
+    if ids is not None and not ids:
+        raise DomainError(_("Select at least one answer."), field="answers")
+    with write_transaction():
+        project = _lock_project(project)
+        accepted = _accept(project, ids, utcnow(), auto=False)
+    if not accepted:
+        raise DomainError(_("No answer waiting for review among those."))
+    return accepted
+
+
+def reject_answer(client: User, answer: Answer, category: str, reason: str) -> Answer:
+    """Reject one pending answer with a category and a reason the member reads (not paid)."""
+    project = answer.project
+    _own(client, project)
+    if category not in REJECT_CATEGORIES:
+        raise DomainError(_("Choose what is wrong with the answer."), field="category")
+    reason = (reason or "").strip()
+    if len(reason) < MIN_REJECT_REASON or len(set(reason.lower()) - set(" .!?-")) < 4:
+        raise DomainError(
+            _("Say in a sentence what is wrong, so the member can learn from it."),
+            field="reason",
+        )
+    if len(reason) > 2000:
+        raise DomainError(_("At most %(limit)s characters, please.", limit=2000), field="reason")
+    now = utcnow()
+    with write_transaction():
+        project = _lock_project(project)
+        rows = (
+            Answer.update(
+                state=AnswerState.REJECTED,
+                reviewed_at=now,
+                reject_category=category,
+                reject_reason=reason,
+            )
+            .where((Answer.id == answer.id) & (Answer.state == AnswerState.PENDING))
+            .execute()
+        )
+        if rows != 1:
+            raise Conflict(_("This answer has already been reviewed."))
+        _credit(project, [answer.id], "reject", now, reason=reason)
+    return Answer.get_by_id(answer.id)
+
+
+def auto_accept_answers(now: datetime) -> int:
+    """Accept every answer left unreviewed past the review window (run by `coop tick`)."""
+    cutoff = now - timedelta(hours=params_module.current().review_window_hours)
+    project_ids = {
+        a.project_id
+        for a in Answer.select(Answer.project).where(
+            (Answer.state == AnswerState.PENDING) & (Answer.submitted_at <= cutoff)
+        )
+    }
+    accepted = 0
+    for project_id in sorted(project_ids):
+        with write_transaction():
+            project = _lock_project(Project(id=project_id))
+            accepted += _accept(project, None, now, auto=True, older_than=cutoff)
+    return accepted
+
+
+# -- raising the price -----------------------------------------------------------------------
+
+
+def raise_price(client: User, project: Project, price_cents: int,
+                budget_cents: int | None = None) -> Project:
+    """Raise the price per answer (and the budget if given); answers already paid are topped up.
+
+    Each accepted answer gets the difference between the new and the old price, split like
+    any pay into the member's earnings and the coop's margin, on the ledger
+    (`answers.topped_up`, one entry per 64 answers); pending answers are paid the new price
+    when accepted. A project paused below the floor may then be resumed.
+    """
+    _own(client, project)
+    with write_transaction():
+        project = _lock_project(project)
+        if project.state in (ProjectState.FINISHED, ProjectState.CANCELLED):
+            raise DomainError(_("A finished or cancelled project keeps its price."))
+        old = project.price_cents
+        price_cents = _int_in(price_cents, old + 1, 10**9, "price")
+        budget = project.budget_cents if budget_cents is None else _int_in(
+            budget_cents, project.budget_cents, 10**12, "budget"
+        )
+        project.price_cents, project.budget_cents = price_cents, budget
+        _check_budget(project, project.items_count)
+        below, median = below_floor_on_median(project)
+        if below:
+            raise DomainError(
+                _(
+                    "Members take %(median)s seconds per item (the median): the price must be "
+                    "at least %(minimum)s to meet the pay floor.",
+                    median=median,
+                    minimum=money.format_cents(minimum_item_price(
+                        project.floor_cents_per_hour, project.margin_bp, median)),
+                ),
+                field="price",
+            )
+        Project.update(
+            price_cents=price_cents,
+            budget_cents=budget,
+            pause_reason="",
+        ).where(Project.id == project.id).execute()
+        record(
+            "project.price_raised",
+            f"project:{project.id}",
+            project=project.id,
+            old_price_cents=old,
+            price_cents=price_cents,
+            budget_cents=budget,
+        )
+        if project.margin_bp is not None:
+            _top_up(project, old, price_cents, utcnow())
+    return Project.get_by_id(project.id)
+
+
+def _top_up(project: Project, old: int, new: int, now: datetime) -> None:
+    margin_bp = project.margin_bp
+    price = new - old
+    earnings = net_of(new, margin_bp) - net_of(old, margin_bp)
+    margin = price - earnings
+    paid = list(
+        Answer.select(Answer.id, Answer.member)
+        .where((Answer.project == project.id) & (Answer.state == AnswerState.ACCEPTED))
+        .order_by(Answer.id)
+        .tuples()
+    )
+    for start in range(0, len(paid), REVIEW_CHUNK):
+        chunk = paid[start : start + REVIEW_CHUNK]
+        event = record(
+            "answers.topped_up",
+            f"project:{project.id}",
+            project=project.id,
+            answers=[answer_id for answer_id, _member in chunk],
+            price_cents=price,
+            earnings_cents=earnings,
+            margin_cents=margin,
+        )
+        AnswerEarning.insert_many(
+            [
+                {
+                    "member": member_id,
+                    "answer": answer_id,
+                    "kind": EarningKind.TOP_UP,
+                    "project": project.id,
+                    "price_cents": price,
+                    "earnings_cents": earnings,
+                    "margin_cents": margin,
+                    "created_at": now,
+                    "ledger_index": event.ledger_index,
+                    "unix_ns": event.unix_ns,
+                }
+                for answer_id, member_id in chunk
+            ]
+        ).execute()

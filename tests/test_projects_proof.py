@@ -1,0 +1,89 @@
+"""A client downloads a project's results and their proof, both cut at one published
+checkpoint, and `python -m ledger verify-results` checks every row offline: it passes on the
+download and names the row when an answer is changed or a row dropped. Answers given after
+the checkpoint are left for the next one; the CLI writes the same pair."""
+
+import subprocess
+import sys
+
+import pytest
+from projects_support import make_project
+
+from coop.audit import ledger as app_ledger
+from coop.projects import operations as ops
+
+
+@pytest.fixture
+def answered(app, make_client_user, make_member):
+    owner = make_client_user()
+    with app.test_request_context():
+        project = make_project(owner, items=4, overlap=2)
+        for _ in range(3):
+            member = make_member()
+            for _item in range(2):
+                lease = ops.next_assignment(member, project)
+                ops.submit_answer(member, lease, {"label": "remove", "reason": "Spam link."}
+                                  if _item else {"label": "keep"})
+    return owner, project
+
+
+def _verify(tmp_path, results: bytes, proof: bytes, name="results.csv"):
+    (tmp_path / name).write_bytes(results)
+    (tmp_path / "proof.jsonl").write_bytes(proof)
+    return subprocess.run(
+        [sys.executable, "-m", "ledger", "verify-results", str(tmp_path / name),
+         str(tmp_path / "proof.jsonl"), "--key", app_ledger.verifier_key()],
+        capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_downloaded_results_verify_offline_and_tampering_is_named(app, answered, tmp_path):
+    owner, project = answered
+    web = app.test_client(user=owner)
+    page = web.get(f"/projects/{project.id}").get_data(as_text=True)
+    size = app_ledger.latest_checkpoint().size
+    assert f"results.proof.jsonl?size={size}" in page and "verify-results" in page
+    results = web.get(f"/projects/{project.id}/results.csv?size={size}").data
+    proof = web.get(f"/projects/{project.id}/results.proof.jsonl?size={size}").data
+    assert results.count(b"\n") == 1 + 6
+
+    checked = _verify(tmp_path, results, proof)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "6 rows verified" in checked.stdout
+
+    changed = results.replace(b'{""label"":""keep""}', b'{""label"":""remove""}', 1)
+    assert changed != results
+    refused = _verify(tmp_path, changed, proof)
+    assert refused.returncode == 1 and "row 1" in refused.stdout + refused.stderr
+
+    lines = results.split(b"\n")
+    dropped = b"\n".join(lines[:2] + lines[3:])
+    assert _verify(tmp_path, dropped, proof).returncode == 1
+
+    jsonl = web.get(f"/projects/{project.id}/results.jsonl?size={size}").data
+    assert _verify(tmp_path, jsonl, proof, "results.jsonl").returncode == 0
+
+
+def test_a_download_is_cut_at_its_checkpoint(app, answered, make_member):
+    owner, project = answered
+    web = app.test_client(user=owner)
+    before = app_ledger.latest_checkpoint().size
+    with app.test_request_context():
+        member = make_member()
+        ops.submit_answer(member, ops.next_assignment(member, project), {"label": "keep"})
+    assert app_ledger.latest_checkpoint().size > before
+    old = web.get(f"/projects/{project.id}/results.jsonl?size={before}").data
+    new = web.get(f"/projects/{project.id}/results.jsonl").data
+    assert old.count(b"\n") == 6 and new.count(b"\n") == 7
+    assert web.get(f"/projects/{project.id}/results.csv?size=99999").status_code == 404
+    assert web.get(f"/projects/{project.id}/results.csv?size=x").status_code == 400
+
+
+def test_the_cli_writes_results_and_proof(app, runner, answered, tmp_path):
+    _owner, project = answered
+    results, proof = tmp_path / "r.csv", tmp_path / "p.jsonl"
+    out = runner.invoke(args=["project", "export", str(project.id), "--output", str(results),
+                              "--proof", str(proof)])
+    assert out.exit_code == 0, out.output
+    checked = _verify(tmp_path, results.read_bytes(), proof.read_bytes())
+    assert checked.returncode == 0, checked.stdout + checked.stderr
