@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from flask_babel import gettext as _
 
@@ -66,8 +67,22 @@ def live_token(token: str) -> ApiToken | None:
     )
     if row is None:
         return None
-    ApiToken.update(last_used_at=utcnow()).where(ApiToken.id == row.id).execute()
+    _note_use(row)
     return row
+
+
+# "Last used" is shown to the minute or so; noting it on every read would make every API GET
+# a write (and take SQLite's write lock), so it is noted at most once per interval.
+LAST_USED_RESOLUTION = timedelta(minutes=10)
+
+
+def _note_use(row: ApiToken) -> None:
+    """Note that the token was used, unless that was noted within LAST_USED_RESOLUTION."""
+    now = utcnow()
+    if row.last_used_at is not None and now - row.last_used_at < LAST_USED_RESOLUTION:
+        return
+    stale = ApiToken.last_used_at.is_null() | (ApiToken.last_used_at < now - LAST_USED_RESOLUTION)
+    ApiToken.update(last_used_at=now).where((ApiToken.id == row.id) & stale).execute()
 
 
 def tokens_of(actor: User) -> list[ApiToken]:
