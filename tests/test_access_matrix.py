@@ -5,6 +5,7 @@ take answer something other than 403/404/500 (a redirect, or 400 for an empty fo
 
 import io
 import re
+import sqlite3
 import zipfile
 from datetime import timedelta
 
@@ -13,9 +14,10 @@ import pytest
 from coop import files
 from coop.auth.operations import apply_for_membership
 from coop.auth.tokens import create_token
+from coop.db import database
 from coop.delivery import operations as delivery_ops
 from coop.market import operations as market_ops
-from coop.models import Event, Parameter, RejectionReview, TaskAttachment, utcnow
+from coop.models import ApiToken, Event, Parameter, RejectionReview, TaskAttachment, utcnow
 from coop.projects import operations as project_ops
 from coop.statements.operations import current_month
 
@@ -277,13 +279,24 @@ def _mismatch(response, expected, role, method, url):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_page_answers_the_role(app, world, role):
-    """GETs change nothing, so one world serves every route for a role."""
+def test_every_page_answers_the_role(app, world, role, backend):
+    """GETs change nothing, so one world serves every route for a role.
+
+    On SQLite a second connection watches the file's data version: any write committed while
+    the GETs run (a GET that writes) changes it.
+    """
+    # Reading the API notes a token's last use at most once per interval: note it now.
+    ApiToken.update(last_used_at=utcnow()).execute()
+    watcher = sqlite3.connect(database.database) if backend == "sqlite" else None
+    version = watcher.execute("PRAGMA data_version").fetchone() if watcher else None
     problems = [
         _mismatch(_call(app, world, "GET", url, role), expected[role], role, "GET", url)
         for url, expected in GET_ROUTES
     ]
     assert [p for p in problems if p] == []
+    if watcher is not None:
+        assert watcher.execute("PRAGMA data_version").fetchone() == version, "a GET wrote"
+        watcher.close()
 
 
 @pytest.mark.parametrize(("url", "expected"), POST_ROUTES, ids=[u for u, _ in POST_ROUTES])
