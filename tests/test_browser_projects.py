@@ -126,6 +126,8 @@ def _access_key(page, char: str) -> None:
 
 def _answer_with_keyboard(page, remove: bool) -> None:
     """Choose a label by its access key, type a reason if needed, send with Alt+S."""
+    hints = page.locator("form kbd").all_inner_texts()  # the page names the keys it uses
+    assert {"Alt+1", "Alt+2", "Alt+R", "Alt+S"} <= set(hints), hints
     _access_key(page, "2" if remove else "1")
     checked = page.locator("input[name=label]:checked")
     assert checked.get_attribute("value") == ("remove" if remove else "keep")
