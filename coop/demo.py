@@ -1,7 +1,8 @@
 """Demo data, created through the same operations as the web so every rule and event applies.
 
 `coop demo` loads a board member, members, applicants, three clients and tasks in every state
-(with bids, deliveries of small real files, reviews and disputes), and prints the logins.
+(with bids, deliveries of small real files, reviews and disputes), micro-task projects in
+progress and finished (coop/demo_projects.py), and prints the logins.
 """
 
 import io
@@ -9,6 +10,7 @@ import struct
 import zlib
 from datetime import timedelta
 
+from coop import demo_projects
 from coop.auth.operations import (
     admit_member,
     apply_for_membership,
@@ -415,4 +417,5 @@ def load() -> list[tuple[str, str]]:
         update_parameters(board, {"review_window_hours": 48, "margin_bp": 750})
         _completed(board, members, clients, now)
         _in_progress(members, clients, now)
+        demo_projects.load(members, clients, now)
     return logins
