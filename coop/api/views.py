@@ -18,7 +18,7 @@ from coop.auth.bearer import bearer_token
 from coop.auth.tokens import live_token
 from coop.delivery.access import can_see_delivery
 from coop.delivery.operations import deliverable_file, deliveries_for
-from coop.errors import NotFound
+from coop.errors import DomainError, NotFound
 from coop.extensions import csrf
 from coop.inputs import parse_page, parse_whole_number
 from coop.market import access
@@ -61,6 +61,15 @@ def _authenticate():
         return response
     g.api_actor = row.user
     return None
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError):
+    """Answer a refusal as JSON, naming the input field at fault when there is one."""
+    body = {"error": error.message, "status": error.status}
+    if error.field:
+        body["field"] = error.field
+    return jsonify(body), error.status
 
 
 @bp.after_request
@@ -221,3 +230,7 @@ def delivery_bundle(delivery_id: int):
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(document())
+
+
+# The project routes live in their own module on this blueprint (imported last: it needs bp).
+from coop.api import projects as _projects  # noqa: E402, F401
