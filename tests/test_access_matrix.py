@@ -170,6 +170,7 @@ GET_ROUTES = [
     ("/api/v1/deliveries/{delivery}/bundle", API_PARTIES),
     ("/api/v1/projects", API_CLIENTS),
     ("/api/v1/projects/{project}", API_OWNER),
+    ("/api/v1/projects/{project}/answers", API_OWNER),
     ("/api/v1/projects/{project}/results", API_OWNER),
     ("/api/v1/projects/{project}/results/proof", API_OWNER),
     ("/settings", SIGNED_IN_OK),

@@ -96,6 +96,15 @@ def _project_calls(w, p):
         ("/projects/{project_id}/items", "post", "415"): (
             f"/projects/{empty}/items", write, {"data": b"x", "content_type": "text/plain"}
         ),
+        ("/projects/{project_id}/answers", "get", "200"): (f"/projects/{done}/answers", alice,
+                                                           {}),
+        ("/projects/{project_id}/answers", "get", "400"): (f"/projects/{done}/answers?page=0",
+                                                           alice, {}),
+        ("/projects/{project_id}/answers", "get", "401"): (f"/projects/{done}/answers", None,
+                                                           {}),
+        ("/projects/{project_id}/answers", "get", "403"): (f"/projects/{done}/answers", mia, {}),
+        ("/projects/{project_id}/answers", "get", "404"): (f"/projects/{bobs}/answers", alice,
+                                                           {}),
         ("/projects/{project_id}/reviews", "post", "200"): (
             f"/projects/{done}/reviews", write, {"json": {"accept": [p.answer]}}
         ),

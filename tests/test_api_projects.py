@@ -104,8 +104,12 @@ def test_round_trip_create_upload_publish_review_results_proof(
                 lease = ops.next_assignment(member, project)
                 ops.submit_answer(member, lease, {"label": "remove", "reason": "Spam link."}
                                   if n else {"label": "keep"})
-    answers = [a.id for a in Answer.select().where(Answer.project == pid).order_by(Answer.id)]
-    assert len(answers) == 6
+    listed = client.get(f"{API}/projects/{pid}/answers", headers=_auth(read)).json
+    answers = [a["id"] for a in listed["answers"]]
+    assert answers == [a.id for a in Answer.select().where(Answer.project == pid)
+                       .order_by(Answer.id)]
+    assert len(answers) == 6 and listed["more"] is False
+    assert {a["state"] for a in listed["answers"]} == {"pending"}
 
     detail = client.get(f"{API}/projects/{pid}", headers=_auth(read)).json
     assert detail["items"] == 4
@@ -255,6 +259,7 @@ def test_another_clients_project_is_404_and_members_are_403(
         member = create_token(make_member(), "member", TokenScope.WRITE)[1]
     for method, url in [
         ("GET", f"/projects/{draft}"),
+        ("GET", f"/projects/{draft}/answers"),
         ("GET", f"/projects/{draft}/results"),
         ("GET", f"/projects/{draft}/results/proof"),
         ("POST", f"/projects/{draft}/publish"),

@@ -420,6 +420,25 @@ PROJECT_SCHEMAS = {
             }),
         ],
     },
+    "AnswerPage": _object(
+        {
+            "answers": {
+                "type": "array",
+                "items": _object({
+                    "id": _integer("The answer's id, for reviews.", minimum=1),
+                    "external_id": {"type": "string", "description": "The item's id."},
+                    "answer": {"type": "object", "description": "As the template shapes it."},
+                    "member": {"type": "string", "description": "The member's pseudonym."},
+                    "seconds": _integer("Measured seconds.", minimum=0),
+                    "state": {"type": "string", "enum": ["pending", "accepted", "rejected"]},
+                    "reject_reason": {"type": "string"},
+                }),
+            },
+            "page": _integer("This page's number.", minimum=1),
+            "more": {"type": "boolean", "description": "Another page follows."},
+        },
+        "A page of the project's answers (50), pending first, then by id.",
+    ),
     "ReviewResult": _object(
         {
             "accepted": _integer("Answers accepted (and paid).", minimum=0),
@@ -546,6 +565,24 @@ PATHS.update({
     "/projects/{project_id}/pause": _state_change(
         "pauseProject", "Stop handing out items", {},
     ),
+    "/projects/{project_id}/answers": {
+        "get": {
+            "operationId": "listProjectAnswers",
+            "summary": "The project's answers with their ids, pending first",
+            "parameters": [
+                PROJECT_ID,
+                {"name": "page", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "default": 1}},
+            ],
+            "responses": {
+                "200": _json("A page of answers.", _ref("AnswerPage")),
+                "400": _error("page is not a whole number in range."),
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+            },
+        }
+    },
     "/projects/{project_id}/reviews": {
         "post": {
             "operationId": "reviewAnswers",

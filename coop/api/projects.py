@@ -208,6 +208,29 @@ def pause(project_id: int):
     return project_json(ops.pause_project(g.api_actor, found))
 
 
+@bp.get("/projects/<id:project_id>/answers")
+def answers(project_id: int):
+    found = _project(project_id)
+    page = parse_page(request.args.get("page"), MAX_PAGE)
+    rows, more = queries.review_page(found, page)
+    return {
+        "answers": [
+            {
+                "id": row.id,
+                "external_id": row.external_id,
+                "answer": row.answer,
+                "member": row.member,
+                "seconds": row.seconds,
+                "state": row.state,
+                "reject_reason": row.reject_reason,
+            }
+            for row in rows
+        ],
+        "page": page,
+        "more": more,
+    }
+
+
 def _answer_ids(value) -> list[int]:
     if (
         not isinstance(value, list)
