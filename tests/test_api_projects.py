@@ -199,6 +199,8 @@ def test_an_unknown_body_type_is_415(client, owner, draft):
         ({"deadline": "tomorrow"}, "deadline"),
         ({"deadline": "2030-01-01T00:00:00"}, "deadline"),
         ({"deadline": "2001-01-01T00:00:00Z"}, "deadline"),
+        ({"deadline": "9999-12-31T23:59:59-23:00"}, "deadline"),
+        ({"price_cents": 10**30}, "price"),
         ({"template": {"kind": "dance"}}, "template"),
         ({"overlap": True}, "overlap"),
         ({"sensitive": True}, "content_note"),
@@ -214,7 +216,7 @@ def test_refusals_name_the_field_and_create_nothing(client, owner, change, field
 
 def test_a_body_that_is_not_a_json_object_is_400(client, owner):
     _user, write, _read = owner
-    for data in (b"[1]", b"not json"):
+    for data in (b"[1]", b"not json", b'{"title": "a\\u0000b"}'):
         response = client.post(f"{API}/projects", data=data, content_type="application/json",
                                headers=_auth(write))
         assert response.status_code == 400
@@ -290,6 +292,7 @@ def test_rejections_are_all_or_none(app, client, owner, draft, make_member):
         {"answer": ids[1], "category": "wrong", "reason": "no"},
         {"answer": 999_999, "category": "wrong", "reason": "This comment is an insult."},
         {"answer": "x", "category": "wrong", "reason": "This comment is an insult."},
+        {"answer": 2**70, "category": "wrong", "reason": "This comment is an insult."},
     ):
         response = client.post(f"{API}/projects/{draft}/reviews", json={"reject": [good, bad]},
                                headers=_auth(write))
@@ -306,7 +309,8 @@ def test_rejections_are_all_or_none(app, client, owner, draft, make_member):
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"accept": "some"}, {"accept": []}, {"accept": [True]}, {"accept": "all", "reject": []},
+    [{}, {"accept": "some"}, {"accept": []}, {"accept": [True]}, {"accept": [2**70]},
+     {"accept": "all", "reject": []},
      {"reject": "all"}, {"reject": [5]}],
 )
 def test_bad_review_bodies_are_400_and_change_nothing(app, client, owner, draft, make_member,

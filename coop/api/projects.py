@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 
 from coop.api.openapi import CHECKPOINT_SIZE_HEADER, MAX_PER_PAGE, PER_PAGE
 from coop.api.views import MAX_PAGE, bp, rfc3339
-from coop.errors import DomainError, Forbidden, UnsupportedMediaType
-from coop.inputs import parse_page, parse_whole_number
+from coop.errors import DomainError, Forbidden, NotFound, UnsupportedMediaType
+from coop.inputs import MAX_ID, parse_page, parse_whole_number
 from coop.models import User
 from coop.projects import access, queries, results
 from coop.projects import operations as ops
@@ -73,14 +73,16 @@ def _deadline(value: str) -> datetime:
     """Parse an RFC 3339 time with its offset into naive UTC, as the models store it."""
     try:
         parsed = datetime.fromisoformat(value)
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None or "T" not in value.upper():
+        # Checked here: converting year 9999 with a negative offset overflows.
+        utc = parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else None
+    except (ValueError, OverflowError):
+        utc = None
+    if utc is None or "T" not in value.upper():
         raise DomainError(
             _("deadline must be an RFC 3339 time with its offset, e.g. 2026-12-31T18:00:00Z."),
             field="deadline",
         )
-    return parsed.astimezone(UTC).replace(tzinfo=None)
+    return utc
 
 
 def project_json(project: Project) -> dict:
@@ -235,7 +237,8 @@ def _answer_ids(value) -> list[int]:
     if (
         not isinstance(value, list)
         or not 0 < len(value) <= MAX_REVIEW_IDS
-        or not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in value)
+        or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i <= MAX_ID
+                   for i in value)
     ):
         raise DomainError(
             _('accept must be "all" or a list of answer ids.'), field="accept"
@@ -252,7 +255,10 @@ def _rejections(value) -> list[tuple]:
         if not isinstance(entry, dict):
             raise DomainError(_("reject must be a list of {answer, category, reason}."),
                               field="reject")
-        answer = access.client_answer(g.api_actor, _field(entry, "answer", int))
+        answer_id = _field(entry, "answer", int)
+        if not 0 < answer_id <= MAX_ID:
+            raise NotFound(_("No such answer among your projects."))
+        answer = access.client_answer(g.api_actor, answer_id)
         found.append((answer, _field(entry, "category", str), _field(entry, "reason", str)))
     return found
 
