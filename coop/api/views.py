@@ -1,4 +1,5 @@
-"""The client API: my tasks, a task with its deliveries, deliverable files and proof bundles.
+"""The client API: my tasks, a task with its deliveries, deliverable files and proof bundles
+(micro-task projects are in projects.py, on the same blueprint).
 
 Every route but openapi.json needs an `Authorization: Bearer coop_…` token; a session cookie
 is never enough, so a page on another site cannot make a signed-in browser read the API.
