@@ -1,16 +1,20 @@
 """A client runs a micro-task project through /api/v1 alone: creates it, uploads items as JSON
 Lines or CSV, publishes it, reviews the members' answers, downloads the results and their proof
 cut at one checkpoint, and `python -m ledger verify-results` checks them offline. Refusals are
-4xx JSON naming the field and change nothing; a bad row imports nothing; another client's
+4xx JSON naming the field and change nothing; a bad row imports nothing; a chunked upload
+over real HTTP is read as it arrives; another client's
 project is 404; a read-only token is refused every POST (403) and that refusal changes nothing."""
 
+import http.client
 import json
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 
 import pytest
 from projects_support import MODERATION, PRICE, SECONDS, comments
+from werkzeug.serving import make_server
 
 from coop.audit import ledger as app_ledger
 from coop.auth.tokens import create_token
@@ -347,3 +351,26 @@ def test_results_arguments_are_checked(client, owner, draft):
     assert client.get(f"{base}/proof?size=99999", headers=_auth(read)).status_code == 404
     empty = client.get(base, headers=_auth(read))
     assert empty.status_code == 200 and empty.data == b""
+
+
+def test_a_chunked_upload_over_real_http_is_streamed_in(app, owner, draft):
+    """No Content-Length: the body arrives in chunks and is read as it comes."""
+    _user, write, _read = owner
+    server = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=30)
+        rows = (_jsonl([row]) for row in comments(500, start=100))
+        connection.request("POST", f"{API}/projects/{draft}/items", body=rows,
+                           headers={**_auth(write), "Content-Type": "application/x-ndjson"},
+                           encode_chunked=True)
+        response = connection.getresponse()
+        report = json.loads(response.read())
+        connection.close()
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+    assert response.status == 200, report
+    assert (report["imported"], report["unchanged"]) == (500, 0)
+    assert Project.get_by_id(draft).items_count == 4 + 500
