@@ -196,7 +196,8 @@ def test_an_unknown_body_type_is_415(client, owner, draft):
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"price_cents": 1}, "price"),
+        ({"price_cents": 1}, "price_cents"),
+        ({"budget_cents": 0}, "budget_cents"),
         ({"price_cents": "20"}, "price_cents"),
         ({"title": ""}, "title"),
         ({"title": 5}, "title"),
@@ -204,7 +205,7 @@ def test_an_unknown_body_type_is_415(client, owner, draft):
         ({"deadline": "2030-01-01T00:00:00"}, "deadline"),
         ({"deadline": "2001-01-01T00:00:00Z"}, "deadline"),
         ({"deadline": "9999-12-31T23:59:59-23:00"}, "deadline"),
-        ({"price_cents": 10**30}, "price"),
+        ({"price_cents": 10**30}, "price_cents"),
         ({"template": {"kind": "dance"}}, "template"),
         ({"overlap": True}, "overlap"),
         ({"sensitive": True}, "content_note"),

@@ -33,7 +33,6 @@ RESULT_TYPES = {
     ResultsFormat.CSV: "text/csv; charset=utf-8",
     ResultsFormat.JSONL: "application/x-ndjson",
 }
-CHECKPOINT_HEADER = CHECKPOINT_SIZE_HEADER
 MAX_REVIEW_IDS = 10_000
 UPLOAD_BUFFER = 256 * 1024
 
@@ -291,7 +290,7 @@ def _cut() -> results.Cut:
 
 def _stream(project: Project, chunks, mimetype: str, cut: results.Cut, name: str) -> Response:
     response = Response(stream_with_context(chunks), mimetype=mimetype)
-    response.headers[CHECKPOINT_HEADER] = str(cut.size)
+    response.headers[CHECKPOINT_SIZE_HEADER] = str(cut.size)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="project-{project.id}-{name}"'
     )

@@ -33,6 +33,8 @@ csrf.exempt(bp)
 PUBLIC_ENDPOINTS = {"api.openapi"}
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 MAX_PAGE = 1_000_000
+# Operations name fields as the web forms do; the API names them as its JSON keys.
+API_FIELD_NAMES = {"price": "price_cents", "budget": "budget_cents"}
 
 
 @bp.before_request
@@ -69,7 +71,7 @@ def _domain_error(error: DomainError):
     """Answer a refusal as JSON, naming the input field at fault when there is one."""
     body = {"error": error.message, "status": error.status}
     if error.field:
-        body["field"] = error.field
+        body["field"] = API_FIELD_NAMES.get(error.field, error.field)
     return jsonify(body), error.status
 
 
