@@ -34,3 +34,9 @@ class Unavailable(DomainError):
     """What was asked for does not exist yet; asking again shortly should work."""
 
     status = 503
+
+
+class UnsupportedMediaType(DomainError):
+    """The body is sent in a format this address does not read."""
+
+    status = 415

@@ -17,7 +17,15 @@ from coop.auth.tokens import create_token
 from coop.db import database
 from coop.delivery import operations as delivery_ops
 from coop.market import operations as market_ops
-from coop.models import ApiToken, Event, Parameter, RejectionReview, TaskAttachment, utcnow
+from coop.models import (
+    ApiToken,
+    Event,
+    Parameter,
+    RejectionReview,
+    TaskAttachment,
+    TokenScope,
+    utcnow,
+)
 from coop.projects import operations as project_ops
 from coop.statements.operations import current_month
 
@@ -107,7 +115,10 @@ def world(app, make_member, make_client_user, make_board):
     delivery_ops.reject_delivery(client, held.id, "Half the comments were skipped.", "wrong")
     applicant = apply_for_membership("new@example.test", "New", "long password 123", "Hello")
     token_row, _ = create_token(client, "ci")
-    tokens = {role: create_token(user, "matrix")[1] for role, user in users.items()}
+    # Tokens that may write, so the API's POST rows test the roles rather than the scope.
+    tokens = {
+        role: create_token(user, "matrix", TokenScope.WRITE)[1] for role, user in users.items()
+    }
     entry = Event.get(Event.subject == f"delivery:{delivery.id}").ledger_index
     project, answer, lease = _project_world(client, member)
     ids = {
@@ -143,6 +154,8 @@ CLIENTS_ONLY = {A: 302, M: 403, OM: 403, C: 200, OC: 200, B: 403}
 BOARD_ONLY = {A: 302, M: 403, OM: 403, C: 403, OC: 403, B: 200}
 PARTIES = {A: 302, M: 200, OM: 404, C: 200, OC: 404, B: 200}
 API_PARTIES = {A: 401, M: 200, OM: 404, C: 200, OC: 404, B: 200}
+API_CLIENTS = {A: 401, M: 403, OM: 403, C: 200, OC: 200, B: 403}
+API_OWNER = {**API_CLIENTS, OC: 404}
 
 
 def _allowed(expected: dict) -> dict:
@@ -165,6 +178,11 @@ GET_ROUTES = [
     ("/api/v1/tasks/{delivered}", API_PARTIES),
     ("/api/v1/deliveries/{delivery}/files/{file}", API_PARTIES),
     ("/api/v1/deliveries/{delivery}/bundle", API_PARTIES),
+    ("/api/v1/projects", API_CLIENTS),
+    ("/api/v1/projects/{project}", API_OWNER),
+    ("/api/v1/projects/{project}/answers", API_OWNER),
+    ("/api/v1/projects/{project}/results", API_OWNER),
+    ("/api/v1/projects/{project}/results/proof", API_OWNER),
     ("/settings", SIGNED_IN_OK),
     ("/settings/password", SIGNED_IN_OK),
     ("/forgot", EVERYONE_OK),
@@ -206,6 +224,11 @@ GET_ROUTES = [
 ]
 
 POST_ROUTES = [
+    ("/api/v1/projects", _allowed(API_CLIENTS)),
+    ("/api/v1/projects/{project}/items", _allowed(API_OWNER)),
+    ("/api/v1/projects/{project}/publish", _allowed(API_OWNER)),
+    ("/api/v1/projects/{project}/pause", _allowed(API_OWNER)),
+    ("/api/v1/projects/{project}/reviews", _allowed(API_OWNER)),
     ("/login", _allowed(EVERYONE_OK)),
     ("/register", _allowed(EVERYONE_OK)),
     ("/apply", _allowed(EVERYONE_OK)),

@@ -1,4 +1,5 @@
-"""The client API under /api/v1: read-only JSON, authenticated by bearer tokens only.
+"""The client API under /api/v1: JSON, authenticated by bearer tokens only (read or write scope).
 
-views.py holds the routes, openapi.py the OpenAPI 3.1 document that describes them.
+views.py holds the routes, projects.py those of micro-task projects, openapi.py the OpenAPI 3.1
+document that describes them.
 """

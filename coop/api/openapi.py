@@ -5,12 +5,14 @@ documented operation and validates the answer catches any drift between this and
 """
 
 from coop.models import CATEGORIES, DeliveryState, Pricing, TaskState
+from coop.projects.models import ProjectState
 from ledger.verify import BUNDLE_FORMAT
 
 PER_PAGE = 20
 MAX_PER_PAGE = 100
 RFC3339_UTC = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"
 SHA256_HEX = r"^[0-9a-f]{64}$"
+CHECKPOINT_SIZE_HEADER = "Coop-Checkpoint-Size"
 
 
 def _ref(name: str) -> dict:
@@ -71,12 +73,16 @@ TASK_FIELDS = {
 }
 
 SCHEMAS = {
-    "Error": _object(
-        {
+    "Error": {
+        "type": "object",
+        "properties": {
             "error": {"type": "string", "description": "What went wrong, for a person."},
             "status": {"type": "integer", "description": "The HTTP status, repeated."},
-        }
-    ),
+            "field": {"type": "string", "description": "The input field at fault, if one is."},
+        },
+        "required": ["error", "status"],
+        "additionalProperties": False,
+    },
     "TaskSummary": _object(TASK_FIELDS),
     "TaskPage": _object(
         {
@@ -290,6 +296,366 @@ PATHS = {
 }
 
 
+# --- projects --------------------------------------------------------------------------------
+
+PROJECT_FIELDS = {
+    "id": _integer("The project's id.", minimum=1),
+    "title": {"type": "string"},
+    "instructions": {"type": "string", "description": "Shown to members beside every item."},
+    "template": {
+        "type": "object",
+        "description": "The template and its configuration (docs/guides/client-projects.md).",
+    },
+    "state": {"type": "string", "enum": [state.value for state in ProjectState]},
+    "pause_reason": {
+        "type": ["string", "null"],
+        "description": "below_floor when the coop paused it: members' median time pays less "
+        "than the floor, raise the price on the project page.",
+    },
+    "price_cents": _integer("Price per answer, the coop's margin included.", minimum=1),
+    "estimated_seconds": _integer("The client's estimate per item.", minimum=1),
+    "overlap": _integer("Answers wanted per item.", minimum=1),
+    "deadline": _time("No item is handed out after this"),
+    "budget_cents": _integer("Budget cap, in euro cents.", minimum=1),
+    "sensitive": {"type": "boolean"},
+    "content_note": {"type": "string", "description": "What the sensitive content is."},
+    "items": _integer("Items uploaded.", minimum=0),
+    "created_at": _time("When the project was created"),
+    "published_at": _time("When it was first published", nullable=True),
+    "url": {"type": "string", "format": "uri", "description": "This project in the API."},
+}
+
+STATS_FIELDS = {
+    "items": _integer("Items uploaded.", minimum=0),
+    "wanted": _integer("Answers wanted: items × overlap.", minimum=0),
+    "answered": _integer("Answers given.", minimum=0),
+    "pending": _integer("Answers waiting for review.", minimum=0),
+    "accepted": _integer("Answers accepted (paid).", minimum=0),
+    "rejected": _integer("Answers rejected.", minimum=0),
+    "skipped": _integer("Items skipped by a member.", minimum=0),
+    "median_seconds": _integer("Median measured seconds per answer.", nullable=True),
+    "net_cents": _integer("What a member earns per answer.", minimum=0),
+    "net_per_hour_cents": _integer("Net pay per hour on the median time.", nullable=True),
+    "spent_cents": _integer("Paid so far, top-ups included.", minimum=0),
+    "budget_cents": _integer("The budget cap.", minimum=0),
+    "minimum_price_cents": _integer("The lowest price that keeps the pay floor.", minimum=0),
+}
+
+PROJECT_SCHEMAS = {
+    "ProjectSummary": _object(PROJECT_FIELDS),
+    "Project": _object(
+        {**PROJECT_FIELDS, "stats": _object(STATS_FIELDS, "The project's figures.")},
+        "A project with its figures.",
+    ),
+    "ProjectPage": _object(
+        {
+            "projects": {"type": "array", "items": _ref("ProjectSummary")},
+            "page": _integer("This page's number.", minimum=1),
+            "per_page": _integer("Projects per page.", minimum=1),
+            "total": _integer("Projects in all pages.", minimum=0),
+            "pages": _integer("Number of pages (at least 1).", minimum=1),
+        },
+        "One page of my projects, newest first.",
+    ),
+    "NewProject": {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string", "maxLength": 120},
+            "instructions": {"type": "string", "maxLength": 10_000},
+            "template": {"type": "object", "description": "kind and configuration."},
+            "price_cents": {"type": "integer", "minimum": 1},
+            "estimated_seconds": {"type": "integer", "minimum": 1, "maximum": 3600},
+            "overlap": {"type": "integer", "minimum": 1, "maximum": 10, "default": 1},
+            "deadline": {"type": "string", "format": "date-time"},
+            "budget_cents": {"type": "integer", "minimum": 1},
+            "sensitive": {"type": "boolean", "default": False},
+            "content_note": {"type": "string", "maxLength": 300, "default": ""},
+        },
+        "required": [
+            "title", "instructions", "template", "price_cents", "estimated_seconds",
+            "deadline", "budget_cents",
+        ],
+        "additionalProperties": False,
+    },
+    "ImportReport": _object(
+        {
+            "imported": _integer("Items added.", minimum=0),
+            "unchanged": _integer("Rows whose external_id the project has: left as they are.",
+                                  minimum=0),
+            "errors": {
+                "type": "array",
+                "items": _object({
+                    "line": _integer("Line number in the file (1 is the first).", minimum=1),
+                    "reason": {"type": "string"},
+                }),
+            },
+            "more_errors": _integer("Bad rows beyond those listed.", minimum=0),
+        },
+        "What an upload did; with any error, nothing was imported.",
+    ),
+    "Review": {
+        "oneOf": [
+            _object({
+                "accept": {
+                    "oneOf": [
+                        {"const": "all"},
+                        {"type": "array", "items": {"type": "integer", "minimum": 1},
+                         "minItems": 1},
+                    ]
+                }
+            }),
+            _object({
+                "reject": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": _object({
+                        "answer": {"type": "integer", "minimum": 1},
+                        "category": {
+                            "type": "string",
+                            "enum": ["wrong", "instructions", "incomplete", "spam"],
+                        },
+                        "reason": {"type": "string", "minLength": 10, "maxLength": 2000},
+                    }),
+                }
+            }),
+        ],
+    },
+    "AnswerPage": _object(
+        {
+            "answers": {
+                "type": "array",
+                "items": _object({
+                    "id": _integer("The answer's id, for reviews.", minimum=1),
+                    "external_id": {"type": "string", "description": "The item's id."},
+                    "answer": {"type": "object", "description": "As the template shapes it."},
+                    "member": {"type": "string", "description": "The member's pseudonym."},
+                    "seconds": _integer("Measured seconds.", minimum=0),
+                    "state": {"type": "string", "enum": ["pending", "accepted", "rejected"]},
+                    "reject_reason": {"type": "string"},
+                }),
+            },
+            "page": _integer("This page's number.", minimum=1),
+            "more": {"type": "boolean", "description": "Another page follows."},
+        },
+        "A page of the project's answers (50), pending first, then by id.",
+    ),
+    "ReviewResult": _object(
+        {
+            "accepted": _integer("Answers accepted (and paid).", minimum=0),
+            "rejected": _integer("Answers rejected.", minimum=0),
+        }
+    ),
+}
+SCHEMAS.update(PROJECT_SCHEMAS)
+
+FORBIDDEN = _error("A read-only token (for a POST), or a caller who is not a client.")
+BAD_INPUT = _error("The operation refused the input; field names the input at fault.")
+CHECKPOINT_SIZE = {
+    CHECKPOINT_SIZE_HEADER: {
+        "description": "Size of the published checkpoint the file is cut at.",
+        "schema": {"type": "integer"},
+    },
+    "Content-Disposition": {"schema": {"type": "string"}},
+}
+PROJECT_ID = _path_id("project_id", "The project's id.")
+SIZE = {
+    "name": "size",
+    "in": "query",
+    "description": "A published checkpoint's size (the latest when absent); download the "
+    "results and the proof with the same size.",
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+
+def _body(schema: dict, media_types=("application/json",)) -> dict:
+    return {"required": True, "content": {t: {"schema": schema} for t in media_types}}
+
+
+def _state_change(operation_id: str, summary: str, extra: dict) -> dict:
+    return {
+        "post": {
+            "operationId": operation_id,
+            "summary": summary,
+            "parameters": [PROJECT_ID],
+            "responses": {
+                "200": _json("The project in its new state.", _ref("ProjectSummary")),
+                **extra,
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+                "409": _error("The project's state does not allow it."),
+            },
+        }
+    }
+
+
+PATHS.update({
+    "/projects": {
+        "get": {
+            "operationId": "listProjects",
+            "summary": "My projects",
+            "parameters": PATHS["/tasks"]["get"]["parameters"],
+            "responses": {
+                "200": _json("One page of projects.", _ref("ProjectPage")),
+                "400": _error("page or per_page is not a whole number in range."),
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+            },
+        },
+        "post": {
+            "operationId": "createProject",
+            "summary": "Create a draft project",
+            "description": "The price per item must keep the pay floor on the estimate.",
+            "requestBody": _body(_ref("NewProject")),
+            "responses": {
+                "201": {
+                    **_json("The new draft.", _ref("ProjectSummary")),
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                },
+                "400": BAD_INPUT,
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+            },
+        },
+    },
+    "/projects/{project_id}": {
+        "get": {
+            "operationId": "getProject",
+            "summary": "A project with its counts, median time, net pay per hour and spend",
+            "parameters": [PROJECT_ID],
+            "responses": {
+                "200": _json("The project.", _ref("Project")),
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+            },
+        }
+    },
+    "/projects/{project_id}/items": {
+        "post": {
+            "operationId": "uploadItems",
+            "summary": "Add items from a CSV or JSON Lines body",
+            "description": (
+                "One item per row with its external_id and the template's fields, streamed as "
+                "it arrives. Rows whose external_id the project has are left unchanged and "
+                "counted. Any bad row imports nothing. Media (zip) only through the web page."
+            ),
+            "parameters": [PROJECT_ID],
+            "requestBody": _body(
+                {"type": "string"},
+                ("text/csv", "application/x-ndjson", "application/jsonl"),
+            ),
+            "responses": {
+                "200": _json("The import report.", _ref("ImportReport")),
+                "400": _json(
+                    "Bad rows (the report; nothing imported), or a refusal.",
+                    {"oneOf": [_ref("ImportReport"), _ref("Error")]},
+                ),
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+                "415": _error("The body is neither CSV nor JSON Lines."),
+            },
+        }
+    },
+    "/projects/{project_id}/publish": _state_change(
+        "publishProject", "Publish a draft or resume a paused project",
+        {"400": _error("No items, the deadline passed, or the price or budget is too low.")},
+    ),
+    "/projects/{project_id}/pause": _state_change(
+        "pauseProject", "Stop handing out items", {},
+    ),
+    "/projects/{project_id}/answers": {
+        "get": {
+            "operationId": "listProjectAnswers",
+            "summary": "The project's answers with their ids, pending first",
+            "parameters": [
+                PROJECT_ID,
+                {"name": "page", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "default": 1}},
+            ],
+            "responses": {
+                "200": _json("A page of answers.", _ref("AnswerPage")),
+                "400": _error("page is not a whole number in range."),
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+            },
+        }
+    },
+    "/projects/{project_id}/reviews": {
+        "post": {
+            "operationId": "reviewAnswers",
+            "summary": "Accept answers (all, or some) or reject some with a reason",
+            "description": "A list of rejections is applied all or none.",
+            "parameters": [PROJECT_ID],
+            "requestBody": _body(_ref("Review")),
+            "responses": {
+                "200": _json("How many answers were reviewed.", _ref("ReviewResult")),
+                "400": BAD_INPUT,
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+                "409": _error("An answer was already reviewed."),
+            },
+        }
+    },
+    "/projects/{project_id}/results": {
+        "get": {
+            "operationId": "getProjectResults",
+            "summary": "The results file, one row per answer, streamed",
+            "description": (
+                "Cut at one published checkpoint; check it with the proof of the same size: "
+                "`python -m ledger verify-results RESULTS PROOF --key VKEY`. 503 when no "
+                "checkpoint has been published yet."
+            ),
+            "parameters": [
+                PROJECT_ID,
+                {
+                    "name": "format",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["jsonl", "csv"], "default": "jsonl"},
+                },
+                SIZE,
+            ],
+            "responses": {
+                "200": {
+                    "description": "The results.",
+                    "headers": CHECKPOINT_SIZE,
+                    "content": {
+                        "application/x-ndjson": {"schema": {"type": "string"}},
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                },
+                "400": _error("format or size is not valid."),
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": _error("No such project among yours, or no checkpoint of that size."),
+            },
+        }
+    },
+    "/projects/{project_id}/results/proof": {
+        "get": {
+            "operationId": "getProjectResultsProof",
+            "summary": "The proof file binding every results row to the checkpoint",
+            "description": "Format in docs/ledger-format.md.",
+            "parameters": [PROJECT_ID, SIZE],
+            "responses": {
+                "200": {
+                    "description": "The proof (JSON Lines).",
+                    "headers": CHECKPOINT_SIZE,
+                    "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+                },
+                "400": _error("size is not valid."),
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": _error("No such project among yours, or no checkpoint of that size."),
+            },
+        }
+    },
+})
+
+
 def document() -> dict:
     """Return the OpenAPI document of /api/v1."""
     return {
@@ -299,8 +665,10 @@ def document() -> dict:
             "version": "1.0.0",
             "description": (
                 "Read your tasks, their deliveries, the delivered files and the ledger "
-                "proof of each delivery. Create a token under Settings → API tokens and send "
-                "it as `Authorization: Bearer coop_…`."
+                "proof of each delivery; run micro-task projects (create, upload items, "
+                "publish, review, download results with their proof). Create a token under "
+                "Settings → API tokens and send it as `Authorization: Bearer coop_…`; a "
+                "read-only token is refused every POST (403)."
             ),
         },
         "servers": [{"url": "/api/v1"}],

@@ -1,4 +1,5 @@
-"""The client API: my tasks, a task with its deliveries, deliverable files and proof bundles.
+"""The client API: my tasks, a task with its deliveries, deliverable files and proof bundles
+(micro-task projects are in projects.py, on the same blueprint).
 
 Every route but openapi.json needs an `Authorization: Bearer coop_…` token; a session cookie
 is never enough, so a page on another site cannot make a signed-in browser read the API.
@@ -18,7 +19,7 @@ from coop.auth.bearer import bearer_token
 from coop.auth.tokens import live_token
 from coop.delivery.access import can_see_delivery
 from coop.delivery.operations import deliverable_file, deliveries_for
-from coop.errors import NotFound
+from coop.errors import DomainError, NotFound
 from coop.extensions import csrf
 from coop.inputs import parse_page, parse_whole_number
 from coop.market import access
@@ -32,6 +33,8 @@ csrf.exempt(bp)
 PUBLIC_ENDPOINTS = {"api.openapi"}
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 MAX_PAGE = 1_000_000
+# Operations name fields as the web forms do; the API names them as its JSON keys.
+API_FIELD_NAMES = {"price": "price_cents", "budget": "budget_cents"}
 
 
 @bp.before_request
@@ -61,6 +64,15 @@ def _authenticate():
         return response
     g.api_actor = row.user
     return None
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(error: DomainError):
+    """Answer a refusal as JSON, naming the input field at fault when there is one."""
+    body = {"error": error.message, "status": error.status}
+    if error.field:
+        body["field"] = API_FIELD_NAMES.get(error.field, error.field)
+    return jsonify(body), error.status
 
 
 @bp.after_request
@@ -221,3 +233,7 @@ def delivery_bundle(delivery_id: int):
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(document())
+
+
+# The project routes live in their own module on this blueprint (imported last: it needs bp).
+from coop.api import projects as _projects  # noqa: E402, F401

@@ -734,6 +734,21 @@ def reject_answer(client: User, answer: Answer, category: str, reason: str) -> A
     return Answer.get_by_id(answer.id)
 
 
+def reject_answers(client: User, project: Project,
+                   rejections: list[tuple[Answer, str, str]]) -> int:
+    """Reject several answers of the project, each with (answer, category, reason): all or none.
+
+    :raises NotFound: an answer is not the project's.
+    """
+    _own(client, project)
+    with write_transaction():
+        for answer, category, reason in rejections:
+            if answer.project_id != project.id:
+                raise NotFound(_("No such answer among your projects."))
+            reject_answer(client, answer, category, reason)
+    return len(rejections)
+
+
 def auto_accept_answers(now: datetime) -> int:
     """Accept every answer left unreviewed past the review window (run by `coop tick`)."""
     cutoff = now - timedelta(hours=params_module.current().review_window_hours)
