@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from coop import files
-from coop.db import write_transaction
+from coop.db import database, write_transaction
 from coop.errors import DomainError
 from coop.projects.models import Item, Project
 from coop.projects.templates import Media, item_fields
@@ -275,6 +275,26 @@ def _check_row(row: dict, fields: dict[str, Media], media: _Media) -> tuple[dict
     return data, stored, ""
 
 
+# The columns one INSERT writes per item; the counters start at zero, `free` at the overlap.
+_ITEM_COLUMNS = ("project_id", "external_id", "data", "media", "free", "answers_count",
+                 "active_count")  # fmt: skip
+
+
+def _insert_items(rows: list[tuple]) -> None:
+    """Insert rows of _ITEM_COLUMNS values in one statement.
+
+    Written by hand because peewee's insert_many spends two thirds of an upload building the
+    SQL value by value (11,000 rows/s for 100,000 rows on SQLite); only placeholders are
+    interpolated, the values travel as parameters.
+    """
+    row = "(" + ",".join([database.param] * len(_ITEM_COLUMNS)) + ")"
+    sql = (
+        f"INSERT INTO {Item._meta.table_name} ({', '.join(_ITEM_COLUMNS)}) "  # noqa: S608
+        f"VALUES {','.join([row] * len(rows))}"
+    )
+    database.execute_sql(sql, [value for values in rows for value in values])
+
+
 def import_items(project: Project, template: dict, stream, filename: str,
                  media_stream=None, progress=None) -> ImportReport:
     """Import the rows of stream into project, all or nothing; return the report.
@@ -293,17 +313,17 @@ def import_items(project: Project, template: dict, stream, filename: str,
     def flush():
         if not batch:
             return
-        ids = [row["external_id"] for row in batch]
+        ids = [row[1] for row in batch]
         present = {
             i.external_id
             for i in Item.select(Item.external_id).where(
                 (Item.project == project.id) & (Item.external_id.in_(ids))
             )
         }
-        new = [row for row in batch if row["external_id"] not in present]
+        new = [row for row in batch if row[1] not in present]
         report.unchanged += len(batch) - len(new)
         if new and report.ok:
-            Item.insert_many(new).execute()
+            _insert_items(new)
         report.imported += len(new)
         if progress:
             progress(len(batch))
@@ -326,13 +346,16 @@ def import_items(project: Project, template: dict, stream, filename: str,
                 if reason:
                     report.add(line, reason)
                     continue
-                batch.append({
-                    "project": project.id,
-                    "external_id": data.pop("external_id"),
-                    "data": json.dumps(data, sort_keys=True, ensure_ascii=False),
-                    "media": json.dumps(stored, sort_keys=True),
-                    "free": project.overlap,
-                })
+                external_id = data.pop("external_id")
+                batch.append((
+                    project.id,
+                    external_id,
+                    json.dumps(data, sort_keys=True, ensure_ascii=False),
+                    json.dumps(stored, sort_keys=True),
+                    project.overlap,
+                    0,
+                    0,
+                ))
                 if len(batch) >= BATCH:
                     flush()
             flush()

@@ -364,11 +364,21 @@ def cancel_project(client: User, project: Project) -> Project:
     with write_transaction():
         project = _lock_project(project)
         _move(project, "cancel", finished_at=now)
-        _end_leases(Assignment.project == project.id, now)
+        _end_leases(_of_project(project), now)
     return Project.get_by_id(project.id)
 
 
 # -- leases ----------------------------------------------------------------------------------
+
+
+def _of_project(project: Project):
+    """Match a project's leases without steering the planner to the project's index.
+
+    A project's leases are mostly answered ones (three per item at overlap 3): found by the
+    project's index, expiring leases read them all (32 ms per next item at 54,000 answers on
+    SQLite). The `+ 0` leaves the state index to pick the few active leases first.
+    """
+    return (Assignment.project + 0) == project.id
 
 
 def _end_leases(where, now: datetime) -> int:
@@ -405,7 +415,7 @@ def expire_leases(now: datetime) -> int:
         with write_transaction():
             project = _lock_project(Project(id=project_id))
             expired += _end_leases(
-                (Assignment.project == project.id) & (Assignment.expires_at <= now), now
+                _of_project(project) & (Assignment.expires_at <= now), now
             )
     return expired
 
@@ -455,7 +465,7 @@ def next_assignment(member: User, project: Project) -> Assignment | None:
         if held is not None:
             return held
         exposure.check(member, project, now)
-        _end_leases((Assignment.project == project.id) & (Assignment.expires_at <= now), now)
+        _end_leases(_of_project(project) & (Assignment.expires_at <= now), now)
         done_by_member = Assignment.select(Assignment.item).where(
             (Assignment.project == project.id) & (Assignment.member == member.id)
         )

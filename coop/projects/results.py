@@ -54,45 +54,57 @@ def cut_at(size: int | None = None) -> Cut:
     return Cut(size, row.note)
 
 
-def _answers(project: Project, cut: Cut) -> Iterator[tuple]:
-    """Yield (answer, external id, pseudonym) below the cut, by ledger index, in batches."""
+# A results row's columns, the ledger index first (the batches continue after the last one).
+_ROW = (
+    Answer.ledger_index, Answer.data, Answer.seconds, Answer.state, Answer.unix_ns,
+    Answer.uncertainty_ns, Answer.sha256, Item.external_id, User.pseudonym,
+)
+
+
+def _answers(project: Project, cut: Cut, columns=_ROW) -> Iterator[tuple]:
+    """Yield tuples of columns (the ledger index first) of the answers below the cut.
+
+    By ledger index, in batches. Tuples, not models: building a model with its joined item
+    and member cost two thirds of an export (7,600 rows/s for 300,000 rows on SQLite).
+    """
     last = -1
     while True:
+        query = Answer.select(*columns)
+        if Item.external_id in columns:
+            query = query.join(Item, on=(Answer.item == Item.id)).switch(Answer)
+        if User.pseudonym in columns:
+            query = query.join(User, on=(Answer.member == User.id))
         batch = list(
-            Answer.select(
-                Answer.data, Answer.seconds, Answer.state, Answer.ledger_index, Answer.unix_ns,
-                Answer.uncertainty_ns, Answer.sha256, Item.external_id, User.pseudonym,
-            )
-            .join(Item, on=(Answer.item == Item.id))
-            .switch(Answer)
-            .join(User, on=(Answer.member == User.id))
-            .where(
+            query.where(
                 (Answer.project == project.id)
                 & (Answer.ledger_index > last)
                 & (Answer.ledger_index < cut.size)
             )
             .order_by(Answer.ledger_index)
             .limit(BATCH)
+            .tuples()
         )
         if not batch:
             return
         yield from batch
-        last = batch[-1].ledger_index
+        last = batch[-1][0]
 
 
 def rows(project: Project, cut: Cut) -> Iterator[ResultRow]:
     """Yield the results rows of the project's answers covered by the cut."""
-    for a in _answers(project, cut):
+    for index, data, seconds, state, unix_ns, uncertainty_ns, sha256, external_id, member in (
+        _answers(project, cut)
+    ):
         yield ResultRow(
-            external_id=a.item.external_id,
-            answer=json.loads(a.data),
-            member=a.member.pseudonym,
-            seconds=a.seconds,
-            status=AnswerStatus(a.state),
-            ledger_index=a.ledger_index,
-            timestamp=rfc3339_ns(a.unix_ns),
-            uncertainty_ms=uncertainty_ms(a.uncertainty_ns),
-            answer_sha256=a.sha256,
+            external_id=external_id,
+            answer=json.loads(data),
+            member=member,
+            seconds=seconds,
+            status=AnswerStatus(state),
+            ledger_index=index,
+            timestamp=rfc3339_ns(unix_ns),
+            uncertainty_ms=uncertainty_ms(uncertainty_ns),
+            answer_sha256=sha256,
         )
 
 
@@ -103,5 +115,5 @@ def results_file(project: Project, fmt: ResultsFormat, cut: Cut) -> Iterator[byt
 
 def proof_file(project: Project, cut: Cut) -> Iterator[bytes]:
     """Yield the proof file binding every row of the same cut to its checkpoint."""
-    indexes = (a.ledger_index for a in _answers(project, cut))
+    indexes = (a[0] for a in _answers(project, cut, (Answer.ledger_index,)))
     return make_proof(app_ledger.get_ledger(), indexes, cut.note)
