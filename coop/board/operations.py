@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 from peewee import JOIN, Case, fn
 
 from coop.audit.events import record
+from coop.auth.roles import require_board as _require_board
 from coop.db import locked, write_transaction
 from coop.delivery.operations import review_stats
-from coop.errors import DomainError, Forbidden
+from coop.errors import DomainError
 from coop.models import (
     Dispute,
     DisputeState,
@@ -35,11 +36,6 @@ class InvalidParameters(DomainError):
     def __init__(self, errors: dict[str, str]):
         super().__init__(" ".join(errors.values()))
         self.errors = errors
-
-
-def _require_board(actor: User) -> None:
-    if not actor.is_board:
-        raise Forbidden(_("Only the board can do this."))
 
 
 def update_parameters(actor: User, values: dict[str, int]) -> Params:

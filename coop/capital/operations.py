@@ -11,18 +11,13 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from coop.audit import events
+from coop.auth.roles import require_board_or_operator as _require_board
 from coop.db import locked, write_transaction
-from coop.errors import DomainError, Forbidden, NotFound
+from coop.errors import DomainError, NotFound
 from coop.models import CapitalKind, CapitalMovement, MemberStatus, Role, User
 
 MAX_AMOUNT_CENTS = 10_000_000_00  # €10,000,000.00 in one movement
 MAX_NOTE = 200
-
-
-def _require_board(actor: User | None) -> None:
-    # None is the operator at the command line.
-    if actor is not None and not actor.is_board:
-        raise Forbidden(_("Only the board can do this."))
 
 
 def _member(member_id: int) -> User:

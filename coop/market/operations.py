@@ -15,8 +15,10 @@ from flask_babel import gettext as _
 from coop import calendar
 from coop import params as params_module
 from coop.audit.events import record
+from coop.auth.roles import require_client as _require_client
+from coop.auth.roles import require_member as _require_member
 from coop.db import locked, write_transaction
-from coop.errors import Conflict, DomainError, Forbidden, NotFound
+from coop.errors import Conflict, DomainError, NotFound
 from coop.files import FileTooLarge, StoredFile, format_size
 from coop.market.access import can_see_task, content_hidden
 from coop.models import (
@@ -191,16 +193,6 @@ def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
                     needed=task.estimated_minutes,
                 )
             )
-
-
-def _require_member(member: User) -> None:
-    if not member.is_member:
-        raise Forbidden(_("Only members can do this."))
-
-
-def _require_client(client: User) -> None:
-    if not client.is_client:
-        raise Forbidden(_("Only clients can do this."))
 
 
 def _lock_user(user: User) -> User:

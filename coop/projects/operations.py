@@ -17,8 +17,10 @@ from flask_babel import gettext as _
 from coop import money
 from coop import params as params_module
 from coop.audit.events import record
+from coop.auth.roles import require_client as _require_client
+from coop.auth.roles import require_member as _require_member
 from coop.db import locked, write_transaction
-from coop.errors import Conflict, DomainError, Forbidden, NotFound
+from coop.errors import Conflict, DomainError, NotFound
 from coop.models import User, utcnow
 from coop.projects import exposure
 from coop.projects.importer import ImportReport, import_items
@@ -174,16 +176,6 @@ def _sha256(text: str) -> str:
 
 
 # -- who -------------------------------------------------------------------------------------
-
-
-def _require_client(client: User) -> None:
-    if not client.is_client:
-        raise Forbidden(_("Only clients can do this."))
-
-
-def _require_member(member: User) -> None:
-    if not member.is_member:
-        raise Forbidden(_("Only members can do this."))
 
 
 def _lock_project(project: Project) -> Project:

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from coop import calendar
 from coop import params as coop_params
 from coop.audit import events
+from coop.auth.roles import require_board_or_operator as _require_board
 from coop.capital import operations as capital
 from coop.db import write_transaction
 from coop.errors import Conflict, DomainError, Forbidden, NotFound
@@ -253,12 +254,6 @@ def totals_sha256(totals: dict) -> str:
 
 
 # -- expenses and closing ----------------------------------------------------------------
-
-
-def _require_board(actor: User | None) -> None:
-    # None is the operator at the command line, who runs `coop statements close`.
-    if actor is not None and not actor.is_board:
-        raise Forbidden(_("Only the board can do this."))
 
 
 def _refuse_if_closed(month: str) -> None:
