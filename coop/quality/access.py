@@ -6,6 +6,7 @@ from coop.errors import DomainError, NotFound
 from coop.models import User
 from coop.projects.models import Answer, Project
 from coop.quality import scores
+from coop.quality.models import GoldContest
 
 
 class BelowThreshold(DomainError):
@@ -44,3 +45,27 @@ def member_gold_answer(viewer: User, answer_id: int) -> Answer:
     if answer is None or answer.member_id != viewer.id or answer.gold_correct is None:
         raise NotFound(_("No such gold answer among yours."))
     return answer
+
+
+def client_contest(viewer: User, contest_id: int) -> GoldContest:
+    """Return a contest on one of the client's projects; else NotFound."""
+    contest = GoldContest.get_or_none(GoldContest.id == contest_id)
+    if contest is None or contest.project.client_id != viewer.id:
+        raise NotFound(_("No such contest among your projects."))
+    return contest
+
+
+def member_contest(viewer: User, contest_id: int) -> GoldContest:
+    """Return the member's own contest; anybody else's is NotFound."""
+    contest = GoldContest.get_or_none(GoldContest.id == contest_id)
+    if contest is None or contest.member_id != viewer.id:
+        raise NotFound(_("No such contest among yours."))
+    return contest
+
+
+def board_contest(contest_id: int) -> GoldContest:
+    """Return any contest, for the board."""
+    contest = GoldContest.get_or_none(GoldContest.id == contest_id)
+    if contest is None:
+        raise NotFound(_("No such contest."))
+    return contest
