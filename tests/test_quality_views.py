@@ -106,3 +106,17 @@ def test_a_member_cut_off_is_told_why(setup):
     with app.test_request_context():
         ops.accept_answers(client, project)
     assert AnswerEarning.select().where(AnswerEarning.member == member.id).count() == 3
+
+
+def test_the_board_bounds_the_threshold(setup):
+    from test_board_parameters import form_data
+
+    app, client, member, board, project = setup
+    board_web = app.test_client(user=board)
+    response = board_web.post("/board/parameters", data=form_data(quality_threshold_max_bp="60"))
+    assert response.status_code == 302
+    web = app.test_client(user=client)
+    data = {"gold_rate_pct": 10, "threshold_pct": 70, "min_gold_answers": 10}
+    assert web.post(f"/projects/{project.id}/quality/rules", data=data).status_code == 400
+    data["threshold_pct"] = 60
+    assert web.post(f"/projects/{project.id}/quality/rules", data=data).status_code == 302
