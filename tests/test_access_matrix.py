@@ -243,6 +243,7 @@ GET_ROUTES = [
     ("/projects/{project}/results.jsonl", {**CLIENTS_ONLY, OC: 404}),
     ("/projects/{project}/results.proof.jsonl", {**CLIENTS_ONLY, OC: 404}),
     ("/projects/{project}/quality", {**SIGNED_IN_OK, OC: 404}),
+    ("/projects/{project}/aggregated.jsonl", {**CLIENTS_ONLY, OC: 404}),
     ("/board/gold-appeals", BOARD_ONLY),
 ]
 

@@ -1,13 +1,21 @@
 """Quality pages: a member's accuracy and gold answers, the client's scores, rules and contests,
 the board's appeals."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from coop.errors import Forbidden
 from coop.projects import access as project_access
-from coop.quality import access, queries
+from coop.quality import access, queries, results
 from coop.quality import operations as ops
 from coop.quality.forms import ContestForm, DecideForm, RulesForm
 from coop.quality.models import ContestState
@@ -46,6 +54,18 @@ def project(project_id: int):
         answers=queries.member_gold_answers(current_user, found),
         contest_form=ContestForm(formdata=None), ContestState=ContestState,
     )
+
+
+@bp.get("/projects/<id:project_id>/aggregated.jsonl")
+@client_required
+def aggregated(project_id: int):
+    found = project_access.client_project(current_user, project_id)
+    response = Response(stream_with_context(results.aggregated_lines(found)),
+                        mimetype="application/x-ndjson")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="project-{found.id}-aggregated.jsonl"'
+    )
+    return response
 
 
 @bp.post("/projects/<id:project_id>/quality/rules")
