@@ -61,6 +61,9 @@ def test_a_missed_gold_is_explained_listed_and_contested(setup):
                         data={"decision": "upheld", "note": "Quoting an insult repeats it."})
     assert response.status_code == 302
     assert GoldContest.get().state == ContestState.UPHELD
+    page = member_web.get(f"/projects/{project.id}/quality").get_data(as_text=True)
+    assert "Quote" not in page and "the client kept the expected answer" in page
+    assert "Quoting an insult repeats it." in page and "Appeal to the board" in page
     page = web.get(f"/projects/{project.id}/quality").get_data(as_text=True)
     assert member.pseudonym in page and "0–79%" in page  # n = 1, Wilson's interval
     response = member_web.post(f"/gold-contests/{contest.id}/appeal",

@@ -5,7 +5,16 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from coop.quality.models import ContestState
 from coop.quality.operations import MAX_REASON
+
+CONTEST_LABELS = {
+    ContestState.OPEN: _l("waiting for the client"),
+    ContestState.UPHELD: _l("the client kept the expected answer (you may appeal)"),
+    ContestState.APPEALED: _l("appealed: waiting for the board"),
+    ContestState.APPEAL_UPHELD: _l("the board kept the expected answer"),
+    ContestState.FOUND_WRONG: _l("the expected answer was wrong: gold item removed"),
+}
 
 
 class RulesForm(FlaskForm):

@@ -17,11 +17,16 @@ from coop.errors import Forbidden
 from coop.projects import access as project_access
 from coop.quality import access, queries, results
 from coop.quality import operations as ops
-from coop.quality.forms import ContestForm, DecideForm, RulesForm
+from coop.quality.forms import CONTEST_LABELS, ContestForm, DecideForm, RulesForm
 from coop.quality.models import ContestState
 from coop.web import board_required, client_required, member_required
 
 bp = Blueprint("quality", __name__)
+
+
+@bp.app_context_processor
+def _labels():
+    return {"contest_labels": {k: str(v) for k, v in CONTEST_LABELS.items()}}
 
 
 def _invalid(form):
