@@ -229,3 +229,23 @@ def test_only_ones_own_gold_answer_is_contested(make_client_user, make_member):
         quality.contest_gold(member, gold, "no")
     assert GoldContest.select().count() == 0 and not events("gold.contested")
     assert Answer.select().count() == 2
+
+
+def test_gold_is_drawn_by_chance_at_the_rate(make_client_user, make_member):
+    client, member = make_client_user(), make_member()
+    project = gold_project(client, gold=20, plain=20, rate=5000, overlap=1, threshold=0)
+    answers = [answer_next(member, project) for _ in range(20)]
+    gold = sum(a.gold_correct is not None for a in answers)
+    # Binomial(20, 1/2): outside 2..18 once in about 25,000 runs.
+    assert 2 <= gold <= 18
+
+
+def test_a_contested_gold_is_still_handed_out_and_paid(make_client_user, make_member):
+    client, member, other = make_client_user(), make_member(), make_member()
+    project = gold_project(client, gold=1, plain=0, overlap=2)
+    first = answer_next(member, project)
+    quality.contest_gold(member, first, "The comment is ironic, not an insult.")
+    second = answer_next(other, project)
+    assert second.item_id == first.item_id and second.gold_correct is False
+    assert scores.accuracy(other, project).n == 0
+    assert ops.accept_answers(client, project) == 2

@@ -30,7 +30,6 @@ from coop.projects.models import (
     Assignment,
     AssignmentState,
     EarningKind,
-    GoldState,
     Item,
     PauseReason,
     Project,
@@ -466,7 +465,9 @@ def next_assignment(member: User, project: Project) -> Assignment | None:
         )
         wanted = (Item.project == project.id) & (Item.free > 0) & ~(Item.id.in_(done_by_member))
         # Gold items are drawn at the project's rate, by chance, so no position gives them away.
-        kinds = [Item.gold_state == GoldState.ACTIVE, Item.gold_state == ""]
+        # A contested one is still handed out (it is paid like any item; its gold just does not
+        # count meanwhile); one found wrong wants no more answers (free = 0).
+        kinds = [Item.gold_state != "", Item.gold_state == ""]
         if secrets.randbelow(10_000) >= project.gold_rate_bp:
             kinds.reverse()
         item = None
