@@ -61,3 +61,8 @@ def up(migrator, database):
         migrator.add_column("project", "min_gold_answers", peewee.IntegerField(default=10)),
     )
     database.create_tables([_contest_model(database)], safe=True)
+    # Each lease reads the member's gold answers on the project: find them without a scan.
+    database.execute_sql(
+        "CREATE INDEX IF NOT EXISTS answer_gold ON answer (project_id, member_id) "
+        "WHERE gold_correct IS NOT NULL"
+    )
