@@ -123,3 +123,20 @@ def test_the_board_bounds_the_threshold(setup):
     assert web.post(f"/projects/{project.id}/quality/rules", data=data).status_code == 400
     data["threshold_pct"] = 60
     assert web.post(f"/projects/{project.id}/quality/rules", data=data).status_code == 302
+
+
+def test_each_sees_only_their_own(setup, make_member):
+    app, client, member, board, project = setup
+    web = app.test_client(user=client)
+    web.post(f"/projects/{project.id}/quality/rules",
+             data={"gold_rate_pct": 100, "threshold_pct": 0, "min_gold_answers": 3})
+    _answer_keep(app, member, project)
+    other = app.test_client(user=make_member())
+    page = other.get(f"/projects/{project.id}/quality").get_data(as_text=True)
+    assert "You have answered no gold item that counts yet." in page and WHY not in page
+    page = web.get(f"/projects/{project.id}/quality").get_data(as_text=True)
+    assert member.pseudonym in page and member.email not in page and member.name not in page
+    answer = Answer.get(Answer.member == member.id)
+    response = other.post(f"/gold-answers/{answer.id}/contest",
+                          data={"reason": "Somebody else's gold answer, contested."})
+    assert response.status_code == 404 and not GoldContest.select().exists()
