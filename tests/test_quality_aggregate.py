@@ -4,6 +4,7 @@ download gives per item the majority answer, its confidence, the gold flag and e
 leaving rejected answers out."""
 
 import json
+import random
 
 import pytest
 from projects_support import PRICE, comments, jsonl, keep, make_project
@@ -27,6 +28,22 @@ def test_majority_vote_ignores_reasons_and_case():
 def test_ties_go_to_the_first_answer_and_nothing_is_nothing():
     assert majority_vote([{"choice": "B"}, {"choice": "A"}]).answer == {"choice": "B"}
     assert majority_vote([]).answer is None
+
+
+def test_majority_beats_single_answers_on_a_simulated_crowd():
+    rng = random.Random(10)
+    labels = ["a", "b", "c", "d"]
+    skill = [rng.uniform(0.55, 0.95) for _ in range(30)] + [0.0] * 10  # 10 answer at random
+    single = majority = 0
+    for _ in range(1_000):
+        truth = rng.choice(labels)
+        given = [
+            {"label": truth if rng.random() < skill[m] else rng.choice(labels)}
+            for m in rng.sample(range(40), 5)
+        ]
+        single += given[0]["label"] == truth
+        majority += majority_vote(given).answer == {"label": truth}
+    assert majority > single + 100 and majority > 850
 
 
 @pytest.fixture
