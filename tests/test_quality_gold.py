@@ -249,3 +249,20 @@ def test_a_contested_gold_is_still_handed_out_and_paid(make_client_user, make_me
     assert second.item_id == first.item_id and second.gold_correct is False
     assert scores.accuracy(other, project).n == 0
     assert ops.accept_answers(client, project) == 2
+
+
+def test_an_appeal_turned_down_counts_the_gold_again(make_client_user, make_member, make_board):
+    client, member, board = make_client_user(), make_member(), make_board()
+    project, answers = _cut_off(client, member)
+    contest = quality.contest_gold(member, answers[2], "Nothing in this comment is insulting.")
+    contest = quality.decide_contest(client, contest, wrong=False, note="It is an insult.")
+    contest = quality.appeal_contest(member, contest, "The client did not read it at all.")
+    assert scores.accuracy(member, project).n == 2
+    decided = quality.decide_appeal(board, contest, wrong=False, note="Rule 2 is clear here.")
+    assert decided.state == ContestState.APPEAL_UPHELD
+    assert Item.get_by_id(answers[2].item_id).gold_state == GoldState.ACTIVE
+    assert scores.accuracy(member, project).n == 3
+    with pytest.raises(access.BelowThreshold):
+        ops.next_assignment(member, project)
+    with pytest.raises(Conflict):
+        quality.appeal_contest(member, decided, "Once more, the client did not read it.")
