@@ -37,6 +37,10 @@ class Params:
     rejection_review_min_reviews: int = 10
     # What a client's task attachments may take in the file store, in MiB.
     client_storage_quota_mb: int = 2048
+    # Quality: the highest gold-accuracy threshold a client may set on a project, and the
+    # fewest gold answers a client may ask before the threshold applies.
+    quality_threshold_max_bp: int = 8000
+    quality_min_gold_answers: int = 10
 
     @property
     def development_reserve_bp(self) -> int:
@@ -67,6 +71,8 @@ BOUNDS = {
     "rejection_review_rate_bp": (500, 10000),
     "rejection_review_min_reviews": (1, 1000),
     "client_storage_quota_mb": (1, 1_000_000),
+    "quality_threshold_max_bp": (0, 10000),
+    "quality_min_gold_answers": (1, 1000),
 }
 
 

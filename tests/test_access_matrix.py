@@ -27,6 +27,7 @@ from coop.models import (
     utcnow,
 )
 from coop.projects import operations as project_ops
+from coop.quality import operations as quality_ops
 from coop.statements.operations import current_month
 
 ROLES = ["anonymous", "member", "other_member", "client", "other_client", "board"]
@@ -82,6 +83,23 @@ def _project_world(client, member):
     return project, answer, lease
 
 
+def _gold_world(client, member):
+    """A project whose one gold item member answered wrongly, then contested."""
+    project = project_ops.create_project(
+        client, title="Gold", instructions="Cat or dog?",
+        template={"kind": "classify", "text_field": "caption", "labels": ["cat", "dog"]},
+        price_cents=20, estimated_seconds=30, deadline=utcnow() + timedelta(days=2),
+        budget_cents=1000,
+    )
+    rows = b'external_id,caption,gold_answer\ng1,One,"{""label"": ""dog""}"\n'
+    project_ops.upload_items(client, project, io.BytesIO(rows), "items.csv")
+    project = project_ops.publish_project(client, project)
+    lease = project_ops.next_assignment(member, project)
+    answer = project_ops.submit_answer(member, lease, {"label": ["cat"]})
+    contest = quality_ops.contest_gold(member, answer, "It is a cat in the picture, clearly.")
+    return answer, contest
+
+
 @pytest.fixture
 def world(app, make_member, make_client_user, make_board):
     """One of everything, made through the operations, with ids for the URLs."""
@@ -121,6 +139,7 @@ def world(app, make_member, make_client_user, make_board):
     }
     entry = Event.get(Event.subject == f"delivery:{delivery.id}").ledger_index
     project, answer, lease = _project_world(client, member)
+    gold_answer, contest = _gold_world(client, member)
     ids = {
         "open": open_task.id,
         "att": TaskAttachment.get(TaskAttachment.task == open_task.id).id,
@@ -142,6 +161,8 @@ def world(app, make_member, make_client_user, make_board):
         "assignment": lease.id,
         "item": lease.item_id,
         "field": "photo",
+        "gold_answer": gold_answer.id,
+        "contest": contest.id,
     }
     return users, tokens, ids
 
@@ -221,6 +242,9 @@ GET_ROUTES = [
     ("/projects/{project}/results.csv", {**CLIENTS_ONLY, OC: 404}),
     ("/projects/{project}/results.jsonl", {**CLIENTS_ONLY, OC: 404}),
     ("/projects/{project}/results.proof.jsonl", {**CLIENTS_ONLY, OC: 404}),
+    ("/projects/{project}/quality", {**SIGNED_IN_OK, OC: 404}),
+    ("/projects/{project}/aggregated.jsonl", {**CLIENTS_ONLY, OC: 404}),
+    ("/board/gold-appeals", BOARD_ONLY),
 ]
 
 POST_ROUTES = [
@@ -273,6 +297,11 @@ POST_ROUTES = [
     ("/assignments/{assignment}/skip", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/projects/{project}/answers/accept", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/answers/{answer}/reject", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/projects/{project}/quality/rules", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/gold-answers/{gold_answer}/contest", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
+    ("/gold-contests/{contest}/decide", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/gold-contests/{contest}/appeal", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
+    ("/board/gold-appeals/{contest}/decide", _allowed(BOARD_ONLY)),
 ]
 
 def _call(app, world, method, url, role):

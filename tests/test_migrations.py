@@ -14,10 +14,12 @@ from coop.db import database
 from coop.migrations.m0001_initial import frozen_models
 from coop.models import MODELS, ApiToken, SchemaVersion, utcnow
 from coop.projects.models import MODELS as PROJECT_MODELS
+from coop.quality.models import MODELS as QUALITY_MODELS
 from coop.statements.models import MODELS as STATEMENT_MODELS
 
 LIVE_MODELS = [
-    SchemaVersion, *MODELS, *STATEMENT_MODELS, *PROJECT_MODELS, ApiToken, *ledger.store.TABLES
+    SchemaVersion, *MODELS, *STATEMENT_MODELS, *PROJECT_MODELS, *QUALITY_MODELS, ApiToken,
+    *ledger.store.TABLES,
 ]
 
 

@@ -94,6 +94,14 @@ TEXTS = {
         _l("Storage per client (MiB)"),
         _l("What the files attached to one client's tasks may take in all."),
     ),
+    "quality_threshold_max_bp": (
+        _l("Highest accuracy threshold a client may set (%)"),
+        _l("Below a project's threshold, a member stops receiving its items."),
+    ),
+    "quality_min_gold_answers": (
+        _l("Fewest gold answers before a threshold applies"),
+        _l("A client may ask more gold answers before judging a member, never fewer."),
+    ),
 }
 
 _PERCENT = re.compile(r"^(\d{1,3})(?:[.,](\d{1,2}))?$")

@@ -20,8 +20,9 @@ from flask_babel import gettext as _
 from coop import files
 from coop.db import database, write_transaction
 from coop.errors import DomainError
-from coop.projects.models import Item, Project
+from coop.projects.models import GoldState, Item, Project
 from coop.projects.templates import Media, item_fields
+from coop.quality.gold import MAX_EXPLANATION, parse_gold
 
 MAX_EXTERNAL_ID = 200
 MAX_FIELD_CHARS = 10_000
@@ -227,6 +228,9 @@ def _jsonl_rows(stream) -> Iterator[tuple[int, dict | None, str | None]]:
         if not isinstance(row, dict):
             yield number, None, _("bad JSON: each line must be one object")
             continue
+        if isinstance(row.get("gold_answer"), dict):
+            # A gold answer may be written as an object; the checks below read it as text.
+            row["gold_answer"] = json.dumps(row["gold_answer"], ensure_ascii=False)
         bad = [k for k, v in row.items() if not isinstance(v, str | int) or isinstance(v, bool)]
         if bad:
             yield number, None, _("%(field)s must be text", field=str(bad[0])[:40])
@@ -246,6 +250,24 @@ def rows_of(stream, filename: str) -> Iterator[tuple[int, dict | None, str | Non
     if name.endswith((".jsonl", ".ndjson")):
         return _jsonl_rows(stream)
     raise DomainError(_("Upload a .csv or a .jsonl file."), field="items")
+
+
+def _check_gold(row: dict, template: dict) -> tuple[dict, str]:
+    """Return the gold columns of an item ({} when not gold) and "", or ({}, reason)."""
+    answer = (row.get("gold_answer") or "").strip()
+    explanation = (row.get("gold_explanation") or "").strip()
+    if not answer:
+        if explanation:
+            return {}, _("gold_explanation without gold_answer")
+        return {}, ""
+    if len(explanation) > MAX_EXPLANATION:
+        return {}, _("%(field)s is too long (at most %(max)s characters)",
+                     field="gold_explanation", max=MAX_EXPLANATION)
+    canonical, reason = parse_gold(template, answer)
+    if reason:
+        return {}, reason
+    return {"gold_answer": canonical, "gold_explanation": explanation,
+            "gold_state": GoldState.ACTIVE}, ""
 
 
 def _check_row(row: dict, fields: dict[str, Media], media: _Media) -> tuple[dict, dict, str]:
@@ -277,7 +299,7 @@ def _check_row(row: dict, fields: dict[str, Media], media: _Media) -> tuple[dict
 
 # The columns one INSERT writes per item; the counters start at zero, `free` at the overlap.
 _ITEM_COLUMNS = ("project_id", "external_id", "data", "media", "free", "answers_count",
-                 "active_count")  # fmt: skip
+                 "active_count", "gold_answer", "gold_explanation", "gold_state")  # fmt: skip
 
 
 def _insert_items(rows: list[tuple]) -> None:
@@ -337,6 +359,8 @@ def import_items(project: Project, template: dict, stream, filename: str,
                 if reason is None:
                     data, stored, reason = _check_row(row, fields, media)
                 if not reason:
+                    gold, reason = _check_gold(row, template)
+                if not reason:
                     external_id = data["external_id"]
                     if external_id in seen:
                         reason = _("duplicate id %(id)s (first on line %(line)s)",
@@ -355,6 +379,9 @@ def import_items(project: Project, template: dict, stream, filename: str,
                     project.overlap,
                     0,
                     0,
+                    gold.get("gold_answer"),
+                    gold.get("gold_explanation", ""),
+                    gold.get("gold_state", ""),
                 ))
                 if len(batch) >= BATCH:
                     flush()

@@ -27,6 +27,14 @@ class PauseReason(enum.StrEnum):
     BELOW_FLOOR = "below_floor"  # the median measured time pays less than the floor
 
 
+class GoldState(enum.StrEnum):
+    """A gold item's standing: counted, held while contested, or found wrong and removed."""
+
+    ACTIVE = "active"
+    CONTESTED = "contested"
+    REMOVED = "removed"
+
+
 class AssignmentState(enum.StrEnum):
     ACTIVE = "active"
     ANSWERED = "answered"
@@ -61,6 +69,11 @@ class Project(BaseModel):
     created_at = peewee.DateTimeField(default=utcnow)
     published_at = peewee.DateTimeField(null=True)
     finished_at = peewee.DateTimeField(null=True)
+    # Quality rules (coop/quality): the share of leases that are gold items, the accuracy
+    # below which a member stops receiving items (0: none), and the gold answers before it counts.
+    gold_rate_bp = peewee.IntegerField(default=1000)
+    accuracy_threshold_bp = peewee.IntegerField(default=0)
+    min_gold_answers = peewee.IntegerField(default=10)
 
     @property
     def template_data(self) -> dict:
@@ -75,6 +88,9 @@ class Item(BaseModel):
     answers_count = peewee.IntegerField(default=0)
     active_count = peewee.IntegerField(default=0)
     free = peewee.IntegerField()  # answers still to hand out: overlap at import
+    gold_answer = peewee.TextField(null=True)  # JSON of the expected answer on a gold item
+    gold_explanation = peewee.TextField(default="")
+    gold_state = peewee.CharField(max_length=16, default="")  # a GoldState, "" when not gold
 
     class Meta:
         indexes = ((("project", "external_id"), True),)
@@ -121,6 +137,7 @@ class Answer(BaseModel):
     reject_reason = peewee.TextField(default="")
     reviewed_at = peewee.DateTimeField(null=True)
     auto_accepted = peewee.BooleanField(default=False)
+    gold_correct = peewee.BooleanField(null=True)  # on a gold item: matched the expected answer
 
     class Meta:
         indexes = (

@@ -8,6 +8,7 @@ a reviewer and `coop tick`) never credit the same answer twice.
 
 import hashlib
 import json
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +38,8 @@ from coop.projects.models import (
     ProjectState,
 )
 from coop.projects.templates import answer_bytes, parse_answer, validate_config
+from coop.quality import access as quality
+from coop.quality import gold
 from ledger.entry import MAX_ITEMS
 
 MAX_TITLE = 120
@@ -457,20 +460,23 @@ def next_assignment(member: User, project: Project) -> Assignment | None:
         if held is not None:
             return held
         exposure.check(member, project, now)
+        quality.check_may_receive(member, project)
         _end_leases(_of_project(project) & (Assignment.expires_at <= now), now)
         done_by_member = Assignment.select(Assignment.item).where(
             (Assignment.project == project.id) & (Assignment.member == member.id)
         )
-        item = (
-            Item.select(Item.id)
-            .where(
-                (Item.project == project.id)
-                & (Item.free > 0)
-                & ~(Item.id.in_(done_by_member))
-            )
-            .order_by(Item.id)
-            .first()
-        )
+        wanted = (Item.project == project.id) & (Item.free > 0) & ~(Item.id.in_(done_by_member))
+        # Gold items are drawn at the project's rate, by chance, so no position gives them away.
+        # A contested one is still handed out (it is paid like any item; its gold just does not
+        # count meanwhile); one found wrong wants no more answers (free = 0).
+        kinds = [Item.gold_state != "", Item.gold_state == ""]
+        if secrets.randbelow(10_000) >= project.gold_rate_bp:
+            kinds.reverse()
+        item = None
+        for kind in kinds:
+            item = Item.select(Item.id).where(wanted & kind).order_by(Item.id).first()
+            if item is not None:
+                break
         if item is None:
             return None
         Item.update(active_count=Item.active_count + 1, free=Item.free - 1).where(
@@ -538,6 +544,7 @@ def submit_answer(member: User, assignment: Assignment, form) -> Answer:
             seconds=seconds,
             submitted_at=now,
             unix_ns=0,
+            gold_correct=gold.correct(Item.get_by_id(assignment.item_id), canonical.decode()),
         )
         event = record(
             "answer.submitted",

@@ -36,6 +36,7 @@ from coop.projects.forms import (
     UploadForm,
 )
 from coop.projects.models import ProjectState
+from coop.quality import gold
 from coop.web import client_required, member_required, role_required
 from ledger.results import ResultsFormat
 
@@ -309,14 +310,26 @@ def answer(assignment_id: int):
     if not EmptyForm().validate_on_submit():
         return _expired()
     try:
-        _answer, following = ops.answer_and_next(current_user, assignment, request.form)
+        given, following = ops.answer_and_next(current_user, assignment, request.form)
     except exposure.BreakNeeded as pause:
         return _break_page(project, pause)
     except DomainError as error:
         if error.field != "answer":
             raise
         return _work_page(project, assignment, error.message, request.form, status=400)
+    if given.gold_correct is False:
+        # Feedback teaches: a missed gold item shows its expected answer and why, at once.
+        flash(_gold_feedback(assignment.item), "info")
     return _next_page(project, following)
+
+
+def _gold_feedback(item) -> str:
+    return _(
+        "That item was a gold item and the expected answer was %(expected)s. %(why)s "
+        "If you think the expected answer is wrong, contest it on the project's quality page.",
+        expected=gold.describe(item.gold_answer),
+        why=item.gold_explanation,
+    )
 
 
 @bp.post("/assignments/<id:assignment_id>/skip")

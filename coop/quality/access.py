@@ -1,0 +1,71 @@
+"""Who may receive a project's items, by gold accuracy; who may see and contest which gold."""
+
+from flask_babel import gettext as _
+
+from coop.errors import DomainError, NotFound
+from coop.models import User
+from coop.projects.models import Answer, Project
+from coop.quality import scores
+from coop.quality.models import GoldContest
+
+
+class BelowThreshold(DomainError):
+    """The member's gold accuracy is below the project's threshold: no more of its items."""
+
+    status = 403
+
+
+def check_may_receive(member: User, project: Project) -> None:
+    """Refuse a new item to a member whose accuracy is surely below the project's threshold.
+
+    :raises BelowThreshold: saying the accuracy, the threshold and where the answers are listed.
+    """
+    found = scores.accuracy(member, project)
+    if not found.below:
+        return
+    raise BelowThreshold(
+        _(
+            "Your accuracy on this project's gold items is %(rate)s%% over %(n)s answers (95%% "
+            "interval %(low)s–%(high)s%%), below the client's threshold of %(threshold)s%%: you "
+            "will receive no more of its items. Every answer you gave is paid. Your gold "
+            "answers, with the expected ones and their explanations, are on the project's "
+            "quality page, where you can contest any of them.",
+            rate=f"{100 * found.rate:.0f}",
+            n=found.n,
+            low=f"{100 * found.interval[0]:.0f}",
+            high=f"{100 * found.interval[1]:.0f}",
+            threshold=f"{found.threshold_bp / 100:g}",
+        )
+    )
+
+
+def member_gold_answer(viewer: User, answer_id: int) -> Answer:
+    """Return the viewer's own answer to a gold item; anybody else's is NotFound."""
+    answer = Answer.get_or_none(Answer.id == answer_id)
+    if answer is None or answer.member_id != viewer.id or answer.gold_correct is None:
+        raise NotFound(_("No such gold answer among yours."))
+    return answer
+
+
+def client_contest(viewer: User, contest_id: int) -> GoldContest:
+    """Return a contest on one of the client's projects; else NotFound."""
+    contest = GoldContest.get_or_none(GoldContest.id == contest_id)
+    if contest is None or contest.project.client_id != viewer.id:
+        raise NotFound(_("No such contest among your projects."))
+    return contest
+
+
+def member_contest(viewer: User, contest_id: int) -> GoldContest:
+    """Return the member's own contest; anybody else's is NotFound."""
+    contest = GoldContest.get_or_none(GoldContest.id == contest_id)
+    if contest is None or contest.member_id != viewer.id:
+        raise NotFound(_("No such contest among yours."))
+    return contest
+
+
+def board_contest(contest_id: int) -> GoldContest:
+    """Return any contest, for the board."""
+    contest = GoldContest.get_or_none(GoldContest.id == contest_id)
+    if contest is None:
+        raise NotFound(_("No such contest."))
+    return contest

@@ -1,0 +1,52 @@
+"""Quality forms (Flask-WTF: every one carries a CSRF token)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, RadioField, SelectChoice, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from coop.quality.models import ContestState
+from coop.quality.operations import MAX_REASON
+
+CONTEST_LABELS = {
+    ContestState.OPEN: _l("waiting for the client"),
+    ContestState.UPHELD: _l("the client kept the expected answer (you may appeal)"),
+    ContestState.APPEALED: _l("appealed: waiting for the board"),
+    ContestState.APPEAL_UPHELD: _l("the board kept the expected answer"),
+    ContestState.FOUND_WRONG: _l("the expected answer was wrong: gold item removed"),
+}
+
+
+class RulesForm(FlaskForm):
+    gold_rate_pct = IntegerField(
+        _l("Share of items that are gold (%)"), validators=[InputRequired(), NumberRange(0, 100)]
+    )
+    threshold_pct = IntegerField(
+        _l("Accuracy threshold (%; 0 for none)"),
+        validators=[InputRequired(), NumberRange(0, 100)],
+    )
+    min_gold_answers = IntegerField(
+        _l("Gold answers before the threshold applies"),
+        validators=[InputRequired(), NumberRange(1, 1000)],
+    )
+
+
+class ContestForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why the expected answer is wrong"),
+        validators=[DataRequired(), Length(max=MAX_REASON)],
+    )
+
+
+class DecideForm(FlaskForm):
+    decision = RadioField(
+        _l("Decision"),
+        choices=[
+            SelectChoice("wrong", _l("The expected answer was wrong: remove this gold item")),
+            SelectChoice("upheld", _l("The expected answer stands")),
+        ],
+        validators=[InputRequired()],
+    )
+    note = TextAreaField(
+        _l("Why (the member reads it)"), validators=[DataRequired(), Length(max=MAX_REASON)]
+    )

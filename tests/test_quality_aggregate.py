@@ -1,0 +1,83 @@
+"""Majority vote for overlap > 1: the answer most members gave wins (reasons and case aside),
+ties go to the answer given first, confidence is the winner's share; the client's aggregated
+download gives per item the majority answer, its confidence, the gold flag and every answer,
+leaving rejected answers out."""
+
+import json
+import random
+
+import pytest
+from projects_support import PRICE, comments, jsonl, keep, make_project
+
+from coop.projects import operations as ops
+from coop.projects.models import Answer
+from coop.quality import operations as quality
+from coop.quality.aggregate import majority_vote
+
+
+def test_majority_vote_ignores_reasons_and_case():
+    vote = majority_vote([
+        {"label": "remove", "reason": "insult"},
+        {"label": "keep"},
+        {"label": "remove", "reason": "spam"},
+    ])
+    assert (vote.answer, round(vote.confidence, 3), vote.votes) == ({"label": "remove"}, 0.667, 3)
+    assert majority_vote([{"text": "Hello  World"}, {"text": "hello world"}]).confidence == 1.0
+
+
+def test_ties_go_to_the_first_answer_and_nothing_is_nothing():
+    assert majority_vote([{"choice": "B"}, {"choice": "A"}]).answer == {"choice": "B"}
+    assert majority_vote([]).answer is None
+
+
+def test_majority_beats_single_answers_on_a_simulated_crowd():
+    rng = random.Random(10)
+    labels = ["a", "b", "c", "d"]
+    skill = [rng.uniform(0.55, 0.95) for _ in range(30)] + [0.0] * 10  # 10 answer at random
+    single = majority = 0
+    for _ in range(1_000):
+        truth = rng.choice(labels)
+        given = [
+            {"label": truth if rng.random() < skill[m] else rng.choice(labels)}
+            for m in rng.sample(range(40), 5)
+        ]
+        single += given[0]["label"] == truth
+        majority += majority_vote(given).answer == {"label": truth}
+    assert majority > single + 100 and majority > 850
+
+
+@pytest.fixture
+def project(app, make_client_user, make_member):
+    client = make_client_user()
+    members = [make_member() for _ in range(3)]
+    with app.test_request_context():
+        project = make_project(client, items=0, publish=False, overlap=3,
+                               budget_cents=PRICE * 30)
+        rows = comments(1) + [dict(comments(1, 5)[0], gold_answer={"label": "keep"})]
+        ops.upload_items(client, project, jsonl(rows), "items.jsonl")
+        # No gold drawn first: each member answers c0, then c5.
+        quality.set_quality_rules(client, project, gold_rate_bp=0, accuracy_threshold_bp=0,
+                                  min_gold_answers=10)
+        project = ops.publish_project(client, project)
+        forms = [keep(), {"label": ["remove"], "reason": ["rude"]}, {"label": ["remove"],
+                                                                      "reason": ["spam"]}]
+        for member, form in zip(members, forms, strict=True):
+            for _ in range(2):
+                ops.submit_answer(member, ops.next_assignment(member, project), form)
+        last = Answer.select().order_by(Answer.id.desc()).first()
+        ops.reject_answer(client, last, "wrong", "This is plainly not spam at all.")
+    return client, members, project
+
+
+def test_the_aggregated_download(app, project):
+    client, members, project = project
+    response = app.test_client(user=client).get(f"/projects/{project.id}/aggregated.jsonl")
+    assert response.status_code == 200
+    lines = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+    assert [(r["external_id"], r["gold"], r["votes"]) for r in lines] == [
+        ("c0", False, 3), ("c5", True, 2)]
+    assert lines[0]["answer"] == {"label": "remove"} and lines[0]["confidence"] == 0.6667
+    assert lines[1]["answer"] == {"label": "keep"}  # a tie: the first answer given
+    assert [a["member"] for a in lines[0]["answers"]] == [m.pseudonym for m in members]
+    other = app.test_client(user=members[0]).get(f"/projects/{project.id}/aggregated.jsonl")
+    assert other.status_code == 403
