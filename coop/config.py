@@ -34,6 +34,9 @@ def from_environment() -> dict:
         # Links in e-mails are built on this, never on the request's Host header.
         "BASE_URL": os.environ.get("COOP_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "PASSWORD_RESET_MINUTES": int(os.environ.get("COOP_PASSWORD_RESET_MINUTES", 60)),
+        # The job queue: empty is a SQLite file in the instance folder (see coop/jobs.py).
+        "QUEUE_URL": os.environ.get("COOP_QUEUE_URL", ""),
+        "JOB_STALE_SECONDS": int(os.environ.get("COOP_JOB_STALE_SECONDS", 600)),
     }
 
 
