@@ -36,9 +36,14 @@ def _view(job: Job) -> JobView:
     if job.kind == JobKind.ISSUE_STATEMENTS:
         title = _("Issuing the statements of %(month)s", month=job.subject)
         back = url_for("statements.index"), _("Back to the statements")
+    elif job.kind == JobKind.IMPORT_ITEMS:
+        project_id = int(job.subject.split(":")[1])
+        title = _("Importing items")
+        back = url_for("projects.project", project_id=project_id), _("Back to the project")
     else:
         title = _("Housekeeping")
         back = url_for("audit.verify_file"), _("Back")
+    done, total = jobs.progress_of(job)
     labels = {
         JobState.QUEUED: _("waiting for a worker"),
         JobState.RUNNING: _("running"),
@@ -52,8 +57,8 @@ def _view(job: Job) -> JobView:
         state=labels[JobState(job.state)],
         finished=job.state in (JobState.DONE, JobState.FAILED),
         failed=job.state == JobState.FAILED,
-        done=job.done,
-        total=job.total,
+        done=done,
+        total=total,
         result=job.result,
         error=job.error,
         back_url=back[0],

@@ -158,17 +158,39 @@ def _claim(job_id: int) -> Job | None:
     return Job.get_by_id(job_id)
 
 
+def _progress_key(job_id: int) -> str:
+    return f"coop.progress.{job_id}"
+
+
 def _progress(job: Job, done: int, total: int) -> None:
+    """Note how far the job got: in the queue's store at once, and in its row when possible.
+
+    A job that works inside one transaction (an all-or-nothing import) cannot commit its
+    progress until the end; the queue's store (another file, or Redis) shows it meanwhile.
+    """
+    job.done, job.total = done, total
+    queue().put(_progress_key(job.id), (done, total))
+    if database.in_transaction():
+        return
     with write_transaction():
         Job.update(done=done, total=total, heartbeat_at=utcnow()).where(
             Job.id == job.id).execute()
-    job.done, job.total = done, total
+
+
+def progress_of(job: Job) -> tuple[int, int]:
+    """Return (done, total) for the job page: live while it runs, else as its row says."""
+    if job.state == JobState.RUNNING:
+        live = queue().get(_progress_key(job.id), peek=True)
+        if live is not None:
+            return live
+    return job.done, job.total
 
 
 def _finish(job: Job, state: JobState, result: str = "", error: str = "") -> None:
     with write_transaction():
-        Job.update(state=state, result=result, error=error, finished_at=utcnow(),
-                   heartbeat_at=utcnow()).where(Job.id == job.id).execute()
+        Job.update(state=state, result=result, error=error, done=job.done, total=job.total,
+                   finished_at=utcnow(), heartbeat_at=utcnow()).where(Job.id == job.id).execute()
+    queue().get(_progress_key(job.id))  # read once: forgotten
 
 
 def run(job_id: int) -> Job | None:
