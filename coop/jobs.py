@@ -112,6 +112,18 @@ def _tick_in_app(app) -> None:
     _in_app(app, tick)
 
 
+@handler(JobKind.TICK)
+def _tick_job(job: Job, progress: Progress) -> str:
+    """Run the housekeeping once as a job (the periodic task runs it without a job row)."""
+    from coop import housekeeping
+
+    report = housekeeping.tick(utcnow())
+    return _("Housekeeping done: %(returned)s overdue task(s) returned, %(accepted)s "
+             "delivery(ies) and %(answers)s answer(s) accepted, %(expired)s lease(s) expired.",
+             returned=report.returned, accepted=report.accepted, answers=report.answers,
+             expired=report.expired)
+
+
 def _enqueue(job_id: int) -> None:
     current_app.extensions["coop.run_job"](job_id)
 
@@ -169,7 +181,7 @@ def _progress(job: Job, done: int, total: int) -> None:
     progress until the end; the queue's store (another file, or Redis) shows it meanwhile.
     """
     job.done, job.total = done, total
-    queue().put(_progress_key(job.id), (done, total))
+    queue().put(_progress_key(job.id), (done, total, utcnow()))
     if database.in_transaction():
         return
     with write_transaction():
@@ -182,8 +194,15 @@ def progress_of(job: Job) -> tuple[int, int]:
     if job.state == JobState.RUNNING:
         live = queue().get(_progress_key(job.id), peek=True)
         if live is not None:
-            return live
+            return live[0], live[1]
     return job.done, job.total
+
+
+def _last_sign_of_life(job: Job):
+    """Return when the job last reported progress, in its row or in the queue's store."""
+    live = queue().get(_progress_key(job.id), peek=True)
+    times = [t for t in (job.heartbeat_at, live[2] if live else None) if t is not None]
+    return max(times) if times else None
 
 
 def _finish(job: Job, state: JobState, result: str = "", error: str = "") -> None:
@@ -239,7 +258,8 @@ def requeue_abandoned(stale_after: timedelta | None = None) -> int:
         stale_after = timedelta(seconds=current_app.config["JOB_STALE_SECONDS"])
     limit = utcnow() - stale_after
     running = Job.select().where(Job.state == JobState.RUNNING)
-    dead = [j.id for j in running if _dead_here(j.worker) or (j.heartbeat_at or limit) < limit]
+    dead = [j.id for j in running
+            if _dead_here(j.worker) or (_last_sign_of_life(j) or limit) < limit]
     waiting = Job.select(Job.id).where((Job.state == JobState.QUEUED) & (Job.created_at < limit))
     ids = dead + [j.id for j in waiting]
     if dead:

@@ -298,3 +298,30 @@ def test_a_worker_on_redis_issues_the_month(statements_app, example_month, make_
         output = _stop(worker)
     assert "on redis" in output
     assert len(_issued_events()) == 4
+
+
+def test_the_worker_runs_the_housekeeping_every_five_minutes(app, make_task, make_member):
+    """The periodic task is due at :00, :05, …; it returns overdue tasks as `coop tick` does
+    and queues again the jobs a dead worker left."""
+    from datetime import datetime, timedelta
+
+    from coop.models import Task, TaskState
+
+    queue = app.extensions["coop.queue"]
+    due = {t.name for t in queue.read_periodic(datetime(2026, 1, 1, 12, 5))}
+    assert "coop.tick" in due
+    assert "coop.tick" not in {t.name for t in queue.read_periodic(datetime(2026, 1, 1, 12, 3))}
+
+    now = utcnow()
+    overdue = make_task(state=TaskState.ASSIGNED, member=make_member(),
+                        assigned_at=now - timedelta(days=3), deadline=now - timedelta(hours=1))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    abandoned = Job.create(kind=JobKind.TICK, subject="x", state=JobState.RUNNING,
+                           worker=f"{socket.gethostname()}:{dead.pid}")
+    jobs._tick_in_app(app)
+    assert Task.get_by_id(overdue.id).state == TaskState.OPEN
+    # Queued again, and (immediate mode) run at once.
+    rerun = Job.get_by_id(abandoned.id)
+    assert (rerun.state, rerun.attempts) == (JobState.DONE, 1)
+    assert rerun.result.startswith("Housekeeping done: 0 overdue task(s) returned")

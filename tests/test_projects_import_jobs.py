@@ -14,7 +14,7 @@ from projects_support import comments, jsonl, make_project
 
 from coop import jobs
 from coop.db import write_transaction
-from coop.models import Job, JobKind, JobState
+from coop.models import Job, JobKind, JobState, utcnow
 from coop.projects.models import Item
 
 REFRESH = re.compile(rb'<meta http-equiv="refresh" content="\d+">')
@@ -117,3 +117,19 @@ def test_an_import_whose_worker_died_runs_again_whole(queued, owner, draft):
     finished = jobs.run(job.id)
     assert (finished.state, finished.attempts) == (JobState.DONE, 2)
     assert Item.select().count() == 25
+
+
+def test_a_long_import_reporting_progress_is_not_taken_for_dead(queued, owner):
+    """Its row's heartbeat is old (the import's transaction holds the progress back), but the
+    queue's store says it is alive: it is not queued a second time."""
+    from datetime import timedelta
+
+    old = utcnow() - timedelta(hours=1)
+    job = Job.create(kind=JobKind.IMPORT_ITEMS, subject="project:1:x", owner=owner,
+                     state=JobState.RUNNING, worker="elsewhere:1", heartbeat_at=old)
+    assert jobs.requeue_abandoned(stale_after=timedelta(minutes=10)) == 1
+    Job.update(state=JobState.RUNNING).where(Job.id == job.id).execute()
+    with write_transaction():
+        jobs._progress(job, 100, 1000)
+    assert jobs.requeue_abandoned(stale_after=timedelta(minutes=10)) == 0
+    assert Job.get_by_id(job.id).state == JobState.RUNNING
