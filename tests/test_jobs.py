@@ -325,3 +325,25 @@ def test_the_worker_runs_the_housekeeping_every_five_minutes(app, make_task, mak
     rerun = Job.get_by_id(abandoned.id)
     assert (rerun.state, rerun.attempts) == (JobState.DONE, 1)
     assert rerun.result.startswith("Housekeeping done: 0 overdue task(s) returned")
+
+
+def test_two_runs_of_one_issuing_record_each_statement_once(
+    queued, example_month, make_board  # noqa: F811
+):
+    """A worker wrongly thought dead and the one that took its job over both issue: the run
+    that commits a statement second finds it issued and records nothing."""
+    from coop.statements import operations
+
+    _close(queued, make_board())
+    period = Period.get()
+    other = []
+
+    def meanwhile(count):
+        # After the first run's first statement, a second run issues everything else.
+        if not other:
+            other.append(operations.issue_statements(Period.get_by_id(period.id)))
+
+    operations.issue_statements(period, progress=meanwhile)
+    assert other == [3]
+    events = _issued_events()
+    assert len(events) == 4 and len({e.subject for e in events}) == 4

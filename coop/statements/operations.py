@@ -570,17 +570,22 @@ def issue_statements(period: Period, workers: int = 1, progress=None) -> int:
     for key, pdf in render_jobs(jobs, workers):
         sha = _store_pdf(pdf)
         with write_transaction():
+            # Only if still unissued: two runs of the same job (a worker thought dead that was
+            # not) must not put one statement on the ledger twice.
             if key == "board":
-                Period.update(summary_sha256=sha).where(Period.id == period.id).execute()
+                changed = Period.update(summary_sha256=sha).where(
+                    (Period.id == period.id) & Period.summary_sha256.is_null()).execute()
                 period.summary_sha256 = sha
                 subject, who = f"statement:{period.month}-board", "board"
             else:
                 st = by_id[key]
-                Statement.update(pdf_sha256=sha).where(Statement.id == st.id).execute()
+                changed = Statement.update(pdf_sha256=sha).where(
+                    (Statement.id == st.id) & Statement.pdf_sha256.is_null()).execute()
                 subject, who = f"statement:{st.id}", st.member.pseudonym
-            events.record(
-                "statement.issued", subject, month=period.month, member=who, pdf_sha256=sha
-            )
+            if changed:
+                events.record(
+                    "statement.issued", subject, month=period.month, member=who, pdf_sha256=sha
+                )
         issued += 1
         if progress is not None:
             progress(1)
