@@ -42,7 +42,7 @@ def _view(job: Job) -> JobView:
         back = url_for("projects.project", project_id=project_id), _("Back to the project")
     else:
         title = _("Housekeeping")
-        back = url_for("audit.verify_file"), _("Back")
+        back = url_for("market.home"), _("Back to the home page")
     done, total = jobs.progress_of(job)
     labels = {
         JobState.QUEUED: _("waiting for a worker"),

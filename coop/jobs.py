@@ -68,12 +68,18 @@ def make_queue(url: str, instance_dir: str) -> Huey:
 def init_app(app) -> None:
     """Build the app's queue and register the tasks a worker runs, bound to this app."""
     queue = make_queue(app.config["QUEUE_URL"], app.config["INSTANCE_DIR"])
-    run = queue.task(name="coop.run_job")(partial(_run_in_app, app))
-    queue.periodic_task(crontab(minute=f"*/{TICK_MINUTES}"), name="coop.tick")(
-        partial(_tick_in_app, app)
-    )
+
+    # The web and every worker must register the same names: messages carry them.
+    @queue.task(name="coop.run_job")
+    def run_job(job_id: int) -> None:
+        _in_app(app, lambda: run(job_id))
+
+    @queue.periodic_task(crontab(minute=f"*/{TICK_MINUTES}"), name="coop.tick")
+    def tick() -> None:
+        _tick_in_app(app)
+
     app.extensions["coop.queue"] = queue
-    app.extensions["coop.run_job"] = run
+    app.extensions["coop.run_job"] = run_job
 
 
 def queue() -> Huey:
@@ -95,10 +101,6 @@ def _in_app(app, function):
         finally:
             if opened and not database.is_closed():
                 database.close()
-
-
-def _run_in_app(app, job_id: int) -> None:
-    _in_app(app, lambda: run(job_id))
 
 
 def _tick_in_app(app) -> None:
