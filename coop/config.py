@@ -37,6 +37,8 @@ def from_environment() -> dict:
         # The job queue: empty is a SQLite file in the instance folder (see coop/jobs.py).
         "QUEUE_URL": os.environ.get("COOP_QUEUE_URL", ""),
         "JOB_STALE_SECONDS": int(os.environ.get("COOP_JOB_STALE_SECONDS", 600)),
+        # Processes rendering one issuing job's PDFs (WeasyPrint is CPU-bound: threads won't do).
+        "RENDER_PROCESSES": int(os.environ.get("COOP_RENDER_PROCESSES", os.cpu_count() or 1)),
         # Item uploads larger than this (with their media) are imported by a worker.
         "IMPORT_INLINE_BYTES": int(os.environ.get("COOP_IMPORT_INLINE_BYTES", 1024 * 1024)),
     }

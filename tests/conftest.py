@@ -118,6 +118,7 @@ def app(database_url, tmp_path):
             "NTP_SERVERS": "",
             # Jobs run in the request that queues them; test_jobs.py runs a real worker.
             "QUEUE_URL": "immediate://",
+            "RENDER_PROCESSES": 1,  # no process pool per test; test_jobs.py runs one
         }
     )
     app.test_client_class = CoopTestClient

@@ -172,9 +172,10 @@ def test_queue_urls():
 # -- a real worker process ---------------------------------------------------------------------
 
 
-def _worker(app, queue_url: str) -> subprocess.Popen:
+def _worker(app, queue_url: str, processes: int = 1) -> subprocess.Popen:
     env = {
         **os.environ,
+        "COOP_RENDER_PROCESSES": str(processes),
         "PYTHONPATH": str(ROOT),
         "COOP_DATABASE_URL": app.config["DATABASE_URL"],
         "COOP_INSTANCE_DIR": app.config["INSTANCE_DIR"],
@@ -291,7 +292,7 @@ def test_a_worker_on_redis_issues_the_month(statements_app, example_month, make_
     _use_queue(statements_app, redis_url)
     job = _close(statements_app, make_board())
     assert job.state == JobState.QUEUED
-    worker = _worker(statements_app, redis_url)
+    worker = _worker(statements_app, redis_url, processes=2)  # a pool of renderers
     try:
         _wait(lambda: _job(job.id).state == JobState.DONE, worker)
     finally:

@@ -638,7 +638,7 @@ def _issue_job(job: Job, progress) -> str:
         done += count
         progress(done, total)
 
-    issue_statements(period, progress=step)
+    issue_statements(period, current_app.config["RENDER_PROCESSES"], progress=step)
     return _("%(count)s PDF(s) of %(month)s issued.", count=total, month=period.month)
 
 
