@@ -159,14 +159,17 @@ def test_the_worker_refuses_an_immediate_queue(runner):
     assert result.exit_code != 0 and "immediate://" in result.output
 
 
-def test_queue_urls():
+def test_queue_urls(tmp_path):
     from huey import RedisHuey, SqliteHuey
 
-    assert isinstance(jobs.make_queue("", "/tmp/x"), SqliteHuey)
-    assert isinstance(jobs.make_queue("redis://127.0.0.1:1/0", "/tmp/x"), RedisHuey)
-    assert jobs.make_queue("immediate://", "/tmp/x").immediate
-    with pytest.raises(ValueError, match="COOP_QUEUE_URL"):
-        jobs.make_queue("amqp://user:secret@host", "/tmp/x")
+    default = jobs.make_queue("", str(tmp_path))
+    assert isinstance(default, SqliteHuey) and default.storage.filename == str(
+        tmp_path / "queue.db")
+    assert isinstance(jobs.make_queue("redis://127.0.0.1:1/0", str(tmp_path)), RedisHuey)
+    assert jobs.make_queue("immediate://", str(tmp_path)).immediate
+    with pytest.raises(ValueError, match="COOP_QUEUE_URL") as refused:
+        jobs.make_queue("amqp://user:secret@host", str(tmp_path))
+    assert "secret" not in str(refused.value)
 
 
 # -- a real worker process ---------------------------------------------------------------------
