@@ -352,3 +352,29 @@ def test_two_runs_of_one_issuing_record_each_statement_once(
     assert other == [3]
     events = _issued_events()
     assert len(events) == 4 and len({e.subject for e in events}) == 4
+
+
+def test_a_job_that_crashes_fails_with_a_message_for_people(queued, make_board, monkeypatch,
+                                                            caplog):
+    """An unexpected error marks the job failed (its page stops refreshing), says where to
+    look, and is logged with its traceback; a domain error's own message is kept."""
+    from coop.errors import Conflict
+
+    def crash(job, progress):
+        raise RuntimeError("disk on fire")
+
+    board = make_board()
+    monkeypatch.setitem(jobs.HANDLERS, JobKind.TICK, crash)
+    job = Job.create(kind=JobKind.TICK, subject="x", owner=board)
+    failed = jobs.run(job.id)
+    assert failed.state == JobState.FAILED and "worker's log" in failed.error
+    assert "disk on fire" not in failed.error and "disk on fire" in caplog.text
+    page = login_client(queued, board).get(f"/jobs/{job.id}")
+    assert b'data-state="failed"' in page.data and not REFRESH.search(page.data)
+
+    def refuse(job, progress):
+        raise Conflict("Somebody else did it first.")
+
+    monkeypatch.setitem(jobs.HANDLERS, JobKind.TICK, refuse)
+    other = Job.create(kind=JobKind.TICK, subject="y", owner=board)
+    assert jobs.run(other.id).error == "Somebody else did it first."

@@ -89,10 +89,12 @@ def test_a_wrong_kind_of_file_is_refused_at_once(queued, owner, draft):
     assert Job.select().count() == 0 and not _imports(queued).exists()
 
 
-def test_a_published_project_takes_no_upload_even_a_large_one(queued, owner):
+def test_a_published_project_takes_no_upload_and_says_why(queued, owner):
     published = make_project(owner, items=2)
     response = _upload(queued, owner, published, jsonl(comments(40)).getvalue())
-    assert response.status_code == 400
+    assert response.status_code == 400 and b"pause it first" in response.data
+    small = _upload(queued, owner, published, jsonl(comments(1)).getvalue())
+    assert small.status_code == 400 and b"pause it first" in small.data
     assert Job.select().count() == 0 and not _imports(queued).exists()
 
 
