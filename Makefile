@@ -19,7 +19,9 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/coop init
 	$(BIN)/coop demo --if-empty
-	@echo "Serving on http://127.0.0.1:5000 (Ctrl-C to stop)"
+	@echo "Serving on http://127.0.0.1:5000 with a job worker beside it (Ctrl-C stops both)"
+	@$(BIN)/coop worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/coop serve --host 127.0.0.1 --port 5000
 
 test: install

@@ -23,7 +23,7 @@ def create_app(config=None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.load_secret_key(app.config["INSTANCE_DIR"])
 
-    from coop import db, extensions, inputs, web
+    from coop import db, extensions, inputs, jobs, web
     from coop.api.views import bp as api_bp
     from coop.audit import ledger as audit_ledger
     from coop.audit.views import bp as audit_bp
@@ -33,6 +33,7 @@ def create_app(config=None) -> Flask:
     from coop.board.views import bp as board_bp
     from coop.capital.views import bp as capital_bp
     from coop.delivery.views import bp as delivery_bp
+    from coop.job_views import bp as jobs_bp
     from coop.market.views import bp as market_bp
     from coop.projects.views import bp as projects_bp
     from coop.quality.views import bp as quality_bp
@@ -43,9 +44,10 @@ def create_app(config=None) -> Flask:
     audit_ledger.init_app(app)
     extensions.init_app(app)
     web.init_app(app)
+    jobs.init_app(app)
     blueprints = (auth_bp, tokens_bp, market_bp, delivery_bp, board_bp, audit_bp, api_bp)
     for blueprint in blueprints + (statements_bp, capital_bp, passwords_bp, projects_bp,
-                                   quality_bp):
+                                   quality_bp, jobs_bp):
         app.register_blueprint(blueprint)
 
     from coop import cli

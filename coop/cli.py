@@ -128,23 +128,14 @@ def serve_command(host, port, workers, threads):
 def tick_command():
     """Return overdue tasks and expired leases, accept work left unreviewed, tidy the file
     store, publish a checkpoint (run from cron)."""
-    from coop.audit.ledger import publish_checkpoint
-    from coop.delivery.operations import auto_accept_overdue
     from coop.files import format_size
-    from coop.housekeeping import sweep_store
-    from coop.market.operations import return_overdue_tasks
+    from coop.housekeeping import tick
     from coop.models import utcnow
-    from coop.projects.operations import auto_accept_answers, expire_leases
 
-    now = utcnow()
     with _operations():
-        returned = return_overdue_tasks(now)
-        accepted = auto_accept_overdue(now)
-        expired = expire_leases(now)
-        answers = auto_accept_answers(now)
-        swept = sweep_store()
-        # Covers entries whose process died between its commit and its publication.
-        checkpoint = publish_checkpoint()
+        report = tick(utcnow())
+    returned, accepted, expired = report.returned, report.accepted, report.expired
+    answers, swept = report.answers, report.swept
     click.echo(f"{returned} overdue task(s) returned to the board.")
     click.echo(f"{accepted} delivery(ies) left unreviewed past the window accepted.")
     click.echo(f"{expired} expired project lease(s) returned to their projects.")
@@ -157,7 +148,34 @@ def tick_command():
         f"({swept.unreferenced_bytes} bytes, {format_size(swept.unreferenced_bytes)}); "
         "kept, not deleted."
     )
-    click.echo(f"Latest ledger checkpoint: size {checkpoint.size}.")
+    click.echo(f"Latest ledger checkpoint: size {report.checkpoint_size}.")
+
+
+@click.command("worker")
+@click.option("--threads", default=2, show_default=True, type=int,
+              help="Jobs run at once by this process.")
+@with_appcontext
+def worker_command(threads):
+    """Run queued jobs (statement PDFs, …) and the periodic housekeeping until Ctrl-C.
+
+    Jobs a dead worker left unfinished are queued again first; they resume where they stopped.
+    """
+    import logging
+
+    from coop import jobs
+
+    if jobs.is_immediate():
+        raise click.UsageError("COOP_QUEUE_URL=immediate:// runs each job in the process that "
+                               "queues it: there is nothing for a worker to do.")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    with _operations():
+        requeued = jobs.requeue_abandoned()
+    url = current_app.config["QUEUE_URL"]
+    where = url.split("://", 1)[0] if url else "the instance's SQLite file"  # never a password
+    click.echo(f"Worker {jobs.worker_name()} on {where}: {requeued} abandoned job(s) queued "
+               f"again; housekeeping every {jobs.TICK_MINUTES} minutes.")
+    sys.stdout.flush()
+    jobs.queue().create_consumer(workers=max(threads, 1)).run()
 
 
 @click.group("user")
@@ -356,6 +374,7 @@ COMMANDS = [
     init_command,
     serve_command,
     tick_command,
+    worker_command,
     user_group,
     demo_command,
     ledger_group,

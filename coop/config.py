@@ -34,6 +34,13 @@ def from_environment() -> dict:
         # Links in e-mails are built on this, never on the request's Host header.
         "BASE_URL": os.environ.get("COOP_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "PASSWORD_RESET_MINUTES": int(os.environ.get("COOP_PASSWORD_RESET_MINUTES", 60)),
+        # The job queue: empty is a SQLite file in the instance folder (see coop/jobs.py).
+        "QUEUE_URL": os.environ.get("COOP_QUEUE_URL", ""),
+        "JOB_STALE_SECONDS": int(os.environ.get("COOP_JOB_STALE_SECONDS", 600)),
+        # Processes rendering one issuing job's PDFs (WeasyPrint is CPU-bound: threads won't do).
+        "RENDER_PROCESSES": int(os.environ.get("COOP_RENDER_PROCESSES", os.cpu_count() or 1)),
+        # Item uploads larger than this (with their media) are imported by a worker.
+        "IMPORT_INLINE_BYTES": int(os.environ.get("COOP_IMPORT_INLINE_BYTES", 1024 * 1024)),
     }
 
 

@@ -1,6 +1,11 @@
-"""The file store's housekeeping for `coop tick`: stale temporary files, unreferenced blobs."""
+"""`coop tick`'s housekeeping: overdue work, expired leases, the file store, a checkpoint.
+
+Run by `coop tick` (cron) and every few minutes by `coop worker`; each step is idempotent.
+"""
 
 import time
+from dataclasses import dataclass
+from datetime import datetime
 
 from coop import files
 from coop.models import DeliveryFile, TaskAttachment
@@ -19,3 +24,34 @@ def sweep_store(now: float | None = None) -> files.Sweep:
     """Remove temporary files older than a day; count blobs nothing refers to (kept)."""
     now = time.time() if now is None else now
     return files.sweep(referenced_hashes(), older_than=now - TEMPORARY_MAX_AGE_SECONDS)
+
+
+@dataclass(frozen=True)
+class TickReport:
+    """What one round of housekeeping did."""
+
+    returned: int
+    accepted: int
+    expired: int
+    answers: int
+    swept: files.Sweep
+    checkpoint_size: int
+
+
+def tick(now: datetime) -> TickReport:
+    """Return overdue tasks and expired leases, accept work left unreviewed past its window,
+    tidy the file store and publish a checkpoint."""
+    from coop.audit.ledger import publish_checkpoint
+    from coop.delivery.operations import auto_accept_overdue
+    from coop.market.operations import return_overdue_tasks
+    from coop.projects.operations import auto_accept_answers, expire_leases
+
+    return TickReport(
+        returned=return_overdue_tasks(now),
+        accepted=auto_accept_overdue(now),
+        expired=expire_leases(now),
+        answers=auto_accept_answers(now),
+        swept=sweep_store(),
+        # Covers entries whose process died between its commit and its publication.
+        checkpoint_size=publish_checkpoint().size,
+    )

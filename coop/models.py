@@ -338,6 +338,46 @@ class CapitalMovement(BaseModel):
     ledger_index = peewee.BigIntegerField(null=True)
 
 
+class JobKind(enum.StrEnum):
+    ISSUE_STATEMENTS = "statements.issue"  # render and record a closed month's PDFs
+    IMPORT_ITEMS = "projects.import"  # a large upload of a project's items
+    TICK = "tick"  # `coop tick`'s housekeeping, run periodically by the worker
+
+
+class JobState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class Job(BaseModel):
+    """Work handed to `coop worker`: who asked, how far it got, and what came of it.
+
+    The queue (Huey) carries only the id; this row is the truth, so a job whose message or
+    worker was lost is found here and queued again (coop.jobs.requeue_abandoned).
+    """
+
+    kind = peewee.CharField(max_length=32)
+    subject = peewee.CharField(max_length=64)  # what it works on: "2025-03", "project:4"
+    owner = peewee.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+    board = peewee.BooleanField(default=False)  # every board member may follow it
+    state = peewee.CharField(max_length=16, default=JobState.QUEUED, index=True)
+    done = peewee.IntegerField(default=0)
+    total = peewee.IntegerField(default=0)
+    result = peewee.TextField(default="")  # a sentence for people, once done
+    error = peewee.TextField(default="")  # a sentence for people, once failed
+    attempts = peewee.IntegerField(default=0)
+    worker = peewee.CharField(max_length=128, default="")  # host:pid of the last runner
+    created_at = peewee.DateTimeField(default=utcnow)
+    started_at = peewee.DateTimeField(null=True)
+    heartbeat_at = peewee.DateTimeField(null=True)
+    finished_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("kind", "subject", "state"), False),)
+
+
 MODELS = [
     User,
     Task,
@@ -352,4 +392,5 @@ MODELS = [
     RejectionReview,
     CapitalMovement,
     PasswordReset,
+    Job,
 ]

@@ -116,6 +116,9 @@ def app(database_url, tmp_path):
             "SESSION_COOKIE_SECURE": False,
             "RATELIMIT_ENABLED": False,
             "NTP_SERVERS": "",
+            # Jobs run in the request that queues them; test_jobs.py runs a real worker.
+            "QUEUE_URL": "immediate://",
+            "RENDER_PROCESSES": 1,  # no process pool per test; test_jobs.py runs one
         }
     )
     app.test_client_class = CoopTestClient

@@ -20,6 +20,8 @@ from coop.market import operations as market_ops
 from coop.models import (
     ApiToken,
     Event,
+    Job,
+    JobKind,
     Parameter,
     RejectionReview,
     TaskAttachment,
@@ -140,7 +142,13 @@ def world(app, make_member, make_client_user, make_board):
     entry = Event.get(Event.subject == f"delivery:{delivery.id}").ledger_index
     project, answer, lease = _project_world(client, member)
     gold_answer, contest = _gold_world(client, member)
+    # Made directly: queued through coop.jobs they would run at once (immediate mode).
+    own_job = Job.create(kind=JobKind.TICK, subject="client", owner=client)
+    board_job = Job.create(kind=JobKind.ISSUE_STATEMENTS, subject="2025-03",
+                           owner=users["board"], board=True)
     ids = {
+        "job": own_job.id,
+        "board_job": board_job.id,
         "open": open_task.id,
         "att": TaskAttachment.get(TaskAttachment.task == open_task.id).id,
         "delivered": delivered.id,
@@ -232,6 +240,8 @@ GET_ROUTES = [
     ("/statements/{month}/summary.pdf?draft=1", {**MEMBERS_ONLY, M: 404, OM: 404}),
     ("/statements/{month}/all.zip?draft=1", BOARD_ONLY),
     ("/statements/{month}/members/{member_id}.pdf?draft=1", {**PARTIES, C: 403, OC: 403}),
+    ("/jobs/{job}", {**PARTIES, M: 404, B: 404}),  # the client's own job
+    ("/jobs/{board_job}", {**BOARD_ONLY, M: 404, OM: 404, C: 404, OC: 404}),
     ("/projects", SIGNED_IN_OK),
     ("/projects/new", CLIENTS_ONLY),
     ("/projects/{project}", {**SIGNED_IN_OK, OC: 404}),
@@ -286,6 +296,7 @@ POST_ROUTES = [
     ("/board/capital/", _allowed(BOARD_ONLY)),
     ("/statements/{month}/expenses", _allowed(BOARD_ONLY)),
     ("/statements/{month}/close", _allowed(BOARD_ONLY)),
+    ("/statements/{month}/issue", {**BOARD_ONLY, B: 404}),  # the month is not closed
     ("/projects/new", _allowed(CLIENTS_ONLY)),
     ("/projects/{project}/items", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/projects/{project}/publish", _allowed({**CLIENTS_ONLY, OC: 404})),

@@ -263,15 +263,20 @@ def create_project(
         )
 
 
+def check_accepts_items(client: User, project: Project) -> None:
+    """Refuse unless project is client's and takes items now (a draft, or paused)."""
+    _own(client, project)
+    if project.state not in ACCEPTS_ITEMS:
+        raise DomainError(_("Only a draft or a paused project takes new items: pause it first."))
+
+
 def upload_items(client: User, project: Project, stream, filename: str, media_stream=None,
                  progress=None) -> ImportReport:
     """Add items from a CSV or JSONL file (media in an optional zip) to a draft or paused project.
 
     :raises DomainError: if the project takes no items now, or the files cannot be read.
     """
-    _own(client, project)
-    if project.state not in ACCEPTS_ITEMS:
-        raise DomainError(_("Only a draft or a paused project takes new items: pause it first."))
+    check_accepts_items(client, project)
     return import_items(project, project.template_data, stream, filename, media_stream,
                         progress=progress)
 

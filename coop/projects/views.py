@@ -3,6 +3,7 @@
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -20,7 +21,7 @@ from coop.errors import DomainError, NotFound
 from coop.inputs import parse_whole_number
 from coop.market.forms import to_utc
 from coop.models import utcnow
-from coop.projects import access, exposure, queries, results
+from coop.projects import access, exposure, imports, queries, results
 from coop.projects import operations as ops
 from coop.projects.forms import (
     KIND_LABELS,
@@ -152,6 +153,18 @@ def upload(project_id: int):
         form.items.errors.append(_("Choose a .csv or .jsonl file."))
         return _client_page(found, form, status=400)
     media = request.files.get(form.media.name)
+    media_stream = media.stream if media and media.filename else None
+    if (request.content_length or 0) > current_app.config["IMPORT_INLINE_BYTES"]:
+        # Too long to import within the request: a worker does it; its page shows progress.
+        try:
+            job = imports.queue_import(current_user, found, items.stream, items.filename,
+                                       media_stream)
+        except DomainError as error:
+            if error.status != 400:
+                raise
+            form.items.errors.append(error.message)
+            return _client_page(found, form, status=400)
+        return redirect(url_for("jobs.show", job_id=job.id))
     try:
         report = ops.upload_items(
             current_user, found, items.stream, items.filename,

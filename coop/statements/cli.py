@@ -61,6 +61,10 @@ def render_command(month, out_dir, draft):
     written = 0
     with database.connection_context(), _default_locale():
         try:
+            # Finish an issuing the worker has not done yet: the files asked for must exist.
+            period = operations.closed_period(operations.parse_month(month))
+            if period is not None and operations.pending_count(period):
+                operations.issue_statements(period, _workers())
             files = operations.month_files(month, draft, locale, _workers())
             with click.progressbar(files, length=files.count, label=f"Rendering {month}") as bar:
                 for name, pdf in bar:

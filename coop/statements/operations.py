@@ -19,14 +19,23 @@ import peewee
 from flask import current_app
 from flask_babel import gettext as _
 
-from coop import calendar
+from coop import calendar, jobs
 from coop import params as coop_params
 from coop.audit import events
 from coop.auth.roles import require_board_or_operator as _require_board
 from coop.capital import operations as capital
 from coop.db import write_transaction
-from coop.errors import Conflict, DomainError, Forbidden, NotFound
-from coop.models import CapitalMovement, MemberStatus, Role, Task, User, utcnow
+from coop.errors import Conflict, DomainError, Forbidden, NotFound, Unavailable
+from coop.models import (
+    CapitalMovement,
+    Job,
+    JobKind,
+    MemberStatus,
+    Role,
+    Task,
+    User,
+    utcnow,
+)
 from coop.models import Earning as EarningModel
 from coop.statements.allocation import (
     Holder,
@@ -368,8 +377,12 @@ def close_month(actor: User | None, month: str, now: datetime | None = None) -> 
 # -- statement values --------------------------------------------------------------------
 
 
-def _closed(month: str) -> Period | None:
+def closed_period(month: str) -> Period | None:
+    """Return the month's period if it is closed."""
     return Period.get_or_none(Period.month == month)
+
+
+_closed = closed_period
 
 
 def _member_history(member_id: int, month: str, this_total: int) -> tuple[list[Bar], int]:
@@ -552,17 +565,22 @@ def issue_statements(period: Period, workers: int = 1, progress=None) -> int:
     for key, pdf in render_jobs(jobs, workers):
         sha = _store_pdf(pdf)
         with write_transaction():
+            # Only if still unissued: two runs of the same job (a worker thought dead that was
+            # not) must not put one statement on the ledger twice.
             if key == "board":
-                Period.update(summary_sha256=sha).where(Period.id == period.id).execute()
+                changed = Period.update(summary_sha256=sha).where(
+                    (Period.id == period.id) & Period.summary_sha256.is_null()).execute()
                 period.summary_sha256 = sha
                 subject, who = f"statement:{period.month}-board", "board"
             else:
                 st = by_id[key]
-                Statement.update(pdf_sha256=sha).where(Statement.id == st.id).execute()
+                changed = Statement.update(pdf_sha256=sha).where(
+                    (Statement.id == st.id) & Statement.pdf_sha256.is_null()).execute()
                 subject, who = f"statement:{st.id}", st.member.pseudonym
-            events.record(
-                "statement.issued", subject, month=period.month, member=who, pdf_sha256=sha
-            )
+            if changed:
+                events.record(
+                    "statement.issued", subject, month=period.month, member=who, pdf_sha256=sha
+                )
         issued += 1
         if progress is not None:
             progress(1)
@@ -571,10 +589,52 @@ def issue_statements(period: Period, workers: int = 1, progress=None) -> int:
 
 def close_and_issue(actor: User | None, month: str, now: datetime | None = None,
                     workers: int = 1, progress=None) -> Period:
-    """Close the month, then issue its statements (the board's close button)."""
+    """Close the month, then issue its statements here and now (the command line's way)."""
     period = close_month(actor, month, now)
     issue_statements(period, workers, progress)
     return period
+
+
+def close_and_queue(actor: User | None, month: str, now: datetime | None = None) -> (
+    tuple[Period, Job]
+):
+    """Close the month and queue the issuing of its PDFs (the board's close button).
+
+    The close itself is quick; rendering a PDF per member is not, so a worker does it while
+    the board follows the job's page.
+    """
+    period = close_month(actor, month, now)
+    return period, queue_issuing(actor, period)
+
+
+def queue_issuing(actor: User | None, period: Period) -> Job:
+    """Queue the issuing of a closed month's PDFs not issued yet (once, however often asked).
+
+    :raises Conflict: every PDF of the month is already issued.
+    """
+    _require_board(actor)
+    if not pending_count(period):
+        raise Conflict(_("Every statement of %(month)s is already issued.", month=period.month))
+    return jobs.submit(actor, JobKind.ISSUE_STATEMENTS, period.month, board=True)
+
+
+@jobs.handler(JobKind.ISSUE_STATEMENTS)
+def _issue_job(job: Job, progress) -> str:
+    """Issue the month's PDFs not issued yet, reporting each; resumes where a dead run stopped."""
+    period = _closed(job.subject)
+    if period is None:
+        raise NotFound(_("%(month)s is not closed.", month=job.subject))
+    total = Statement.select().where(Statement.period == period).count() + 1
+    done = total - pending_count(period)
+    progress(done, total)
+
+    def step(count: int) -> None:
+        nonlocal done
+        done += count
+        progress(done, total)
+
+    issue_statements(period, current_app.config["RENDER_PROCESSES"], progress=step)
+    return _("%(count)s PDF(s) of %(month)s issued.", count=total, month=period.month)
 
 
 # -- reading and downloading -------------------------------------------------------------
@@ -587,11 +647,19 @@ def _viewable_month(month: str, now: datetime | None) -> str:
     return month
 
 
+def _being_issued(month: str) -> Unavailable:
+    # A GET never writes: the PDFs come from the issuing job, and the reader comes back.
+    return Unavailable(_("The statements of %(month)s are still being issued; try again in a "
+                         "minute.", month=month))
+
+
 def _issued(period: Period) -> Period:
-    """Return the period with every statement issued (finishing an interrupted close)."""
+    """Return the period if every PDF of it is issued.
+
+    :raises Unavailable: some are still being issued (or wait for the board to resume it).
+    """
     if pending_count(period):
-        issue_statements(period)
-        period = Period.get_by_id(period.id)
+        raise _being_issued(period.month)
     return period
 
 
@@ -643,8 +711,7 @@ def member_pdf(actor: User, month: str, member_id: int, draft: bool, locale: str
         if statement is None:
             raise NotFound(_("No statement for this member in %(month)s.", month=month))
         if statement.pdf_sha256 is None:
-            _issued(period)
-            statement = Statement.get_by_id(statement.id)
+            raise _being_issued(month)
         return f"{month}-member-{member.id}.pdf", _load_pdf(statement.pdf_sha256)
     if not draft:
         raise NotFound(_("%(month)s is not closed yet; preview a draft instead.", month=month))
@@ -679,9 +746,7 @@ def month_files(month: str, draft: bool, locale: str, workers: int = 1,
     month = _viewable_month(month, now)
     period = _closed(month)
     if period is not None:
-        if pending_count(period):
-            issue_statements(period, workers)
-            period = Period.get_by_id(period.id)
+        period = _issued(period)
         names = [(f"{month}-summary.pdf", period.summary_sha256)]
         for st in Statement.select().where(Statement.period == period).order_by(Statement.member):
             names.append((f"{month}-member-{st.member_id}.pdf", st.pdf_sha256))
@@ -715,11 +780,13 @@ __all__ = [
     "add_expense",
     "close_month",
     "close_and_issue",
+    "close_and_queue",
     "compute",
     "issue_statements",
     "month_files",
     "member_pdf",
     "parse_month",
+    "queue_issuing",
     "statements_zip",
     "summary_pdf",
 ]

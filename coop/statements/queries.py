@@ -5,10 +5,10 @@ from datetime import datetime
 
 from flask import url_for
 
-from coop import calendar
-from coop.models import User
+from coop import calendar, jobs
+from coop.models import JobKind, User
 from coop.statements.models import Expense, Period, Statement
-from coop.statements.operations import current_month, first_open_month
+from coop.statements.operations import current_month, first_open_month, pending_count
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,10 @@ class MonthRow:
     expense_url: str
     close_url: str
     closable: bool  # ended, and the first open month (months close in order)
+    pending: int = 0  # PDFs of a closed month not issued yet
+    job_url: str | None = None  # the issuing job, running or last run
+    job_active: bool = False  # a worker has it (or will); else the board may queue it again
+    issue_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ def _statement_url(month: str, member_id: int, draft: bool = False) -> str:
 def _month_row(month: str, current: str, period: Period | None, expenses: list,
                statements: list[Link], first_open: str | None) -> MonthRow:
     draft = {} if period is not None else {"draft": 1}
+    job = jobs.latest_job(JobKind.ISSUE_STATEMENTS, month) if period is not None else None
     return MonthRow(
         month=month,
         closed=period is not None,
@@ -76,6 +81,10 @@ def _month_row(month: str, current: str, period: Period | None, expenses: list,
         expense_url=url_for("statements.add_expense", month=month),
         close_url=url_for("statements.close", month=month),
         closable=month < current and month == (first_open or month),
+        pending=pending_count(period) if period is not None else 0,
+        job_url=url_for("jobs.show", job_id=job.id) if job else None,
+        job_active=job is not None and job.state in jobs.ACTIVE,
+        issue_url=url_for("statements.issue", month=month),
     )
 
 

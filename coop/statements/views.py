@@ -5,7 +5,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from coop.errors import DomainError
+from coop.errors import DomainError, NotFound
 from coop.statements import operations, queries
 from coop.statements.forms import CloseForm, ExpenseForm
 from coop.web import board_required, member_required
@@ -92,6 +92,21 @@ def close(month):
     if not CloseForm().validate_on_submit():
         flash(_("The form expired or was not sent by this site."), "error")
         return redirect(url_for("statements.index")), 400
-    operations.close_and_issue(current_user, month)
-    flash(_("%(month)s is closed and its statements are issued.", month=month), "success")
-    return redirect(url_for("statements.index"))
+    _period, job = operations.close_and_queue(current_user, month)
+    flash(_("%(month)s is closed; its statements are being issued.", month=month), "success")
+    return redirect(url_for("jobs.show", job_id=job.id))
+
+
+@bp.post("/<month>/issue")
+@board_required
+def issue(month):
+    """Queue again the issuing of a closed month's PDFs that are not issued yet."""
+    month = operations.parse_month(month)
+    period = operations.closed_period(month)
+    if period is None:
+        raise NotFound(_("%(month)s is not closed.", month=month))
+    if not CloseForm().validate_on_submit():
+        flash(_("The form expired or was not sent by this site."), "error")
+        return redirect(url_for("statements.index")), 400
+    job = operations.queue_issuing(current_user, period)
+    return redirect(url_for("jobs.show", job_id=job.id))
