@@ -3,6 +3,8 @@
     python -m ledger verify-export DIR --key VKEY [--strict]
     python -m ledger verify-bundle FILE --key VKEY [--file PATH]
     python -m ledger verify-results RESULTS PROOF --key VKEY [--format csv|jsonl]
+    python -m ledger witness keygen NAME --out FILE
+    python -m ledger witness serve --key FILE --db FILE --log VKEY [--log VKEY ...] [--port N]
 
 VKEY is a note verifier key (``name+keyid+base64``) or the path of a file holding one.
 Exit status: 0 verified, 1 verification failed, 2 bad usage.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -49,12 +52,64 @@ def _parser() -> argparse.ArgumentParser:
         choices=[f.value for f in ResultsFormat],
         help="results format (default: by extension, else by the first byte)",
     )
+    witness = sub.add_parser("witness", help="run a C2SP tlog-witness for one or more logs")
+    wsub = witness.add_subparsers(dest="witness_command", required=True)
+    keygen = wsub.add_parser("keygen", help="write a new witness key (0600) and print its vkey")
+    keygen.add_argument("name", help="the witness's name, e.g. witness.example.org/w1")
+    keygen.add_argument("--out", required=True, help="new file for the private key")
+    serve = wsub.add_parser("serve", help="serve POST /add-checkpoint")
+    serve.add_argument("--key", required=True, help="the witness's private key file")
+    serve.add_argument("--db", required=True, help="SQLite file for the witness's state")
+    serve.add_argument(
+        "--log", action="append", required=True, help="a log's verifier key (or a file holding it)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8787, help="port (0: any free one)")
     return parser
+
+
+def _witness(args) -> int:
+    from .witness.cosignature import CosignatureSigner, generate_witness_key
+
+    if args.witness_command == "keygen":
+        secret, vkey = generate_witness_key(args.name)
+        write_signer_key_file(args.out, secret)
+        print(vkey)
+        return 0
+    from .witness.server import Witness, make_server
+
+    witness = Witness(
+        CosignatureSigner.load(args.key), args.db, [read_key_argument(v) for v in args.log]
+    )
+    server = make_server(witness, args.host, args.port)
+    host, port = server.server_address[:2]
+    # The first line says where it listens (port 0 picks one), so scripts and tests can read it.
+    print(f"witness {witness.signer.verifier} listening on http://{host}:{port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def write_signer_key_file(path: str, secret: str) -> None:
+    """Write a private key to a new file readable by its owner only; never overwrite."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(secret + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "witness":
+        try:
+            return _witness(args)
+        except (InvalidNote, OSError) as exc:
+            print(f"FAILED: {exc}", file=sys.stderr)
+            return 2
     try:
         verifier = read_key_argument(args.key)
         if args.command == "verify-export":
