@@ -128,7 +128,7 @@ def serve_command(host, port, workers, threads):
 def tick_command():
     """Return overdue tasks and expired leases, accept work left unreviewed, tidy the file
     store, publish a checkpoint (run from cron)."""
-    from coop.audit.ledger import publish_checkpoint
+    from coop.audit.ledger import publish_checkpoint, publish_outside
     from coop.delivery.operations import auto_accept_overdue
     from coop.files import format_size
     from coop.housekeeping import sweep_store
@@ -145,6 +145,8 @@ def tick_command():
         swept = sweep_store()
         # Covers entries whose process died between its commit and its publication.
         checkpoint = publish_checkpoint()
+    # Outside the transaction: tiles are files, and witnesses are across the network.
+    unwitnessed = publish_outside(checkpoint)
     click.echo(f"{returned} overdue task(s) returned to the board.")
     click.echo(f"{accepted} delivery(ies) left unreviewed past the window accepted.")
     click.echo(f"{expired} expired project lease(s) returned to their projects.")
@@ -158,6 +160,8 @@ def tick_command():
         "kept, not deleted."
     )
     click.echo(f"Latest ledger checkpoint: size {checkpoint.size}.")
+    for name, reason in sorted(unwitnessed.items()):
+        click.echo(f"Witness {name} has not cosigned it: {reason}")
 
 
 @click.group("user")

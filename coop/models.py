@@ -338,6 +338,18 @@ class CapitalMovement(BaseModel):
     ledger_index = peewee.BigIntegerField(null=True)
 
 
+class WitnessCosignature(BaseModel):
+    """A witness's cosignature/v1 line for the checkpoint of one size (migration m0013)."""
+
+    witness = peewee.CharField(max_length=255)  # the name in its verifier key
+    size = peewee.BigIntegerField()
+    line = peewee.TextField()  # checked against the checkpoint before it is stored
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("witness", "size"), True),)
+
+
 MODELS = [
     User,
     Task,
@@ -352,4 +364,5 @@ MODELS = [
     RejectionReview,
     CapitalMovement,
     PasswordReset,
+    WitnessCosignature,
 ]
