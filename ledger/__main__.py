@@ -1,7 +1,7 @@
 """Command line: verify a ledger export or a receipt bundle without the app or a database.
 
     python -m ledger verify-export DIR --key VKEY [--strict]
-    python -m ledger verify-bundle FILE --key VKEY [--file PATH]
+    python -m ledger verify-bundle FILE --key VKEY [--file PATH] [--witness WKEY ... --quorum K]
     python -m ledger verify-results RESULTS PROOF --key VKEY [--format csv|jsonl]
     python -m ledger witness keygen NAME --out FILE
     python -m ledger witness serve --key FILE --db FILE --log VKEY [--log VKEY ...] [--port N]
@@ -41,6 +41,17 @@ def _parser() -> argparse.ArgumentParser:
     bundle.add_argument("bundle", help="receipt bundle file")
     bundle.add_argument("--key", required=True, help="verifier key, or a file holding it")
     bundle.add_argument("--file", help="a delivered file whose SHA-256 must be in the entry")
+    bundle.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        help="a witness's cosignature key (name+keyid+base64), or a file holding it; repeatable",
+    )
+    bundle.add_argument(
+        "--quorum",
+        type=int,
+        help="how many of the --witness keys must have cosigned (default: all of them)",
+    )
     results = sub.add_parser(
         "verify-results", help="check every row of a results file against its proof file"
     )
@@ -94,6 +105,18 @@ def _witness(args) -> int:
     return 0
 
 
+def _witness_key(value: str):
+    from .witness.cosignature import CosignatureVerifier
+
+    if "+" not in value or os.path.isfile(value):
+        try:
+            with open(value, encoding="utf-8") as f:
+                value = f.read()
+        except OSError as exc:
+            raise InvalidNote(f"cannot read witness key file {value}: {exc.strerror}") from None
+    return CosignatureVerifier.parse(value)
+
+
 def write_signer_key_file(path: str, secret: str) -> None:
     """Write a private key to a new file readable by its owner only; never overwrite."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -133,8 +156,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise InvalidProof(f"cannot read bundle: {exc}") from None
             if not isinstance(data, dict):
                 raise InvalidProof("bundle is not a JSON object")
-            result = verify_bundle(data, verifier, args.file)
+            witnesses = [_witness_key(w) for w in args.witness]
+            quorum = len(witnesses) if args.quorum is None else args.quorum
+            if not 0 <= quorum <= len(witnesses):
+                print(
+                    "FAILED: --quorum must be between 0 and the number of --witness keys",
+                    file=sys.stderr,
+                )
+                return 2
+            result = verify_bundle(data, verifier, args.file, witnesses, quorum)
             extra = f", file sha256 {result.matched_sha256}" if result.matched_sha256 else ""
+            if quorum:
+                extra += f", cosigned by {quorum} of {len(witnesses)} witnesses"
             print(
                 f"OK: entry {result.index} is in {result.checkpoint.origin} at size "
                 f"{result.size}, signed by {verifier.name}{extra}"

@@ -15,7 +15,7 @@ import mmap
 import os
 import re
 import struct
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import Any
 from .entry import _HEAD, _TAIL, _TAIL_MIN, GENESIS_PREV, InvalidEntry, decode_entry, parse_envelope
 from .merkle import _LEAF, _NODE, EMPTY_ROOT, InvalidProof, leaf_hash, node_hash, verify_inclusion
 from .note import Checkpoint, InvalidNote, Verifier, open_checkpoint
+from .witness.cosignature import CosignatureVerifier, verify_quorum
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -412,17 +413,28 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 def verify_bundle(
-    bundle: Mapping[str, Any], verifier: Verifier, file: str | os.PathLike | None = None
+    bundle: Mapping[str, Any],
+    verifier: Verifier,
+    file: str | os.PathLike | None = None,
+    witnesses: Sequence[CosignatureVerifier] = (),
+    quorum: int = 0,
 ) -> VerifiedBundle:
     """Check a receipt bundle: entry, inclusion proof, checkpoint, and optionally a file.
 
-    :raises InvalidNote: the checkpoint is not signed by verifier.
+    With a quorum, at least that many of the witnesses must have cosigned the checkpoint: a
+    log that showed its witnesses another history cannot also show this one.
+
+    :raises InvalidNote: the checkpoint is not signed by verifier, or lacks the quorum.
     :raises InvalidProof: the proof does not tie the entry to the checkpoint.
     :raises LedgerTampered: the entry is malformed or the file is not in it.
     """
     if bundle.get("format") != BUNDLE_FORMAT:
         raise InvalidProof(f"not a {BUNDLE_FORMAT} bundle")
     checkpoint = open_checkpoint(bundle.get("checkpoint", ""), verifier)
+    if quorum > 0:
+        note = bundle["checkpoint"]
+        body = note[: note.rindex("\n\n") + 1]
+        verify_quorum(body, note.splitlines(keepends=True), witnesses, quorum)
     raw = _b64(bundle.get("entry"), "entry")
     proof = bundle.get("inclusion")
     if not isinstance(proof, Mapping) or not isinstance(proof.get("hashes"), list):

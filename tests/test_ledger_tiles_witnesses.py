@@ -2,8 +2,10 @@
 written as files, served publicly over HTTP with the spec's cache headers, and rebuild the
 checkpoint's root; each configured witness (a real one on loopback) cosigns the checkpoint with
 a consistency proof from the size it last cosigned, /ledger/checkpoint carries the cosignatures,
-and a witness that is down fails nothing: `coop tick` gets its cosignature later."""
+delivery bundles carry them for a verifier's "k of these witnesses" policy, and a witness that
+is down fails nothing: `coop tick` gets its cosignature later."""
 
+import json
 import threading
 import urllib.error
 import urllib.request
@@ -17,8 +19,9 @@ from coop.audit import ledger as app_ledger
 from coop.audit.tiles import tiles_dir
 from coop.db import write_transaction
 from coop.models import WitnessCosignature
-from ledger.note import open_checkpoint, parse_checkpoint
+from ledger.note import InvalidNote, open_checkpoint, parse_checkpoint
 from ledger.tiles import root_from_tiles
+from ledger.verify import verify_bundle
 from ledger.witness import CosignatureSigner, generate_witness_key, verify_quorum
 from ledger.witness.server import Witness
 from ledger.witness.server import make_server as make_witness_server
@@ -127,6 +130,19 @@ def test_witnesses_cosign_each_publication_and_the_checkpoint_carries_it(app, cl
     # The log's own signature still verifies on the note with the cosignatures appended.
     open_checkpoint(second, app_ledger.signer().verifier, app_ledger.origin())
     assert state.refusals() == []
+
+
+def test_a_delivery_bundle_carries_the_cosignatures_a_verifier_demands(app, witness, make_delivery):
+    _state, vkey = witness
+    task, delivery = make_delivery()
+    response = app.test_client(user=task.client).get(f"/deliveries/{delivery.id}/bundle.json")
+    assert response.status_code == 200
+    bundle = json.loads(response.data)
+    log = app_ledger.signer().verifier
+    assert verify_bundle(bundle, log, witnesses=[vkey], quorum=1).index == bundle["index"]
+    other = CosignatureSigner.parse(generate_witness_key("witness.test/absent")[0]).verifier
+    with pytest.raises(InvalidNote, match="1 of the 2"):
+        verify_bundle(bundle, log, witnesses=[vkey, other], quorum=2)
 
 
 def test_a_witness_down_fails_nothing_and_tick_catches_up(app, client, runner, tmp_path):

@@ -46,8 +46,7 @@ def checkpoint():
     checkpoint = app_ledger.latest_checkpoint()
     if checkpoint is None:
         raise Unavailable(_("No checkpoint has been published yet."))
-    # Cosignatures are more signature lines of the same note (C2SP tlog-cosignature).
-    return _text(checkpoint.note + "".join(witnesses.cosignature_lines(checkpoint.size)))
+    return _text(witnesses.cosigned_note(checkpoint))
 
 
 # Full tiles never change; a partial tile's path names its width, so it never changes either,

@@ -131,3 +131,9 @@ def cosignature_lines(size: int) -> list[str]:
         .order_by(WitnessCosignature.witness)
     )
     return [row.line for row in rows]
+
+
+def cosigned_note(checkpoint) -> str:
+    """Return a published checkpoint's note with its witnesses' cosignature lines appended."""
+    # Cosignatures are more signature lines of the same note (C2SP tlog-cosignature).
+    return checkpoint.note + "".join(cosignature_lines(checkpoint.size))

@@ -1,7 +1,8 @@
 """Witnessing follows C2SP: cosignature/v1 lines match Go's vectors byte for byte, and a real
 witness server (a subprocess on loopback) cosigns only checkpoints consistent with the last one
 it cosigned, refuses the insider rewrite (entry changed, re-linked, re-hashed, re-signed with the
-log key) and keeps the refused request, and never goes backwards across a restart."""
+log key) and keeps the refused request, never goes backwards across a restart, and a verifier
+with the policy "k of these witnesses" refuses a bundle from the rewritten log."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import peewee
 import pytest
 
 from ledger import note, store
+from ledger.__main__ import main as ledger_cli
 from ledger.clock import ManualClock
 from ledger.note import InvalidNote
 from ledger.store import Ledger
@@ -167,9 +169,9 @@ def test_witness_cosigns_growth_and_refuses_the_insider_rewrite(tmp_path, witnes
     honest.append("delivery.submitted", {"delivery": "d16", "sha256": "f" * 64})
     note_17 = honest.checkpoint(log_key, ORIGIN)
     proof = list(honest.consistency_proof(16, 17).hashes)
-    witness_vkey.verify(
-        note_17[: note_17.index("\n\n") + 1], add_checkpoint(url, 16, proof, note_17)
-    )
+    line_17 = add_checkpoint(url, 16, proof, note_17)
+    witness_vkey.verify(note_17[: note_17.index("\n\n") + 1], line_17)
+    honest_bundle = honest.bundle(3, checkpoint=note_17 + line_17, verifier=log_key.verifier)
     honest_db.close()
 
     # The insider: entry 8 changed, everything after re-linked and re-hashed, re-signed.
@@ -179,6 +181,7 @@ def test_witness_cosigns_growth_and_refuses_the_insider_rewrite(tmp_path, witnes
     with pytest.raises(WitnessError) as refused:
         add_checkpoint(url, 17, forged_proof, forged_note)
     assert refused.value.status == 422
+    forged_bundle = forged.bundle(3, checkpoint=forged_note, verifier=log_key.verifier)
     # Nor is a same-size rewrite cosigned.
     forged_db.close()
     same_db, forged_17 = _log(tmp_path / "same.db", _entries(17, changed=8))
@@ -200,6 +203,19 @@ def test_witness_cosigns_growth_and_refuses_the_insider_rewrite(tmp_path, witnes
     assert [r.status for r in evidence] == [409, 422, 409, 409]
     assert forged_note.encode() in evidence[1].request
     assert "not consistent with size 17" in evidence[1].reason
+
+    # A client's verifier with the policy "1 of these witnesses" tells the two bundles apart;
+    # the log's key alone cannot.
+    policy = ["--key", str(log_key.verifier), "--witness", str(witness_vkey), "--quorum", "1"]
+    for name, bundle in [("honest", honest_bundle), ("forged", forged_bundle)]:
+        (tmp_path / f"{name}.json").write_text(json.dumps(bundle), encoding="utf-8")
+        assert ledger_cli(["verify-bundle", str(tmp_path / f"{name}.json"), *policy[:2]]) == 0
+    assert ledger_cli(["verify-bundle", str(tmp_path / "honest.json"), *policy]) == 0
+    assert ledger_cli(["verify-bundle", str(tmp_path / "forged.json"), *policy]) == 1
+    assert (
+        ledger_cli(["verify-bundle", str(tmp_path / "honest.json"), *policy[:4], "--quorum", "2"])
+        == 2
+    )
 
 
 @pytest.mark.parametrize(
