@@ -7,8 +7,9 @@ edge, holds the first W < 256 of them. Paths follow c2sp.org/tlog-tiles: ``tile/
 prefixed with ``x`` (1234067 -> ``x001/x234/067``).
 
 Full tiles never change, so they are written once and never rewritten; a partial tile's path
-names its width, so its bytes never change either. Files are written to a temporary name and
-renamed, so a reader (or a static server, or a CDN) never sees half a tile. Only hashes are in
+names its width, so its bytes never change either: no file is ever replaced. Files are written
+to a temporary name and renamed, so a reader (or a static server, or a CDN) never sees half a
+tile. Only hashes are in
 tiles: the entries themselves, which carry pseudonyms and prices, stay private.
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +42,6 @@ TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
 # The spec allows levels 0..63; a deeper one could not belong to a tree of 2**64 leaves.
 MAX_LEVEL = 63
-SIZE_FILE = "size"
 _GROUP = re.compile(r"x[0-9]{3}")
 _LAST = re.compile(r"[0-9]{3}")
 _WIDTH = re.compile(r"[1-9][0-9]{0,2}")
@@ -67,10 +68,10 @@ class Tile:
         path = f"tile/{self.level}/{format_index(self.index)}"
         return path if self.full else f"{path}.p/{self.width}"
 
-    def stored_indexes(self) -> list[int]:
-        """Return the stored-hash indexes (Go tlog layout) of the tile's hashes, in order."""
+    def stored_indexes(self, start: int = 0) -> list[int]:
+        """Return the stored-hash indexes (Go tlog layout) of the tile's hashes from start."""
         height, first = self.level * TILE_HEIGHT, self.index * TILE_WIDTH
-        return [stored_hash_index(height, first + i) for i in range(self.width)]
+        return [stored_hash_index(height, first + i) for i in range(start, self.width)]
 
 
 def format_index(n: int) -> str:
@@ -148,40 +149,48 @@ def tile_bytes(tile: Tile, read: StoredReader) -> bytes:
 
 
 class TileWriter:
-    """Write a log's tiles into a folder, laid out as the spec's paths (``<folder>/tile/...``)."""
+    """Write a log's tiles into a folder, laid out as the spec's paths (``<folder>/tile/...``).
+
+    Keep one per process: it remembers the size it last wrote, so each publication writes only
+    the tiles that grew. A new writer starts from size 0 and skips the full tiles on disk.
+    """
 
     def __init__(self, folder: str | os.PathLike):
         self.folder = Path(folder)
+        self.written_size = 0
+        self._lock = threading.Lock()
+        # Per level, (index, bytes) of the right edge's tile last written: the next partial
+        # tile of that index only needs the hashes added since.
+        self._edge: dict[int, tuple[int, bytes]] = {}
 
     def path_of(self, tile: Tile) -> Path:
         return self.folder / tile.path
-
-    def written_size(self) -> int:
-        """Return the tree size whose tiles are all written (0 when none are)."""
-        try:
-            text = (self.folder / SIZE_FILE).read_text(encoding="ascii").strip()
-        except FileNotFoundError:
-            return 0
-        return int(text) if text.isdigit() else 0
 
     def write(self, size: int, read: StoredReader) -> list[Tile]:
         """Write the tiles of a tree of size leaves not yet written; return those written.
 
         read returns stored hashes by stored index (see ``merkle``) and must only ever see
-        committed hashes below size. Full tiles already on disk are left as they are.
+        committed hashes below size. A tile already on disk is left as it is: a path names
+        its bytes (a partial tile's path holds its width), so it can only hold these.
         """
-        old = min(self.written_size(), size)
-        written = []
-        for tile in new_tiles(old, size):
-            target = self.path_of(tile)
-            if tile.full and target.exists():
-                continue
-            self._write_file(target, tile_bytes(tile, read))
-            written.append(tile)
-        if size > self.written_size():
-            # Recorded last: a crash before this line only makes the next call redo work.
-            self._write_file(self.folder / SIZE_FILE, f"{size}\n".encode())
-        return written
+        with self._lock:
+            written = []
+            for tile in new_tiles(min(self.written_size, size), size):
+                target = self.path_of(tile)
+                if target.exists():
+                    continue
+                self._write_file(target, self._bytes(tile, read))
+                written.append(tile)
+            self.written_size = max(self.written_size, size)
+            return written
+
+    def _bytes(self, tile: Tile, read: StoredReader) -> bytes:
+        index, have = self._edge.get(tile.level, (-1, b""))
+        if index != tile.index or len(have) > tile.width * HASH_SIZE:
+            have = b""
+        data = have + b"".join(read(tile.stored_indexes(len(have) // HASH_SIZE)))
+        self._edge[tile.level] = (tile.index, data)
+        return data
 
     def read(self, path: str) -> bytes:
         """Return the bytes of a written tile (for tests and local readers)."""

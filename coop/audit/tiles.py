@@ -9,6 +9,7 @@ from coop.audit import ledger as app_ledger
 from ledger.tiles import Tile, TileWriter, parse_tile_path
 
 FOLDER = "tiles"
+_EXTENSION = "coop_tiles"
 
 
 def tiles_dir(app=None) -> Path:
@@ -19,7 +20,12 @@ def tiles_dir(app=None) -> Path:
 
 def write_tiles(size: int) -> list[Tile]:
     """Write the tiles of the published tree of size not written yet; return those written."""
-    return TileWriter(tiles_dir()).write(size, app_ledger.get_ledger().stored_hashes)
+    # One writer per process: it remembers what it wrote, so a publication writes one or two
+    # small files rather than checking every full tile again.
+    writer = current_app.extensions.get(_EXTENSION)
+    if writer is None:
+        writer = current_app.extensions.setdefault(_EXTENSION, TileWriter(tiles_dir()))
+    return writer.write(size, app_ledger.get_ledger().stored_hashes)
 
 
 def written_tile(level: int, rest: str) -> tuple[Tile, Path] | None:

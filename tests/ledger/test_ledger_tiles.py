@@ -87,7 +87,7 @@ def test_writer_writes_the_vector_bytes_at_the_vector_paths(tmp_path, stored):
     writer = TileWriter(tmp_path)
     for size in SIZES:
         writer.write(size, _reader(stored))
-        assert writer.written_size() == size
+        assert writer.written_size == size
         for tile in tiles_for_size(size):
             assert tile.path in DOC["paths"]
             assert writer.read(tile.path) == (VECTORS / tile.path).read_bytes(), tile.path
@@ -103,6 +103,24 @@ def test_full_tiles_are_never_rewritten(tmp_path, stored):
     assert Tile(0, 0) not in written
     assert [t.path for t in written] == ["tile/0/001.p/1"]  # tile/1/000.p/1 came with 256
     assert full.stat().st_mtime_ns == before.st_mtime_ns and full.stat().st_ino == before.st_ino
+
+
+def test_a_failed_write_is_redone_and_a_new_writer_skips_what_is_on_disk(tmp_path, stored):
+    def failing(indexes):
+        raise OSError("disk full")
+
+    writer = TileWriter(tmp_path)
+    writer.write(300, _reader(stored))
+    with pytest.raises(OSError):
+        writer.write(600, failing)
+    assert writer.written_size == 300
+    assert [t.path for t in writer.write(600, _reader(stored))] == [
+        "tile/0/001",
+        "tile/0/002.p/88",
+        "tile/1/000.p/2",
+    ]
+    # Another process's writer starts from 0: it writes only the edge that is missing.
+    assert [t.path for t in TileWriter(tmp_path).write(601, _reader(stored))] == ["tile/0/002.p/89"]
 
 
 def test_new_tiles_only_adds_the_grown_edge():
