@@ -185,6 +185,21 @@ def test_tick_says_which_witness_did_not_cosign(app, runner):
     assert "Witness witness.test/gone has not cosigned it: witness unreachable" in result.output
 
 
+def test_a_cosignature_by_another_key_is_not_stored(app, runner, tmp_path):
+    expected = CosignatureSigner.parse(generate_witness_key("witness.test/w1")[0])
+    impostor = CosignatureSigner.parse(generate_witness_key("witness.test/w1")[0])
+    state = Witness(impostor, tmp_path / "impostor.db", [app_ledger.signer().verifier])
+    with _serving(make_witness_server(state)) as url:
+        app.config["WITNESSES"] = f"{expected.verifier} {url}"
+        try:
+            _record(1)
+            result = runner.invoke(args=["tick"])
+        finally:
+            app.config["WITNESSES"] = ""
+    assert "answered a bad cosignature" in result.output
+    assert WitnessCosignature.select().count() == 0
+
+
 @pytest.mark.parametrize(
     "value",
     ["not-a-key http://x", "witness.test/w+00000000+AAAA http://x", "{vkey} ftp://x", "{vkey}"],

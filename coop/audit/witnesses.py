@@ -74,6 +74,20 @@ def _submit(witness: WitnessConfig, old: int, size: int, note: str) -> str:
     return add_checkpoint(witness.url, old, proof, note, timeout=timeout)
 
 
+def _own_line(witness: WitnessConfig, note: str, answer: str) -> str:
+    """Return the answer's line that is this witness's valid cosignature of note."""
+    # A witness may answer several lines (one per key or algorithm); keep the one we know.
+    problem = "no cosignature by its key"
+    for line in answer.splitlines(keepends=True):
+        try:
+            witness.verifier.verify(_body(note), line)
+        except InvalidNote as exc:
+            problem = str(exc)
+            continue
+        return line
+    raise WitnessError(f"{witness.name} answered a bad cosignature: {problem}")
+
+
 def witness_checkpoint(witness: WitnessConfig, checkpoint) -> str:
     """Get and store one witness's cosignature of a published checkpoint; return the line.
 
@@ -83,7 +97,7 @@ def witness_checkpoint(witness: WitnessConfig, checkpoint) -> str:
     if old > checkpoint.size:
         raise WitnessError(f"{witness.name} already cosigned size {old}")
     try:
-        line = _submit(witness, old, checkpoint.size, checkpoint.note)
+        answer = _submit(witness, old, checkpoint.size, checkpoint.note)
     except WitnessConflict as conflict:
         # It holds another size than we remember (our row was lost, or another process was
         # first): prove consistency from the size it holds, once.
@@ -91,11 +105,8 @@ def witness_checkpoint(witness: WitnessConfig, checkpoint) -> str:
             raise WitnessError(
                 f"{witness.name} holds size {conflict.size}, beyond ours ({checkpoint.size})"
             ) from None
-        line = _submit(witness, conflict.size, checkpoint.size, checkpoint.note)
-    try:
-        witness.verifier.verify(_body(checkpoint.note), line)
-    except InvalidNote as exc:
-        raise WitnessError(f"{witness.name} answered a bad cosignature: {exc}") from None
+        answer = _submit(witness, conflict.size, checkpoint.size, checkpoint.note)
+    line = _own_line(witness, checkpoint.note, answer)
     with write_transaction():
         WitnessCosignature.insert(
             witness=witness.name, size=checkpoint.size, line=line

@@ -248,3 +248,35 @@ def test_a_checkpoint_signed_by_another_key_is_forbidden(tmp_path):
     good = witness.add_checkpoint(b"old 0\n\n" + note.sign_note(text, log).encode())
     assert good.status == 200
     parse_cosignature_line(good.body.decode())
+
+
+def test_the_http_server_answers_only_post_add_checkpoint(tmp_path):
+    import http.client
+    import threading
+
+    from ledger.witness.server import make_server
+
+    signer = CosignatureSigner.parse(generate_witness_key("w.test/one")[0])
+    server = make_server(Witness(signer, tmp_path / "w.db", []))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        answers = []
+        for method, path, body in [
+            ("GET", "/add-checkpoint", None),
+            ("POST", "/other", b"old 0\n\n"),
+            ("POST", "/add-checkpoint", b"x" * (70 * 1024)),
+            ("POST", "/add-checkpoint", b"old 0\n\nnobody\n1\n"),
+        ]:
+            conn = http.client.HTTPConnection(host, port, timeout=10)
+            conn.request(method, path, body=body)
+            response = conn.getresponse()
+            answers.append(response.status)
+            response.read()
+            conn.close()
+        assert answers == [405, 404, 413, 404]  # the last: a log it does not witness
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
