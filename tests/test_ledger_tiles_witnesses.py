@@ -6,7 +6,9 @@ delivery bundles carry them for a verifier's "k of these witnesses" policy, and 
 is down fails nothing: `coop tick` gets its cosignature later."""
 
 import json
+import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
@@ -170,6 +172,32 @@ def test_a_witness_down_fails_nothing_and_tick_catches_up(app, client, runner, t
         )
     finally:
         app.config["WITNESSES"] = ""
+
+
+def test_silent_witnesses_are_waited_for_together_not_one_after_another(app):
+    # Listening sockets that never answer: each witness costs the whole timeout.
+    silent = []
+    for _ in range(4):
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        silent.append(sock)
+    keys = [generate_witness_key(f"witness.test/silent{i}")[1] for i in range(4)]
+    app.config["WITNESSES"] = ",".join(
+        f"{key} http://127.0.0.1:{sock.getsockname()[1]}"
+        for key, sock in zip(keys, silent, strict=True)
+    )
+    app.config["WITNESS_TIMEOUT"] = 0.5
+    try:
+        started = time.monotonic()
+        _record(1)
+        elapsed = time.monotonic() - started
+    finally:
+        app.config["WITNESSES"] = ""
+        for sock in silent:
+            sock.close()
+    assert 0.5 <= elapsed < 1.5  # one after another would be 2 s or more
+    assert WitnessCosignature.select().count() == 0
 
 
 def test_tick_says_which_witness_did_not_cosign(app, runner):
