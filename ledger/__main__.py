@@ -1,12 +1,14 @@
 """Command line: verify a ledger export or a receipt bundle without the app or a database.
 
-    python -m ledger verify-export DIR --key VKEY [--strict]
+    python -m ledger verify-export DIR --key VKEY [--strict] [--witness WKEY ... --quorum K]
     python -m ledger verify-bundle FILE --key VKEY [--file PATH] [--witness WKEY ... --quorum K]
-    python -m ledger verify-results RESULTS PROOF --key VKEY [--format csv|jsonl]
+    python -m ledger verify-results RESULTS PROOF --key VKEY [--format csv|jsonl] [--witness ...]
     python -m ledger witness keygen NAME --out FILE
     python -m ledger witness serve --key FILE --db FILE --log VKEY [--log VKEY ...] [--port N]
 
-VKEY is a note verifier key (``name+keyid+base64``) or the path of a file holding one.
+Each verify command takes [--witness WKEY ... [--quorum K]]: at least K (default: all) of these
+witnesses must have cosigned the checkpoint. VKEY is a note verifier key (``name+keyid+base64``)
+or the path of a file holding one; WKEY a witness's cosignature key, or a file holding it.
 Exit status: 0 verified, 1 verification failed, 2 bad usage.
 """
 
@@ -41,17 +43,6 @@ def _parser() -> argparse.ArgumentParser:
     bundle.add_argument("bundle", help="receipt bundle file")
     bundle.add_argument("--key", required=True, help="verifier key, or a file holding it")
     bundle.add_argument("--file", help="a delivered file whose SHA-256 must be in the entry")
-    bundle.add_argument(
-        "--witness",
-        action="append",
-        default=[],
-        help="a witness's cosignature key (name+keyid+base64), or a file holding it; repeatable",
-    )
-    bundle.add_argument(
-        "--quorum",
-        type=int,
-        help="how many of the --witness keys must have cosigned (default: all of them)",
-    )
     results = sub.add_parser(
         "verify-results", help="check every row of a results file against its proof file"
     )
@@ -63,6 +54,19 @@ def _parser() -> argparse.ArgumentParser:
         choices=[f.value for f in ResultsFormat],
         help="results format (default: by extension, else by the first byte)",
     )
+    for verifying in (export, bundle, results):
+        verifying.add_argument(
+            "--witness",
+            action="append",
+            default=[],
+            help="a witness's cosignature key (name+keyid+base64), or a file holding it; "
+            "repeatable",
+        )
+        verifying.add_argument(
+            "--quorum",
+            type=int,
+            help="how many of the --witness keys must have cosigned (default: all of them)",
+        )
     witness = sub.add_parser("witness", help="run a C2SP tlog-witness for one or more logs")
     wsub = witness.add_subparsers(dest="witness_command", required=True)
     keygen = wsub.add_parser("keygen", help="write a new witness key (0600) and print its vkey")
@@ -135,18 +139,31 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     try:
         verifier = read_key_argument(args.key)
+        witnesses = [_witness_key(w) for w in args.witness]
+        quorum = len(witnesses) if args.quorum is None else args.quorum
+        if not 0 <= quorum <= len(witnesses):
+            print(
+                "FAILED: --quorum must be between 0 and the number of --witness keys",
+                file=sys.stderr,
+            )
+            return 2
+        policy = f", cosigned by {quorum} of {len(witnesses)} witnesses" if quorum else ""
         if args.command == "verify-export":
-            result = verify_export(args.folder, verifier, strict=args.strict)
+            result = verify_export(
+                args.folder, verifier, strict=args.strict, witnesses=witnesses, quorum=quorum
+            )
             print(
                 f"OK: {result.size} entries, root {result.checkpoint.root.hex()}, "
-                f"checkpoint {result.checkpoint.origin} signed by {verifier.name}"
+                f"checkpoint {result.checkpoint.origin} signed by {verifier.name}{policy}"
             )
         elif args.command == "verify-results":
-            checked = verify_results(args.results, args.proof, verifier, args.format)
+            checked = verify_results(
+                args.results, args.proof, verifier, args.format, witnesses, quorum
+            )
             print(
                 f"OK: {checked.rows} rows verified against checkpoint size "
                 f"{checked.checkpoint.size} of {checked.checkpoint.origin}, "
-                f"signed by {verifier.name}"
+                f"signed by {verifier.name}{policy}"
             )
         else:
             try:
@@ -156,18 +173,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise InvalidProof(f"cannot read bundle: {exc}") from None
             if not isinstance(data, dict):
                 raise InvalidProof("bundle is not a JSON object")
-            witnesses = [_witness_key(w) for w in args.witness]
-            quorum = len(witnesses) if args.quorum is None else args.quorum
-            if not 0 <= quorum <= len(witnesses):
-                print(
-                    "FAILED: --quorum must be between 0 and the number of --witness keys",
-                    file=sys.stderr,
-                )
-                return 2
             result = verify_bundle(data, verifier, args.file, witnesses, quorum)
             extra = f", file sha256 {result.matched_sha256}" if result.matched_sha256 else ""
-            if quorum:
-                extra += f", cosigned by {quorum} of {len(witnesses)} witnesses"
+            extra += policy
             print(
                 f"OK: entry {result.index} is in {result.checkpoint.origin} at size "
                 f"{result.size}, signed by {verifier.name}{extra}"

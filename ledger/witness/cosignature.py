@@ -35,6 +35,7 @@ __all__ = [
     "cosigned_message",
     "generate_witness_key",
     "parse_cosignature_line",
+    "check_witnesses",
     "verify_quorum",
 ]
 
@@ -233,3 +234,16 @@ def verify_quorum(
             f"checkpoint has {len(signed)} of the {quorum} witness cosignatures required"
         )
     return signed
+
+
+def check_witnesses(
+    note: str, witnesses: Iterable[CosignatureVerifier], quorum: int
+) -> list[str]:
+    """Check that a signed checkpoint note carries a quorum of the witnesses' cosignatures.
+
+    :raises InvalidNote: it does not (see verify_quorum).
+    """
+    split = note.rfind("\n\n")
+    if split < 0:
+        raise InvalidNote("note has no signature block")
+    return verify_quorum(note[: split + 1], note[split + 2 :].splitlines(True), witnesses, quorum)

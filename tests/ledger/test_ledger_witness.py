@@ -172,6 +172,8 @@ def test_witness_cosigns_growth_and_refuses_the_insider_rewrite(tmp_path, witnes
     line_17 = add_checkpoint(url, 16, proof, note_17)
     witness_vkey.verify(note_17[: note_17.index("\n\n") + 1], line_17)
     honest_bundle = honest.bundle(3, checkpoint=note_17 + line_17, verifier=log_key.verifier)
+    honest.export(tmp_path / "honest-export")
+    (tmp_path / "honest-export" / "checkpoint").write_text(note_17 + line_17, encoding="utf-8")
     honest_db.close()
 
     # The insider: entry 8 changed, everything after re-linked and re-hashed, re-signed.
@@ -182,6 +184,7 @@ def test_witness_cosigns_growth_and_refuses_the_insider_rewrite(tmp_path, witnes
         add_checkpoint(url, 17, forged_proof, forged_note)
     assert refused.value.status == 422
     forged_bundle = forged.bundle(3, checkpoint=forged_note, verifier=log_key.verifier)
+    forged.export(tmp_path / "forged-export")
     # Nor is a same-size rewrite cosigned.
     forged_db.close()
     same_db, forged_17 = _log(tmp_path / "same.db", _entries(17, changed=8))
@@ -212,6 +215,9 @@ def test_witness_cosigns_growth_and_refuses_the_insider_rewrite(tmp_path, witnes
         assert ledger_cli(["verify-bundle", str(tmp_path / f"{name}.json"), *policy[:2]]) == 0
     assert ledger_cli(["verify-bundle", str(tmp_path / "honest.json"), *policy]) == 0
     assert ledger_cli(["verify-bundle", str(tmp_path / "forged.json"), *policy]) == 1
+    assert ledger_cli(["verify-export", str(tmp_path / "forged-export"), *policy[:2]]) == 0
+    assert ledger_cli(["verify-export", str(tmp_path / "honest-export"), *policy]) == 0
+    assert ledger_cli(["verify-export", str(tmp_path / "forged-export"), *policy]) == 1
     assert (
         ledger_cli(["verify-bundle", str(tmp_path / "honest.json"), *policy[:4], "--quorum", "2"])
         == 2
