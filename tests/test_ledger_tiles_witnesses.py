@@ -2,8 +2,8 @@
 written as files, served publicly over HTTP with the spec's cache headers, and rebuild the
 checkpoint's root; each configured witness (a real one on loopback) cosigns the checkpoint with
 a consistency proof from the size it last cosigned, /ledger/checkpoint carries the cosignatures,
-delivery bundles carry them for a verifier's "k of these witnesses" policy, and a witness that
-is down fails nothing: `coop tick` gets its cosignature later."""
+delivery bundles and exports carry them for a verifier's "k of these witnesses" policy, and a
+witness that is down fails nothing: `coop tick` gets its cosignature later."""
 
 import json
 import socket
@@ -23,7 +23,7 @@ from coop.db import database, is_sqlite, write_transaction
 from coop.models import WitnessCosignature
 from ledger.note import InvalidNote, open_checkpoint, parse_checkpoint
 from ledger.tiles import root_from_tiles
-from ledger.verify import verify_bundle
+from ledger.verify import verify_bundle, verify_export
 from ledger.witness import CosignatureSigner, generate_witness_key, verify_quorum
 from ledger.witness.server import Witness
 from ledger.witness.server import make_server as make_witness_server
@@ -147,6 +147,16 @@ def test_a_delivery_bundle_carries_the_cosignatures_a_verifier_demands(app, witn
     other = CosignatureSigner.parse(generate_witness_key("witness.test/absent")[0]).verifier
     with pytest.raises(InvalidNote, match="1 of the 2"):
         verify_bundle(bundle, log, witnesses=[vkey, other], quorum=2)
+
+
+def test_an_export_carries_the_cosignatures(app, runner, witness, tmp_path):
+    _state, vkey = witness
+    _record(2)
+    result = runner.invoke(args=["ledger", "export", str(tmp_path / "export")])
+    assert result.exit_code == 0, result.output
+    log = app_ledger.signer().verifier
+    exported = verify_export(tmp_path / "export", log, witnesses=[vkey], quorum=1)
+    assert exported.size == app_ledger.get_ledger().size()
 
 
 def test_a_witness_down_fails_nothing_and_tick_catches_up(app, client, runner, tmp_path):
