@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import peewee  # noqa: E402
 
 from ledger import merkle, note, store  # noqa: E402
-from ledger.clock import Clock, Sample, _Snapshot  # noqa: E402
+from ledger.clock import Clock, ManualClock, Sample, _Snapshot  # noqa: E402
 from ledger.entry import rfc3339_ns  # noqa: E402
+from ledger.tiles import TileWriter  # noqa: E402
 from ledger.verify import ChainChecker, verify_export  # noqa: E402
 
 TARGETS = {
@@ -35,6 +36,7 @@ TARGETS = {
     "inclusion_proofs_per_s": 20_000,
     "export_verify_entries_per_s": 500_000,
     "clock_now_us": 10.0,
+    "tiles_on_off_ratio": 0.8,
 }
 
 
@@ -127,6 +129,25 @@ def appends(folder: Path, n: int) -> int:
     assert ledger.size() == n
     db.close()
     CPU_RATES["appends_per_cpu_s"] = rate(n, watch.cpu)
+    return rate(n, watch.wall)
+
+
+def published_appends(folder: Path, n: int, signer: note.Signer, tiles: bool) -> int:
+    """Append n entries as the app does: one transaction, one checkpoint (and tiles) each."""
+    name = "tiles" if tiles else "no_tiles"
+    db = database(folder / f"published_{name}.db")
+    store.bind(db)
+    store.create_tables()
+    ledger = store.Ledger(ManualClock())  # the clock is not what this measures
+    writer = TileWriter(folder / f"tiles_{name}")
+    sha = hashlib.sha256(b"x").hexdigest()
+    with Stopwatch() as watch:
+        for i in range(n):
+            ledger.append("delivery.submitted", {"delivery": f"d_{i}", "sha256": sha, "cents": i})
+            ledger.checkpoint(signer, "coop.bench/ledger")
+            if tiles:
+                writer.write(i + 1, ledger.stored_hashes)
+    db.close()
     return rate(n, watch.wall)
 
 
@@ -257,6 +278,15 @@ def main() -> None:
         result["raw_sqlite_insert_tx_full_sync_per_s"] = raw_sqlite_inserts(folder, "FULL")
         result["appends_per_s"] = appends(folder, args.appends)
         result["clock_now_us"] = clock_now_us()
+        # Tiles are written after every publication: what they cost a publishing append.
+        published = args.appends // 5
+        result["published_appends_per_s"] = published_appends(folder, published, signer, False)
+        result["published_appends_with_tiles_per_s"] = published_appends(
+            folder, published, signer, True
+        )
+        result["tiles_on_off_ratio"] = round(
+            result["published_appends_with_tiles_per_s"] / result["published_appends_per_s"], 2
+        )
         ledger, build_s = build_big_log(folder, args.entries, signer)
         result["big_log_entries"] = args.entries
         result["big_log_build_s"] = round(build_s, 1)

@@ -149,6 +149,8 @@ def tick_command():
         "kept, not deleted."
     )
     click.echo(f"Latest ledger checkpoint: size {report.checkpoint_size}.")
+    for name, reason in sorted(report.unwitnessed.items()):
+        click.echo(f"Witness {name} has not cosigned it: {reason}")
 
 
 @click.command("worker")
@@ -306,10 +308,24 @@ def ledger_group():
 @with_appcontext
 def ledger_export(folder):
     """Write the whole ledger and a fresh signed checkpoint to FOLDER (for verify-export)."""
-    from coop.audit.ledger import get_ledger, origin, signer, verifier_key
+    from coop.audit.ledger import (
+        get_ledger,
+        latest_checkpoint,
+        origin,
+        publish_outside,
+        signer,
+        verifier_key,
+    )
+    from coop.audit.witnesses import cosigned_note
 
     with database.connection_context():
         size = get_ledger().export(folder, signer(), origin())
+        checkpoint = latest_checkpoint()
+        if checkpoint is not None and checkpoint.size == size:
+            # Ask the witnesses now, so the export carries their cosignatures.
+            publish_outside(checkpoint)
+            path = Path(folder) / "checkpoint"
+            path.write_text(cosigned_note(checkpoint), encoding="utf-8")
     click.echo(f"Exported {size} entries to {folder}.")
     click.echo(f"Check it with: python -m ledger verify-export {folder} --key {verifier_key()}")
 

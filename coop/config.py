@@ -27,6 +27,10 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SECURE": _env_bool("COOP_SECURE_COOKIES", True),
         "REMEMBER_COOKIE_SECURE": _env_bool("COOP_SECURE_COOKIES", True),
         "LEDGER_ORIGIN": os.environ.get("COOP_LEDGER_ORIGIN", "coop.example/ledger"),
+        # Empty: instance/tiles. Witnesses: "<verifier key> <URL>" per line or comma.
+        "TILES_DIR": os.environ.get("COOP_TILES_DIR", ""),
+        "WITNESSES": os.environ.get("COOP_WITNESSES", ""),
+        "WITNESS_TIMEOUT": float(os.environ.get("COOP_WITNESS_TIMEOUT", 2.0)),
         "NTP_SERVERS": os.environ.get("COOP_NTP_SERVERS", DEFAULT_NTP_SERVERS),
         "TIMEZONE": os.environ.get("COOP_TIMEZONE", "Europe/Paris"),
         "SMTP_URL": os.environ.get("COOP_SMTP_URL", ""),

@@ -36,22 +36,24 @@ class TickReport:
     answers: int
     swept: files.Sweep
     checkpoint_size: int
+    unwitnessed: dict  # witness name -> why it has not cosigned the latest checkpoint
 
 
 def tick(now: datetime) -> TickReport:
     """Return overdue tasks and expired leases, accept work left unreviewed past its window,
     tidy the file store and publish a checkpoint."""
-    from coop.audit.ledger import publish_checkpoint
+    from coop.audit.ledger import publish_checkpoint, publish_outside
     from coop.delivery.operations import auto_accept_overdue
     from coop.market.operations import return_overdue_tasks
     from coop.projects.operations import auto_accept_answers, expire_leases
 
-    return TickReport(
-        returned=return_overdue_tasks(now),
-        accepted=auto_accept_overdue(now),
-        expired=expire_leases(now),
-        answers=auto_accept_answers(now),
-        swept=sweep_store(),
-        # Covers entries whose process died between its commit and its publication.
-        checkpoint_size=publish_checkpoint().size,
-    )
+    returned = return_overdue_tasks(now)
+    accepted = auto_accept_overdue(now)
+    expired = expire_leases(now)
+    answers = auto_accept_answers(now)
+    swept = sweep_store()
+    # Covers entries whose process died between its commit and its publication.
+    checkpoint = publish_checkpoint()
+    # Outside any transaction: tiles are files, and witnesses are across the network.
+    unwitnessed = publish_outside(checkpoint)
+    return TickReport(returned, accepted, expired, answers, swept, checkpoint.size, unwitnessed)

@@ -378,6 +378,18 @@ class Job(BaseModel):
         indexes = ((("kind", "subject", "state"), False),)
 
 
+class WitnessCosignature(BaseModel):
+    """A witness's cosignature/v1 line for the checkpoint of one size (migration m0013)."""
+
+    witness = peewee.CharField(max_length=255)  # the name in its verifier key
+    size = peewee.BigIntegerField()
+    line = peewee.TextField()  # checked against the checkpoint before it is stored
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("witness", "size"), True),)
+
+
 MODELS = [
     User,
     Task,
@@ -393,4 +405,5 @@ MODELS = [
     CapitalMovement,
     PasswordReset,
     Job,
+    WitnessCosignature,
 ]

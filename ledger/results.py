@@ -19,7 +19,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,7 @@ from .merkle import (
 )
 from .merkle import subtree_hash as _subtree_hash
 from .note import Checkpoint, InvalidNote, Verifier, open_checkpoint, parse_checkpoint
+from .witness.cosignature import CosignatureVerifier, check_witnesses
 
 if TYPE_CHECKING:
     from .store import Ledger
@@ -812,6 +813,8 @@ def verify_results(
     proof_path: str | os.PathLike,
     verifier: Verifier | str,
     fmt: ResultsFormat | str | None = None,
+    witnesses: Sequence[CosignatureVerifier] = (),
+    quorum: int = 0,
 ) -> VerifiedResults:
     """Check every results row against its entry and all entries against the checkpoint.
 
@@ -830,6 +833,8 @@ def verify_results(
     if header.get("format") != PROOF_FORMAT:
         raise InvalidProof(f"not a {PROOF_FORMAT} proof file")
     checkpoint = open_checkpoint(str(header.get("checkpoint", "")), verifier)
+    if quorum > 0:
+        check_witnesses(str(header["checkpoint"]), witnesses, quorum)
     if header.get("size") != checkpoint.size or header.get("key_name") != verifier.name:
         raise InvalidProof("the proof's size or key name differ from its checkpoint's")
     size = checkpoint.size

@@ -15,7 +15,7 @@ import mmap
 import os
 import re
 import struct
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import Any
 from .entry import _HEAD, _TAIL, _TAIL_MIN, GENESIS_PREV, InvalidEntry, decode_entry, parse_envelope
 from .merkle import _LEAF, _NODE, EMPTY_ROOT, InvalidProof, leaf_hash, node_hash, verify_inclusion
 from .note import Checkpoint, InvalidNote, Verifier, open_checkpoint
+from .witness.cosignature import CosignatureVerifier, check_witnesses
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -347,15 +348,25 @@ def _load_checkpoint(folder: Path, verifier: Verifier) -> Checkpoint:
 
 
 def verify_export(
-    folder: str | os.PathLike, verifier: Verifier, strict: bool = False
+    folder: str | os.PathLike,
+    verifier: Verifier,
+    strict: bool = False,
+    witnesses: Sequence[CosignatureVerifier] = (),
+    quorum: int = 0,
 ) -> VerifiedExport:
     """Recompute an export's chain and root and check them against its signed checkpoint.
 
-    :raises InvalidNote: the checkpoint is not signed by verifier.
+    With a quorum, at least that many of the witnesses must have cosigned the checkpoint.
+
+    :raises InvalidNote: the checkpoint is not signed by verifier, or lacks the quorum.
     :raises LedgerTampered: an entry breaks the chain, or the root differs.
     """
     folder = Path(folder)
     checkpoint = _load_checkpoint(folder, verifier)
+    if quorum > 0:
+        # _load_checkpoint has read it as UTF-8 and verified it.
+        note = (folder / EXPORT_CHECKPOINT).read_text(encoding="utf-8")
+        check_witnesses(note, witnesses, quorum)
     path = folder / EXPORT_ENTRIES
     with open(path, "rb") as f:
         if os.fstat(f.fileno()).st_size == 0:
@@ -412,17 +423,26 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 
 def verify_bundle(
-    bundle: Mapping[str, Any], verifier: Verifier, file: str | os.PathLike | None = None
+    bundle: Mapping[str, Any],
+    verifier: Verifier,
+    file: str | os.PathLike | None = None,
+    witnesses: Sequence[CosignatureVerifier] = (),
+    quorum: int = 0,
 ) -> VerifiedBundle:
     """Check a receipt bundle: entry, inclusion proof, checkpoint, and optionally a file.
 
-    :raises InvalidNote: the checkpoint is not signed by verifier.
+    With a quorum, at least that many of the witnesses must have cosigned the checkpoint: a
+    log that showed its witnesses another history cannot also show this one.
+
+    :raises InvalidNote: the checkpoint is not signed by verifier, or lacks the quorum.
     :raises InvalidProof: the proof does not tie the entry to the checkpoint.
     :raises LedgerTampered: the entry is malformed or the file is not in it.
     """
     if bundle.get("format") != BUNDLE_FORMAT:
         raise InvalidProof(f"not a {BUNDLE_FORMAT} bundle")
     checkpoint = open_checkpoint(bundle.get("checkpoint", ""), verifier)
+    if quorum > 0:
+        check_witnesses(bundle["checkpoint"], witnesses, quorum)
     raw = _b64(bundle.get("entry"), "entry")
     proof = bundle.get("inclusion")
     if not isinstance(proof, Mapping) or not isinstance(proof.get("hashes"), list):

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from coop import files
+from coop.audit import ledger as app_ledger
 from coop.auth.operations import apply_for_membership
 from coop.auth.tokens import create_token
 from coop.db import database
@@ -31,6 +32,7 @@ from coop.models import (
 from coop.projects import operations as project_ops
 from coop.quality import operations as quality_ops
 from coop.statements.operations import current_month
+from ledger.tiles import tiles_for_size
 
 ROLES = ["anonymous", "member", "other_member", "client", "other_client", "board"]
 ALLOWED = "allowed"  # any answer but 403, 404 and 500
@@ -171,8 +173,17 @@ def world(app, make_member, make_client_user, make_board):
         "field": "photo",
         "gold_answer": gold_answer.id,
         "contest": contest.id,
+        # The level-0 tile at the right edge of the published tree (public, like its hashes).
+        "tile_level": 0,
+        "tile": _edge_tile(),
     }
     return users, tokens, ids
+
+
+def _edge_tile() -> str:
+    size = app_ledger.latest_checkpoint().size
+    edge = [t for t in tiles_for_size(size) if t.level == 0][-1]
+    return edge.path.split("/", 2)[2]
 
 
 A, M, OM, C, OC, B = ROLES
@@ -201,6 +212,7 @@ GET_ROUTES = [
     ("/ledger/key", EVERYONE_OK),
     ("/ledger/proof/inclusion?index=0&size=2", EVERYONE_OK),
     ("/ledger/proof/consistency?from=1&to=2", EVERYONE_OK),
+    ("/ledger/tile/{tile_level}/{tile}", EVERYONE_OK),
     ("/ledger/entries/{entry}", {**PARTIES, A: 401}),
     ("/api/v1/openapi.json", EVERYONE_OK),
     ("/api/v1/tasks", {**EVERYONE_OK, A: 401}),

@@ -94,11 +94,23 @@ def latest_checkpoint() -> CheckpointInfo | None:
     return None if note is None else _info(note)
 
 
+def publish_outside(info: CheckpointInfo) -> dict[str, str]:
+    """Write the tiles of a published checkpoint, then ask the witnesses to cosign it.
+
+    Returns the witnesses that did not cosign, with why (logged too; tried again next time).
+    """
+    from coop.audit.tiles import write_tiles
+    from coop.audit.witnesses import witness_latest
+
+    write_tiles(info.size)
+    return witness_latest()
+
+
 def _publish_quietly() -> None:
     # The change it follows has committed: a failure here must not turn that success into an
     # error page. The next write, or `coop tick`, publishes what this one could not.
     try:
-        publish_checkpoint()
+        publish_outside(publish_checkpoint())
     except Exception:  # noqa: BLE001 - logged, and recovered by the next publication
         current_app.logger.exception("could not publish a ledger checkpoint")
 
@@ -122,4 +134,7 @@ def _make_clock(app):
 
 
 def init_app(app) -> None:
+    from coop.audit.witnesses import configured
+
+    configured(app)  # a mistyped COOP_WITNESSES stops the start, not the first publication
     app.extensions[_EXTENSION] = {"ledger": Ledger(_make_clock(app)), "signer": None}

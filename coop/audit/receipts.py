@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from coop.audit import ledger as app_ledger
+from coop.audit.witnesses import cosigned_note
 from coop.errors import Unavailable
 from coop.models import Delivery, Event
 from ledger.entry import decode_entry
@@ -101,6 +102,6 @@ def bundle_for(event: Event) -> dict:
         )
     return ledger.bundle(
         event.ledger_index,
-        checkpoint=checkpoint.note,
+        checkpoint=cosigned_note(checkpoint),
         verifier=app_ledger.signer().verifier,
     )

@@ -2,14 +2,14 @@
 
 import json
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, send_file
 from flask import request as flask_request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import Unauthorized
 
 from coop.audit import ledger as app_ledger
-from coop.audit import operations
+from coop.audit import operations, tiles, witnesses
 from coop.audit.access import visible_event
 from coop.audit.forms import VerifyFileForm
 from coop.audit.receipts import bundle_for, delivery_event, delivery_receipts
@@ -46,7 +46,28 @@ def checkpoint():
     checkpoint = app_ledger.latest_checkpoint()
     if checkpoint is None:
         raise Unavailable(_("No checkpoint has been published yet."))
-    return _text(checkpoint.note)
+    return _text(witnesses.cosigned_note(checkpoint))
+
+
+# Full tiles never change; a partial tile's path names its width, so it never changes either,
+# but it is soon superseded by a wider one: clients should look again.
+FULL_TILE_MAX_AGE = 365 * 24 * 3600
+PARTIAL_TILE_MAX_AGE = 60
+
+
+@bp.get("/ledger/tile/<int:level>/<path:rest>")
+def tile(level, rest):
+    found = tiles.written_tile(level, rest)
+    if found is None:
+        raise NotFound(_("No such tile."))
+    tile, path = found
+    response = send_file(path, mimetype="application/octet-stream", conditional=True)
+    if tile.full:
+        response.headers["Cache-Control"] = f"public, max-age={FULL_TILE_MAX_AGE}, immutable"
+    else:
+        response.headers["Cache-Control"] = f"public, max-age={PARTIAL_TILE_MAX_AGE}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @bp.get("/ledger/key")

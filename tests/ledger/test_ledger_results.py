@@ -301,6 +301,27 @@ def test_cli_verifies_results(built):
     assert done.stdout.startswith(f"OK: {ANSWERS} rows verified against checkpoint size {size}")
 
 
+def test_a_witness_policy_needs_the_cosignatures_in_the_proof(built, tmp_path):
+    from ledger.witness import CosignatureSigner, generate_witness_key
+
+    witness = CosignatureSigner.parse(generate_witness_key("w.test/results")[0])
+    first = built["first"]
+    line = witness.cosign(first[: first.index("\n\n") + 1]).line()
+    indexes = [r.ledger_index for r in built["rows"]]
+    cosigned = tmp_path / "cosigned.jsonl"
+    cosigned.write_bytes(b"".join(make_proof(built["ledger"], indexes, first + line)))
+    folder = built["folder"]
+    policy = ["--key", VKEY, "--witness", str(witness.verifier), "--quorum", "1"]
+    done = run_cli("verify-results", str(folder / "results.csv"), str(cosigned), *policy)
+    assert done.returncode == 0, done.stderr
+    assert "cosigned by 1 of 1 witnesses" in done.stdout
+    done = run_cli(
+        "verify-results", str(folder / "results.csv"), str(folder / "proof.jsonl"), *policy
+    )
+    assert done.returncode == 1
+    assert "0 of the 1 witness cosignatures" in done.stderr
+
+
 def test_a_spreadsheet_respaced_answer_still_verifies(built, tmp_path):
     records = _records(built["folder"] / "results.csv", "csv")
     records[4]["answer"] = json.dumps(json.loads(records[4]["answer"]), indent=1)
