@@ -34,6 +34,7 @@ def create_app(config=None) -> Flask:
     from coop.capital.views import bp as capital_bp
     from coop.delivery.views import bp as delivery_bp
     from coop.market.views import bp as market_bp
+    from coop.notifications.views import bp as notifications_bp
     from coop.projects.views import bp as projects_bp
     from coop.statements.views import bp as statements_bp
 
@@ -43,7 +44,8 @@ def create_app(config=None) -> Flask:
     extensions.init_app(app)
     web.init_app(app)
     blueprints = (auth_bp, tokens_bp, market_bp, delivery_bp, board_bp, audit_bp, api_bp)
-    for blueprint in blueprints + (statements_bp, capital_bp, passwords_bp, projects_bp):
+    for blueprint in blueprints + (statements_bp, capital_bp, passwords_bp, projects_bp,
+                                  notifications_bp):
         app.register_blueprint(blueprint)
 
     from coop import cli

@@ -26,6 +26,7 @@ from coop.models import (
     Delivery,
     DeliveryState,
     Earning,
+    NotificationKind,
     Pricing,
     Task,
     TaskAttachment,
@@ -34,6 +35,7 @@ from coop.models import (
     utcnow,
 )
 from coop.money import format_cents, minimum_price
+from coop.notifications.operations import notify
 
 # A member is still working on a task in these states: they count against the active-task
 # limit. A delivered task waits for the client and a disputed one for the board, so neither
@@ -646,6 +648,13 @@ def award_bid(client: User, bid_id: int) -> Task:
         Bid.update(state=BidState.NOT_SELECTED, updated_at=now).where(
             (Bid.task == task.id) & (Bid.state == BidState.LIVE) & (Bid.id != bid.id)
         ).execute()
+        notify(
+            [bidder.id],
+            NotificationKind.BID_AWARDED,
+            f"task:{task.id}",
+            title=task.title,
+            cents=bid.amount_cents,
+        )
     return Task.get_by_id(task.id)
 
 
