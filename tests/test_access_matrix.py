@@ -20,6 +20,7 @@ from coop.market import operations as market_ops
 from coop.models import (
     ApiToken,
     Event,
+    Notification,
     Parameter,
     RejectionReview,
     TaskAttachment,
@@ -142,6 +143,8 @@ def world(app, make_member, make_client_user, make_board):
         "assignment": lease.id,
         "item": lease.item_id,
         "field": "photo",
+        # The member's own (a rejection): only they may open it.
+        "notification": Notification.get(Notification.user == member.id).id,
     }
     return users, tokens, ids
 
@@ -211,6 +214,8 @@ GET_ROUTES = [
     ("/statements/{month}/summary.pdf?draft=1", {**MEMBERS_ONLY, M: 404, OM: 404}),
     ("/statements/{month}/all.zip?draft=1", BOARD_ONLY),
     ("/statements/{month}/members/{member_id}.pdf?draft=1", {**PARTIES, C: 403, OC: 403}),
+    ("/notifications", SIGNED_IN_OK),
+    ("/notifications/preferences", SIGNED_IN_OK),
     ("/projects", SIGNED_IN_OK),
     ("/projects/new", CLIENTS_ONLY),
     ("/projects/{project}", {**SIGNED_IN_OK, OC: 404}),
@@ -273,6 +278,9 @@ POST_ROUTES = [
     ("/assignments/{assignment}/skip", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/projects/{project}/answers/accept", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/answers/{answer}/reject", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/notifications/read-all", _allowed(SIGNED_IN_OK)),
+    ("/notifications/preferences", _allowed(SIGNED_IN_OK)),
+    ("/notifications/{notification}/open", _allowed({**PARTIES, C: 404, B: 404})),
 ]
 
 def _call(app, world, method, url, role):

@@ -192,7 +192,8 @@ def test_auto_acceptance_by_the_tick_mails_a_member_who_asked(app, people, deliv
     assert delivery_ops.auto_accept_overdue(utcnow() + timedelta(hours=window + 1)) == 1
     assert kinds_of(member) == [K.TASK_PAID]
     assert member.email in recipients(app)
-    assert any("credited to you" in m and "€9.20" in m for m in outbox(app))
+    (mail,) = [m for m in outbox(app) if "credited to you" in m]
+    assert "€9.20" in mail and f"http://127.0.0.1:5000/tasks/{task.id}" in mail
 
 
 def test_an_application_tells_the_board(app, people):

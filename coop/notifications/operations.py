@@ -97,15 +97,6 @@ def notify(user_ids: Iterable[int], kind: NotificationKind, subject: str, **valu
 
 def send_letters(letters: list[Letter]) -> None:
     """Mail each letter; a mail server that fails loses the mail, never the committed work."""
-    if has_request_context():
-        _send_all(letters)
-    else:
-        # `coop tick` and other commands: links are built on COOP_BASE_URL all the same.
-        with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-            _send_all(letters)
-
-
-def _send_all(letters: list[Letter]) -> None:
     for letter in letters:
         locale = letter.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
         with force_locale(locale):
@@ -114,6 +105,15 @@ def _send_all(letters: list[Letter]) -> None:
             mail.send(letter.to, subject, body)
         except mail.MailNotSent as error:
             log.error("notification mail not sent: %s", error)
+
+
+def _link(endpoint: str, **values) -> str:
+    """Return an absolute link on COOP_BASE_URL, in a request or in a command (`coop tick`)."""
+    if has_request_context():
+        return mail.link(endpoint, **values)
+    # No request to build on (and pushing one would run its teardown, closing the database).
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["BASE_URL"] + path
 
 
 def _write(letter: Letter, locale: str) -> tuple[str, str]:
@@ -127,9 +127,9 @@ def _write(letter: Letter, locale: str) -> tuple[str, str]:
     body = "\n\n".join(
         [
             sentence,
-            _("Open it: %(link)s", link=mail.link(endpoint, **values)),
+            _("Open it: %(link)s", link=_link(endpoint, **values)),
             _("Choose which notifications you get by e-mail: %(link)s",
-              link=mail.link("notifications.preferences")),
+              link=_link("notifications.preferences")),
         ]
     )
     return _("Coop: %(sentence)s", sentence=_shorten(sentence)), body
