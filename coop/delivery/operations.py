@@ -18,6 +18,7 @@ from coop.db import write_transaction
 from coop.delivery.access import can_see_delivery, visible_deliveries
 from coop.errors import Conflict, DomainError, Forbidden, NotFound
 from coop.files import StoredFile
+from coop.market.operations import CapUsage, cap_usage
 from coop.models import (
     Delivery,
     DeliveryFile,
@@ -777,6 +778,7 @@ class MyWork:
     history: list[HistoryItem] = field(default_factory=list)
     earnings_this_month_cents: int = 0
     month_start: datetime | None = None
+    caps: CapUsage | None = None
 
 
 def my_work(member: User, now: datetime | None = None) -> MyWork:
@@ -813,7 +815,8 @@ def my_work(member: User, now: datetime | None = None) -> MyWork:
         .where((Earning.member == member.id) & (Earning.created_at >= month_start))
         .scalar()
     )
-    return MyWork(active, waiting, history, int(month_total or 0), month_start)
+    caps = cap_usage(member, now)
+    return MyWork(active, waiting, history, int(month_total or 0), month_start, caps)
 
 
 @dataclass(frozen=True)

@@ -131,15 +131,33 @@ def _hours(minutes: int) -> str:
     return f"{minutes / 60:.1f}".removesuffix(".0")
 
 
-def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
-    """Refuse, naming the limit and its value, if member may not take task now."""
-    params = params or params_module.current()
+@dataclass(frozen=True)
+class CapUsage:
+    """Where a member stands against the caps check_limits enforces (shown on My work)."""
+
+    active: int
+    max_active: int
+    week_minutes: int
+    weekly_cap_minutes: int
+    sensitive_today_minutes: int
+    sensitive_cap_minutes: int
+
+    @property
+    def week_hours(self) -> str:
+        return _hours(self.week_minutes)
+
+    @property
+    def weekly_cap_hours(self) -> str:
+        return _hours(self.weekly_cap_minutes)
+
+
+def _active_count(member: User) -> int:
     # A delivery whose rejection waits for the board is not the member's to act on: it does not
     # keep them from taking other work meanwhile.
     held = Delivery.select(Delivery.id).where(
         (Delivery.task == Task.id) & (Delivery.state == DeliveryState.REJECTION_REVIEW)
     )
-    active = (
+    return (
         Task.select()
         .where(
             (Task.member == member.id)
@@ -148,6 +166,34 @@ def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
         )
         .count()
     )
+
+
+def _sensitive_today(member: User, now: datetime) -> int:
+    day = calendar.day(now).start
+    # Time measured on sensitive project items counts against the same daily cap.
+    from coop.projects.exposure import answer_seconds
+
+    tasks = _minutes_taken(member.id, day, sensitive_only=True)
+    return tasks + answer_seconds(member.id, day) // 60
+
+
+def cap_usage(member: User, now: datetime, params=None) -> CapUsage:
+    """Return member's active tasks, hours this week and sensitive minutes today, with caps."""
+    params = params or params_module.current()
+    return CapUsage(
+        active=_active_count(member),
+        max_active=params.max_active_tasks,
+        week_minutes=_minutes_taken(member.id, calendar.iso_week(now).start),
+        weekly_cap_minutes=params.weekly_hours_cap * 60,
+        sensitive_today_minutes=_sensitive_today(member, now),
+        sensitive_cap_minutes=params.sensitive_minutes_per_day,
+    )
+
+
+def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
+    """Refuse, naming the limit and its value, if member may not take task now."""
+    params = params or params_module.current()
+    active = _active_count(member)
     if active >= params.max_active_tasks:
         raise DomainError(
             _(
@@ -176,12 +222,7 @@ def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
                     "sensitive tasks in their settings may take it."
                 )
             )
-        day = calendar.day(now).start
-        # Time measured on sensitive project items counts against the same daily cap.
-        from coop.projects.exposure import answer_seconds
-
-        today = _minutes_taken(member.id, day, sensitive_only=True)
-        today += answer_seconds(member.id, day) // 60
+        today = _sensitive_today(member, now)
         if today + task.estimated_minutes > params.sensitive_minutes_per_day:
             raise DomainError(
                 _(
