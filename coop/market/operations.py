@@ -556,6 +556,20 @@ def claim_task(member: User, task_id: int) -> Task:
     return Task.get_by_id(task.id)
 
 
+def claim_refusal(member: User, task: Task, now: datetime) -> str | None:
+    """Return why member could not claim this open task now (a cap, sensitive content, the
+    floor), or None: the page says so instead of offering a button that would refuse. Reads
+    only; claim_task checks the same rules again under its lock."""
+    try:
+        _check_claimable(task, member, now)
+        check_limits(member, task, now)
+        _check_floor_in_force(task, task.price_cents or 0,
+                              params_module.current().pay_floor_cents_per_hour, "claim")
+    except DomainError as error:
+        return error.message
+    return None
+
+
 def release_task(member: User, task_id: int) -> Task:
     """Hand a task the member holds back to the board."""
     _require_member(member)
