@@ -83,3 +83,35 @@ def test_a_refused_award_stays_on_the_task_page_with_the_bids(
     assert "Check 40 IDs" in text and bidder.pseudonym in text
     assert "The limit is 1 active tasks" in text
     assert Task.get_by_id(task.id).state == TaskState.OPEN
+
+
+def test_a_bid_refused_as_bidding_closed_stays_on_the_task_page(
+    app, make_member, make_client_user
+):
+    member = make_member()
+    task = ops.post_task(
+        make_client_user(),
+        title="Check 40 IDs",
+        description="Compare photos to documents.",
+        instructions="",
+        category="id_check",
+        estimated_minutes=30,
+        deadline=utcnow() + timedelta(days=2),
+        pricing="bids",
+        budget_cents=2000,
+        bidding_deadline=utcnow() + timedelta(days=1),
+    )
+    client = login_client(app, member)
+    assert "Place a bid" in page(client.get(f"/tasks/{task.id}"))
+    # The bidding deadline passes while the member types.
+    Task.update(bidding_deadline=utcnow() - timedelta(minutes=1)).where(
+        Task.id == task.id
+    ).execute()
+    response = client.post(
+        f"/tasks/{task.id}/bid",
+        data={"amount": "17.50", "eta_hours": "6", "note": "Fast and careful."},
+    )
+    assert response.status_code == 400
+    text = page(response)
+    assert "The bidding deadline has passed." in text and "Check 40 IDs" in text
+    assert ops.bid_of(member, task) is None

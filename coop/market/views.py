@@ -250,8 +250,12 @@ def bid(task_id: int):
                 note=form.note.data or "",
             )
         except DomainError as error:
-            if error.status != 400 or error.field is None:
+            if error.status not in (400, 409):
                 raise
+            if error.field is None:
+                # Bidding closed meanwhile, say: back to the task page with the reason.
+                flash(error.message, "error")
+                return _task_page(task, bid_form=form, status=error.status)
             getattr(form, error.field).errors.append(error.message)
         else:
             flash(_("Your bid is in."), "success")
