@@ -3,10 +3,13 @@ sensitive task without opting in). When an action is refused anyway (the cap was
 another tab, an award to a bidder at their cap), the person stays on the task page with the
 reason, not on a bare error page, and nothing changes."""
 
+import io
 from datetime import timedelta
 
 from conftest import login_client
 
+from coop import files
+from coop.delivery import operations as delivery_ops
 from coop.market import operations as ops
 from coop.models import Parameter, Task, TaskState, utcnow
 
@@ -115,3 +118,24 @@ def test_a_bid_refused_as_bidding_closed_stays_on_the_task_page(
     text = page(response)
     assert "The bidding deadline has passed." in text and "Check 40 IDs" in text
     assert ops.bid_of(member, task) is None
+
+
+def test_a_rejection_refused_as_already_reviewed_keeps_the_form_and_its_text(
+    app, make_member, make_task
+):
+    member = make_member()
+    task = make_task(state=TaskState.ASSIGNED, member=member, assigned_at=utcnow())
+    stored = files.save(io.BytesIO(b"bike,1 2 3 4\n"), "boxes.csv", "text/csv")
+    delivery = delivery_ops.submit_delivery(member, task.id, [stored], "Done.")
+    client = login_client(app, task.client)
+    # Accepted in another tab while the client was writing a rejection.
+    delivery_ops.accept_delivery(task.client, delivery.id)
+    reason = "The boxes miss half of the bicycles here."
+    response = client.post(
+        f"/deliveries/{delivery.id}/reject", data={"reason": reason, "category": "incomplete"}
+    )
+    assert response.status_code == 409
+    text = page(response)
+    assert "This delivery has already been reviewed." in text
+    assert reason in text  # the client's words are still in the form
+    assert Task.get_by_id(task.id).state == TaskState.COMPLETED
