@@ -390,6 +390,52 @@ class WitnessCosignature(BaseModel):
         indexes = ((("witness", "size"), True),)
 
 
+class NotificationKind(enum.StrEnum):
+    """What a notification tells its reader (migration m0016)."""
+
+    BID_AWARDED = "bid_awarded"  # member: the client chose their bid
+    DELIVERY_REJECTED = "delivery_rejected"  # member: the rejection takes effect
+    DISPUTE_RESOLVED = "dispute_resolved"  # member: the board upheld or dismissed it
+    TASK_PAID = "task_paid"  # member: a delivery was accepted and credited
+    ANSWERS_REJECTED = "answers_rejected"  # member: a client rejected project answers
+    DELIVERY_WAITING = "delivery_waiting"  # client: review before the auto-accept deadline
+    APPLICATION_RECEIVED = "application_received"  # board: someone applied to join
+    DISPUTE_OPENED = "dispute_opened"  # board: a member disputes a rejection
+
+
+class Notification(BaseModel):
+    """Something that happened to a person, shown in the app until they read it (m0016).
+
+    The text is rendered when read, in the reader's language, from the kind and params.
+    """
+
+    user = peewee.ForeignKeyField(User, backref="notifications", on_delete="CASCADE")
+    kind = peewee.CharField(max_length=32)
+    subject = peewee.CharField(max_length=64)  # "task:12", "dispute:3", "project:5", "user:9"
+    params = peewee.TextField(default="{}")
+    created_at = peewee.DateTimeField(default=utcnow)
+    read_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        # The navigation counts a person's unread ones on every page.
+        indexes = ((("user", "read_at"), False),)
+
+    @property
+    def values(self) -> dict:
+        return json.loads(self.params)
+
+
+class NotificationPreference(BaseModel):
+    """Whether a person wants one kind of notification by e-mail (m0016; no row: the default)."""
+
+    user = peewee.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    kind = peewee.CharField(max_length=32)
+    email = peewee.BooleanField()
+
+    class Meta:
+        indexes = ((("user", "kind"), True),)
+
+
 MODELS = [
     User,
     Task,
@@ -406,4 +452,6 @@ MODELS = [
     PasswordReset,
     Job,
     WitnessCosignature,
+    Notification,
+    NotificationPreference,
 ]

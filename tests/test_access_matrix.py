@@ -23,6 +23,7 @@ from coop.models import (
     Event,
     Job,
     JobKind,
+    Notification,
     Parameter,
     RejectionReview,
     TaskAttachment,
@@ -176,6 +177,8 @@ def world(app, make_member, make_client_user, make_board):
         # The level-0 tile at the right edge of the published tree (public, like its hashes).
         "tile_level": 0,
         "tile": _edge_tile(),
+        # The member's own (a rejection): only they may open it.
+        "notification": Notification.get(Notification.user == member.id).id,
     }
     return users, tokens, ids
 
@@ -254,6 +257,8 @@ GET_ROUTES = [
     ("/statements/{month}/members/{member_id}.pdf?draft=1", {**PARTIES, C: 403, OC: 403}),
     ("/jobs/{job}", {**PARTIES, M: 404, B: 404}),  # the client's own job
     ("/jobs/{board_job}", {**BOARD_ONLY, M: 404, OM: 404, C: 404, OC: 404}),
+    ("/notifications", SIGNED_IN_OK),
+    ("/notifications/preferences", SIGNED_IN_OK),
     ("/projects", SIGNED_IN_OK),
     ("/projects/new", CLIENTS_ONLY),
     ("/projects/{project}", {**SIGNED_IN_OK, OC: 404}),
@@ -325,6 +330,9 @@ POST_ROUTES = [
     ("/gold-contests/{contest}/decide", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/gold-contests/{contest}/appeal", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/board/gold-appeals/{contest}/decide", _allowed(BOARD_ONLY)),
+    ("/notifications/read-all", _allowed(SIGNED_IN_OK)),
+    ("/notifications/preferences", _allowed(SIGNED_IN_OK)),
+    ("/notifications/{notification}/open", _allowed({**PARTIES, C: 404, B: 404})),
 ]
 
 def _call(app, world, method, url, role):

@@ -178,3 +178,81 @@ def test_language_switch_without_javascript(server, browser):
     assert "Se connecter" in page.content()
     page.click("button:has-text('English')")
     assert "Sign in" in page.content()
+
+
+def test_notifications_tell_of_an_application_an_award_and_a_rejection(server, browser, tmp_path):
+    """Without JavaScript: the board is told of an application, the member of an award and of
+    a rejection, each counted in the navigation until opened (a button) or all marked read."""
+    base, _env = server
+    board = _page(browser, base)
+    _sign_in(board, BOARD_EMAIL, PASSWORD)
+    member = _page(browser, base)
+    member.goto("/apply")
+    member.fill("input[name=name]", "Gina")
+    member.fill("input[name=email]", "gina@example.org")
+    member.fill("input[name=password]", "labelling all day 2026")
+    member.fill("input[name=confirm]", "labelling all day 2026")
+    member.fill("textarea[name=note]", "Image labelling.")
+    member.click("main button[type=submit]")
+    board.goto("/notifications")
+    board.click("button:has-text('Gina applied to join the coop.')")
+    assert board.url.endswith("/board/applications")
+    board.click("article:has-text('Gina') button:has-text('Admit')")
+
+    client = _page(browser, base)
+    client.goto("/register")
+    client.fill("input[name=name]", "Atelier Bleu")
+    client.fill("input[name=email]", "bleu@example.org")
+    client.fill("input[name=password]", "blue workshop 2026 pw")
+    client.fill("input[name=confirm]", "blue workshop 2026 pw")
+    client.click("main button[type=submit]")
+    _sign_in(client, "bleu@example.org", "blue workshop 2026 pw")
+    client.goto("/tasks/new")
+    client.fill("input[name=title]", "Label 20 street photos")
+    client.fill("textarea[name=description]", "Boxes around bicycles.")
+    client.select_option("select[name=category]", "image_labelling")
+    client.fill("input[name=estimated_minutes]", "60")
+    soon = datetime.now()
+    client.fill("input[name=deadline]", (soon + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"))
+    client.check("input[name=pricing][value=bids]")
+    client.fill("input[name=budget]", "20.00")
+    client.fill("input[name=bidding_deadline]",
+                (soon + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    client.click("main button[type=submit]")
+    task_url = client.url
+    assert "/tasks/" in task_url, client.content()[-3000:]
+
+    _sign_in(member, "gina@example.org", "labelling all day 2026")
+    member.goto(task_url)
+    member.fill("input[name=amount]", "18.00")
+    member.fill("input[name=eta_hours]", "5")
+    member.click("button:has-text('Send the bid')")
+    client.goto(task_url)
+    client.click("button:has-text('Award')")
+
+    member.goto("/my-work")
+    assert member.locator("ul.nav-wide mark").inner_text() == "1"
+    member.goto("/notifications")
+    assert "Your bid won: “Label 20 street photos” is yours for €18.00." in member.content()
+
+    work = tmp_path / "boxes.csv"
+    work.write_text("bike,1 2 3 4\n")
+    member.goto(task_url)
+    member.set_input_files("input[name=files]", str(work))
+    member.click("section.delivery-panel button[type=submit]")
+    client.goto(task_url)
+    client.click("summary:has-text('Reject')")
+    client.check("input[name=category][value=incomplete]")
+    client.fill("textarea[name=reason]", "Half of the bicycles have no box around them.")
+    client.click("form button:has-text('Reject')")
+
+    member.goto("/my-work")
+    assert member.locator("ul.nav-wide mark").inner_text() == "2"
+    member.goto("/notifications")
+    assert "The client rejected your delivery for “Label 20 street photos”" in member.content()
+    member.click("button:has-text('The client rejected your delivery')")
+    assert member.url.endswith(task_url.removeprefix(base))
+    assert member.locator("ul.nav-wide mark").inner_text() == "1"
+    member.goto("/notifications")
+    member.click("button:has-text('Mark all read')")
+    assert member.locator("ul.nav-wide mark").count() == 0

@@ -208,7 +208,7 @@ def test_moderation_project_from_csv_to_verified_results(server, browser, tmp_pa
     desk.set_input_files("input[name=items]", str(items))
     desk.click("main button:has-text('Upload')")
     client.fits()
-    assert "50 item(s) imported" in desk.content()
+    assert "50 items imported" in desk.content()
     desk.click("text=Preview as a member sees it")
     client.fits()
     assert "Commentaire 1 :" in desk.content()
@@ -259,7 +259,7 @@ def test_moderation_project_from_csv_to_verified_results(server, browser, tmp_pa
         assert f"{answered} answered so far" in member.content()
     member.goto(project_path)
     phone.fits()
-    assert "You have answered 10 item(s)" in member.content()
+    assert "You have answered 10 items" in member.content()
 
     desk.goto(project_path + "/answers")
     client.fits()
@@ -271,7 +271,7 @@ def test_moderation_project_from_csv_to_verified_results(server, browser, tmp_pa
     assert "The answer is rejected." in desk.content()
     desk.click("button:has-text('Accept every pending answer')")
     client.fits()
-    assert "9 answer(s) accepted and paid." in desk.content()
+    assert "9 answers accepted and paid." in desk.content()
 
     desk.goto(project_path)
     client.fits()

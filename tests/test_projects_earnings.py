@@ -52,7 +52,7 @@ def test_a_month_close_counts_accepted_answers(make_client_user, make_member, ma
     path.write_bytes(pdf)
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True,
                           capture_output=True, text=True).stdout
-    assert f"Project #{project.id}, 2" in text  # the narrow column wraps "answer(s)"
+    assert f"Project #{project.id}, 2" in text  # the narrow column wraps "answers"
 
     # Closed once the month has ended: the frozen figures keep the project's line.
     start, end = statements.month_bounds(month)

@@ -68,7 +68,7 @@ def test_a_client_creates_uploads_previews_and_publishes(app, owner):
     ok = web.post(f"{page}/items", data={"items": (io.BytesIO(rows.replace(b"c2,\n", b"")),
                                                     "items.csv")})
     assert ok.status_code == 302
-    assert "2 item(s) imported" in web.get(page).get_data(as_text=True)
+    assert "2 items imported" in web.get(page).get_data(as_text=True)
 
     preview = web.get(f"{page}/preview").get_data(as_text=True)
     assert 'type="radio" name="label" value="remove"' in preview and "Hello" in preview

@@ -9,7 +9,8 @@ from coop.auth.passwords import check_new_password, check_password, hash_passwor
 from coop.auth.sessions import end_sessions
 from coop.db import database, write_transaction
 from coop.errors import DomainError, Forbidden, NotFound
-from coop.models import MemberStatus, Role, User, utcnow
+from coop.models import MemberStatus, NotificationKind, Role, User, utcnow
+from coop.notifications.operations import board_ids, notify
 
 # Hash once so a login with an unknown email costs the same time as a wrong password.
 _DUMMY_HASH = hash_password(secrets.token_hex(16))
@@ -56,10 +57,14 @@ def register_client(email, name, password):
 
 
 def apply_for_membership(email, name, password, note, sensitive_opt_in=False):
-    user = create_user(email, name, password, Role.MEMBER, application_note=note)
-    if sensitive_opt_in:
-        user.sensitive_opt_in = True
-        user.save()
+    """Open an applicant's account and tell the board, which admits or declines it."""
+    with write_transaction():
+        user = create_user(email, name, password, Role.MEMBER, application_note=note)
+        if sensitive_opt_in:
+            user.sensitive_opt_in = True
+            user.save()
+        notify(board_ids(), NotificationKind.APPLICATION_RECEIVED, f"user:{user.id}",
+               name=user.name)
     return user
 
 

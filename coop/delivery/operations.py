@@ -18,6 +18,7 @@ from coop.db import write_transaction
 from coop.delivery.access import can_see_delivery, visible_deliveries
 from coop.errors import Conflict, DomainError, Forbidden, NotFound
 from coop.files import StoredFile
+from coop.market.operations import CapUsage, cap_usage
 from coop.models import (
     Delivery,
     DeliveryFile,
@@ -26,6 +27,7 @@ from coop.models import (
     DisputeState,
     Earning,
     MemberStatus,
+    NotificationKind,
     RejectionCategory,
     RejectionReview,
     RejectionReviewState,
@@ -35,6 +37,7 @@ from coop.models import (
     User,
     utcnow,
 )
+from coop.notifications.operations import notify
 
 CURRENCY = "EUR"
 ACTIVE_STATES = (TaskState.ASSIGNED, TaskState.REJECTED, TaskState.DISPUTED)
@@ -172,6 +175,14 @@ def submit_delivery(member: User, task_id: int, files: list[StoredFile], note: s
             on_time=delivery.on_time,
             attempt=delivery.attempt,
         )
+        window = timedelta(hours=params.current().review_window_hours)
+        notify(
+            [task.client_id],
+            NotificationKind.DELIVERY_WAITING,
+            f"task:{task.id}",
+            title=task.title,
+            deadline=(now + window).isoformat(),
+        )
     return delivery
 
 
@@ -209,6 +220,13 @@ def _complete(task: Task, delivery: Delivery, from_state: str, now: datetime) ->
         margin_cents=margin,
         currency=CURRENCY,
         member=delivery.member.pseudonym,
+    )
+    notify(
+        [delivery.member_id],
+        NotificationKind.TASK_PAID,
+        f"task:{task.id}",
+        title=task.title,
+        cents=price - margin,
     )
     return earning
 
@@ -262,6 +280,9 @@ def _reject_task(task: Task) -> None:
     )
     if not changed:
         raise Conflict(_("This task is not waiting for a review."))
+    notify(
+        [task.member_id], NotificationKind.DELIVERY_REJECTED, f"task:{task.id}", title=task.title
+    )
 
 
 def _client_delivery(client: User, delivery_id: int) -> Delivery:
@@ -505,7 +526,14 @@ def dispute_rejection(member: User, delivery_id: int, reason: str) -> Dispute:
         )
         if not changed:
             raise Conflict(_("This task is no longer waiting for your decision."))
-        return Dispute.create(delivery=delivery, task=task, member=member, reason=reason)
+        dispute = Dispute.create(delivery=delivery, task=task, member=member, reason=reason)
+        notify(
+            _eligible_board(task, delivery),
+            NotificationKind.DISPUTE_OPENED,
+            f"dispute:{dispute.id}",
+            title=task.title,
+        )
+        return dispute
 
 
 def resolve_dispute(board: User, dispute_id: int, *, upheld: bool, reason: str) -> Dispute:
@@ -559,6 +587,13 @@ def resolve_dispute(board: User, dispute_id: int, *, upheld: bool, reason: str) 
             delivery=delivery.id,
             outcome=str(outcome),
             reason_sha256=_sha256_text(reason),
+        )
+        notify(
+            [dispute.member_id],
+            NotificationKind.DISPUTE_RESOLVED,
+            f"task:{task.id}",
+            title=task.title,
+            upheld=upheld,
         )
     return Dispute.get_by_id(dispute_id)
 
@@ -743,6 +778,7 @@ class MyWork:
     history: list[HistoryItem] = field(default_factory=list)
     earnings_this_month_cents: int = 0
     month_start: datetime | None = None
+    caps: CapUsage | None = None
 
 
 def my_work(member: User, now: datetime | None = None) -> MyWork:
@@ -779,7 +815,8 @@ def my_work(member: User, now: datetime | None = None) -> MyWork:
         .where((Earning.member == member.id) & (Earning.created_at >= month_start))
         .scalar()
     )
-    return MyWork(active, waiting, history, int(month_total or 0), month_start)
+    caps = cap_usage(member, now)
+    return MyWork(active, waiting, history, int(month_total or 0), month_start, caps)
 
 
 @dataclass(frozen=True)

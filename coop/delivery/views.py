@@ -56,10 +56,14 @@ def _form_page(form, title: str, action: str, submit: str, task: Task, status: i
 
 
 def _attach(form, error: DomainError) -> bool:
-    """Put a domain error under its form field; return False when it names no field we show."""
+    """Put a domain error under its form field, or above the form when it names none (the
+    task changed meanwhile); return False for a 404 or 403, which stay what they are."""
     target = getattr(form, error.field, None) if error.field else None
     if target is None:
-        return False
+        if error.status not in (400, 409):
+            return False
+        form.form_errors = [*getattr(form, "form_errors", []), error.message]
+        return True
     target.errors = [*target.errors, error.message]
     return True
 

@@ -28,6 +28,7 @@ from coop.models import (
     Delivery,
     DeliveryState,
     Earning,
+    NotificationKind,
     Pricing,
     Task,
     TaskAttachment,
@@ -36,6 +37,7 @@ from coop.models import (
     utcnow,
 )
 from coop.money import format_cents, minimum_price
+from coop.notifications.operations import notify
 
 # A member is still working on a task in these states: they count against the active-task
 # limit. A delivered task waits for the client and a disputed one for the board, so neither
@@ -131,15 +133,33 @@ def _hours(minutes: int) -> str:
     return f"{minutes / 60:.1f}".removesuffix(".0")
 
 
-def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
-    """Refuse, naming the limit and its value, if member may not take task now."""
-    params = params or params_module.current()
+@dataclass(frozen=True)
+class CapUsage:
+    """Where a member stands against the caps check_limits enforces (shown on My work)."""
+
+    active: int
+    max_active: int
+    week_minutes: int
+    weekly_cap_minutes: int
+    sensitive_today_minutes: int
+    sensitive_cap_minutes: int
+
+    @property
+    def week_hours(self) -> str:
+        return _hours(self.week_minutes)
+
+    @property
+    def weekly_cap_hours(self) -> str:
+        return _hours(self.weekly_cap_minutes)
+
+
+def _active_count(member: User) -> int:
     # A delivery whose rejection waits for the board is not the member's to act on: it does not
     # keep them from taking other work meanwhile.
     held = Delivery.select(Delivery.id).where(
         (Delivery.task == Task.id) & (Delivery.state == DeliveryState.REJECTION_REVIEW)
     )
-    active = (
+    return (
         Task.select()
         .where(
             (Task.member == member.id)
@@ -148,6 +168,34 @@ def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
         )
         .count()
     )
+
+
+def _sensitive_today(member: User, now: datetime) -> int:
+    day = calendar.day(now).start
+    # Time measured on sensitive project items counts against the same daily cap.
+    from coop.projects.exposure import answer_seconds
+
+    tasks = _minutes_taken(member.id, day, sensitive_only=True)
+    return tasks + answer_seconds(member.id, day) // 60
+
+
+def cap_usage(member: User, now: datetime, params=None) -> CapUsage:
+    """Return member's active tasks, hours this week and sensitive minutes today, with caps."""
+    params = params or params_module.current()
+    return CapUsage(
+        active=_active_count(member),
+        max_active=params.max_active_tasks,
+        week_minutes=_minutes_taken(member.id, calendar.iso_week(now).start),
+        weekly_cap_minutes=params.weekly_hours_cap * 60,
+        sensitive_today_minutes=_sensitive_today(member, now),
+        sensitive_cap_minutes=params.sensitive_minutes_per_day,
+    )
+
+
+def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
+    """Refuse, naming the limit and its value, if member may not take task now."""
+    params = params or params_module.current()
+    active = _active_count(member)
     if active >= params.max_active_tasks:
         raise DomainError(
             _(
@@ -176,12 +224,7 @@ def check_limits(member: User, task: Task, now: datetime, params=None) -> None:
                     "sensitive tasks in their settings may take it."
                 )
             )
-        day = calendar.day(now).start
-        # Time measured on sensitive project items counts against the same daily cap.
-        from coop.projects.exposure import answer_seconds
-
-        today = _minutes_taken(member.id, day, sensitive_only=True)
-        today += answer_seconds(member.id, day) // 60
+        today = _sensitive_today(member, now)
         if today + task.estimated_minutes > params.sensitive_minutes_per_day:
             raise DomainError(
                 _(
@@ -505,6 +548,20 @@ def claim_task(member: User, task_id: int) -> Task:
     return Task.get_by_id(task.id)
 
 
+def claim_refusal(member: User, task: Task, now: datetime) -> str | None:
+    """Return why member could not claim this open task now (a cap, sensitive content, the
+    floor), or None: the page says so instead of offering a button that would refuse. Reads
+    only; claim_task checks the same rules again under its lock."""
+    try:
+        _check_claimable(task, member, now)
+        check_limits(member, task, now)
+        _check_floor_in_force(task, task.price_cents or 0,
+                              params_module.current().pay_floor_cents_per_hour, "claim")
+    except DomainError as error:
+        return error.message
+    return None
+
+
 def release_task(member: User, task_id: int) -> Task:
     """Hand a task the member holds back to the board."""
     _require_member(member)
@@ -638,6 +695,13 @@ def award_bid(client: User, bid_id: int) -> Task:
         Bid.update(state=BidState.NOT_SELECTED, updated_at=now).where(
             (Bid.task == task.id) & (Bid.state == BidState.LIVE) & (Bid.id != bid.id)
         ).execute()
+        notify(
+            [bidder.id],
+            NotificationKind.BID_AWARDED,
+            f"task:{task.id}",
+            title=task.title,
+            cents=bid.amount_cents,
+        )
     return Task.get_by_id(task.id)
 
 

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from coop import files, params
 from coop.auth.forms import EmptyForm
 from coop.delivery import operations as delivery_ops
-from coop.errors import DomainError
+from coop.errors import DomainError, NotFound
 from coop.market import access
 from coop.market import operations as ops
 from coop.market.forms import (
@@ -31,8 +31,8 @@ from coop.market.forms import (
     TaskForm,
     to_utc,
 )
-from coop.models import CATEGORIES, BidState, Pricing, TaskState, utcnow
-from coop.web import client_required, member_required
+from coop.models import CATEGORIES, Bid, BidState, Pricing, TaskState, utcnow
+from coop.web import client_required, error_response, member_required
 
 bp = Blueprint("market", __name__)
 
@@ -128,6 +128,13 @@ def _task_page(task, bid_form=None, status=200, price_form=None):
             bid_form.eta_hours.data = my_bid.eta_hours
             bid_form.note.data = my_bid.note
     now = utcnow()
+    can_claim = (
+        viewer.is_member
+        and task.pricing == Pricing.FIXED
+        and task.state == TaskState.OPEN
+        and task.deadline > now
+    )
+    claim_refusal = ops.claim_refusal(viewer, task, now) if can_claim else None
     return render_template(
         "market/task.html",
         task=task,
@@ -142,12 +149,8 @@ def _task_page(task, bid_form=None, status=200, price_form=None):
         deliveries=delivery_ops.deliveries_for(viewer, task),
         floor_minimum=ops.floor_shortfall(task) if is_client else None,
         price_form=price_form or RaisePriceForm(formdata=None),
-        can_claim=(
-            viewer.is_member
-            and task.pricing == Pricing.FIXED
-            and task.state == TaskState.OPEN
-            and task.deadline > now
-        ),
+        can_claim=can_claim and claim_refusal is None,
+        claim_refusal=claim_refusal,
         can_bid=(
             viewer.is_member
             and task.pricing == Pricing.BIDS
@@ -180,11 +183,28 @@ def attachment(task_id: int, attachment_id: int):
     )
 
 
+def _refused(error: DomainError, task_id: int):
+    """Show the task page again with the refusal (a 404 or 403 stays what it is)."""
+    if error.status not in (400, 409):
+        raise error
+    try:
+        task = ops.visible_task(current_user, task_id)
+    except NotFound:
+        # Someone else took it meanwhile: it is no longer the viewer's to see.
+        return error_response(error.status, error.message)
+    flash(error.message, "error")
+    return _task_page(task, status=error.status)
+
+
 def _button(action, success: str, task_id: int):
-    """Check the CSRF token, run the operation, flash and go back to the task."""
+    """Check the CSRF token, run the operation, flash and go back to the task; a refusal
+    shows the task page again with its reason."""
     if not EmptyForm().validate_on_submit():
         return render_template("error.html", status=400, message=_("The form expired.")), 400
-    action()
+    try:
+        action()
+    except DomainError as error:
+        return _refused(error, task_id)
     flash(success, "success")
     return redirect(url_for("market.task", task_id=task_id))
 
@@ -230,8 +250,12 @@ def bid(task_id: int):
                 note=form.note.data or "",
             )
         except DomainError as error:
-            if error.status != 400 or error.field is None:
+            if error.status not in (400, 409):
                 raise
+            if error.field is None:
+                # Bidding closed meanwhile, say: back to the task page with the reason.
+                flash(error.message, "error")
+                return _task_page(task, bid_form=form, status=error.status)
             getattr(form, error.field).errors.append(error.message)
         else:
             flash(_("Your bid is in."), "success")
@@ -270,7 +294,13 @@ def withdraw(task_id: int):
 def award(bid_id: int):
     if not EmptyForm().validate_on_submit():
         return render_template("error.html", status=400, message=_("The form expired.")), 400
-    task = ops.award_bid(current_user, bid_id)
+    try:
+        task = ops.award_bid(current_user, bid_id)
+    except DomainError as error:
+        bid = Bid.get_or_none(Bid.id == bid_id)
+        if bid is None or error.status not in (400, 409):
+            raise
+        return _refused(error, bid.task_id)
     flash(_("The task is awarded."), "success")
     return redirect(url_for("market.task", task_id=task.id))
 

@@ -22,7 +22,8 @@ from coop.auth.roles import require_client as _require_client
 from coop.auth.roles import require_member as _require_member
 from coop.db import locked, write_transaction
 from coop.errors import Conflict, DomainError, NotFound
-from coop.models import User, utcnow
+from coop.models import NotificationKind, User, utcnow
+from coop.notifications.operations import notify
 from coop.projects import exposure
 from coop.projects.importer import ImportReport, import_items
 from coop.projects.models import (
@@ -745,6 +746,12 @@ def reject_answer(client: User, answer: Answer, category: str, reason: str) -> A
         if rows != 1:
             raise Conflict(_("This answer has already been reviewed."))
         _credit(project, [answer.id], "reject", now, reason=reason)
+        notify(
+            [answer.member_id],
+            NotificationKind.ANSWERS_REJECTED,
+            f"project:{project.id}",
+            title=project.title,
+        )
     return Answer.get_by_id(answer.id)
 
 

@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from coop import files, params
@@ -181,8 +182,9 @@ def upload(project_id: int):
     if not report.ok:
         return _client_page(found, form, report=report, status=400)
     flash(
-        _("%(n)s item(s) imported; %(m)s already present, unchanged.", n=report.imported,
-          m=report.unchanged),
+        ngettext("%(num)s item imported; %(m)s already present, unchanged.",
+                 "%(num)s items imported; %(m)s already present, unchanged.",
+                 report.imported, m=report.unchanged),
         "success",
     )
     return redirect(url_for("projects.project", project_id=project_id))
@@ -411,7 +413,8 @@ def accept(project_id: int):
             raise DomainError(_("Select answers from the list."))
         ids = [int(v) for v in values]
     accepted = ops.accept_answers(current_user, found, ids)
-    flash(_("%(n)s answer(s) accepted and paid.", n=accepted), "success")
+    flash(ngettext("%(num)s answer accepted and paid.", "%(num)s answers accepted and paid.",
+                   accepted), "success")
     return redirect(url_for("projects.answers", project_id=project_id))
 
 
