@@ -202,6 +202,10 @@ class Delivery(BaseModel):
     reviewed_at = peewee.DateTimeField(null=True)
     auto_accepted = peewee.BooleanField(default=False)
     rejection_category = peewee.CharField(max_length=16, null=True)  # set by migration m0007
+    # The time the member says they spent, and the top-up it implies to reach the pay floor,
+    # fixed at submission (m0017); topup_cents > 0 means "below the floor on stated time".
+    minutes_spent = peewee.IntegerField(null=True)
+    topup_cents = peewee.BigIntegerField(default=0)
 
 
 class DeliveryFile(BaseModel):
@@ -249,6 +253,9 @@ class Earning(BaseModel):
     earnings_cents = peewee.BigIntegerField()
     margin_cents = peewee.BigIntegerField()
     created_at = peewee.DateTimeField(default=utcnow, index=True)
+    # Paid by the client on top of the price, no margin on it, included in earnings_cents and
+    # price_cents (m0017): the member's net pay for the stated time reaches the pay floor.
+    topup_cents = peewee.BigIntegerField(default=0)
 
 
 class Parameter(BaseModel):
