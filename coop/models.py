@@ -73,6 +73,13 @@ class RejectionReviewState(enum.StrEnum):
     OVERTURNED = "overturned"  # the delivery is accepted and the member paid
 
 
+class DisputeKind(enum.StrEnum):
+    """Who disputes what (m0017)."""
+
+    REJECTION = "rejection"  # the member disputes the client's rejection
+    STATED_TIME = "stated_time"  # the client disputes the time the member stated
+
+
 class DisputeState(enum.StrEnum):
     OPEN = "open"
     UPHELD = "upheld"  # the member was right: the delivery is accepted
@@ -222,6 +229,7 @@ class Dispute(BaseModel):
     member = peewee.ForeignKeyField(User, backref="disputes", on_delete="RESTRICT")
     reason = peewee.TextField()
     state = peewee.CharField(max_length=16, default=DisputeState.OPEN, index=True)
+    kind = peewee.CharField(max_length=16, default=DisputeKind.REJECTION)  # m0017
     resolution_reason = peewee.TextField(default="")
     resolved_by = peewee.ForeignKeyField(User, null=True, on_delete="RESTRICT")
     created_at = peewee.DateTimeField(default=utcnow)

@@ -11,7 +11,7 @@ from test_delivery_submit import login_client, post_delivery, stored, task_page
 
 from coop.delivery import operations
 from coop.errors import Conflict, DomainError
-from coop.models import Delivery, Earning, Event, Parameter, Task, TaskState, utcnow
+from coop.models import Delivery, Dispute, Earning, Event, Parameter, Task, TaskState, utcnow
 
 # make_task's default: 10 € for an estimated 30 minutes; the 8 % margin leaves the member 9.20 €.
 NET = 920
@@ -132,3 +132,49 @@ def test_the_operation_refuses_a_stated_time_out_of_bounds(app, assigned):
     with app.test_request_context(), pytest.raises(Conflict):
         delivery = operations.submit_delivery(member, task.id, stored(), "Done.", 120)
         operations.accept_delivery(task.client, delivery.id)
+
+
+@pytest.mark.parametrize("upheld, topup", [(True, 880), (False, 0)])
+def test_the_board_decides_a_disputed_stated_time(app, assigned, make_board, upheld, topup):
+    task, member = assigned
+    delivery = deliver(app, task, member, 90)  # a top-up of 8.80 € would be due
+    web = login_client(app, task.client)
+    assert web.post(f"/deliveries/{delivery.id}/dispute-time",
+                    data={"reason": ""}).status_code == 400
+    response = web.post(f"/deliveries/{delivery.id}/dispute-time",
+                        data={"reason": "Thirty photos take thirty minutes, not ninety."})
+    assert response.status_code == 302
+    assert Task.get_by_id(task.id).state == TaskState.DISPUTED
+    # While the board decides: no review by the client, no auto-acceptance.
+    assert web.post(f"/deliveries/{delivery.id}/accept-topup").status_code == 409
+    Delivery.update(submitted_at=utcnow() - timedelta(hours=100)).where(
+        Delivery.id == delivery.id).execute()
+    with app.test_request_context():
+        assert operations.auto_accept_overdue(utcnow()) == 0
+    assert not Earning.select().exists()
+    assert "The client disputes the stated time" in task_page(app, task, member)
+
+    board = make_board()
+    page = login_client(app, board).get("/board/disputes").get_data(as_text=True)
+    assert "The member stated 90 minutes" in page
+    dispute = Dispute.get(Dispute.delivery == delivery.id)
+    with app.test_request_context():
+        operations.resolve_dispute(board, dispute.id, upheld=upheld, reason="Timesheet seen.")
+    earning = Earning.get(Earning.task == task.id)
+    assert (earning.earnings_cents, earning.topup_cents) == (NET + topup, topup)
+    assert Delivery.get_by_id(delivery.id).state == "accepted"
+    assert Task.get_by_id(task.id).state == TaskState.COMPLETED
+    resolved = events("dispute.resolved")[0]
+    assert (resolved["dispute_kind"], resolved["outcome"]) == (
+        "stated_time", "upheld" if upheld else "dismissed")
+    assert events("task.completed")[0].get("topup_cents", 0) == topup
+
+
+def test_only_a_flagged_delivery_can_have_its_time_disputed(app, assigned):
+    task, member = assigned
+    delivery = deliver(app, task, member, 30)
+    response = login_client(app, task.client).post(
+        f"/deliveries/{delivery.id}/dispute-time", data={"reason": "Too long, surely."})
+    assert response.status_code == 409
+    assert not Dispute.select().exists()
+    assert Task.get_by_id(task.id).state == TaskState.DELIVERED

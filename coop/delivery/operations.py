@@ -24,6 +24,7 @@ from coop.models import (
     DeliveryFile,
     DeliveryState,
     Dispute,
+    DisputeKind,
     DisputeState,
     Earning,
     MemberStatus,
@@ -628,6 +629,58 @@ def dispute_rejection(member: User, delivery_id: int, reason: str) -> Dispute:
         return dispute
 
 
+def dispute_stated_time(client: User, delivery_id: int, reason: str) -> Dispute:
+    """Ask the board to decide whether the member's stated time stands (and its top-up is due).
+
+    The delivery waits, neither reviewed nor auto-accepted, until the board decides: upheld
+    pays the price and the top-up, dismissed pays the price alone.
+    """
+    reason = _required_reason(reason, _("Say why the stated time is wrong."))
+    with write_transaction():
+        delivery = _client_delivery(client, delivery_id)
+        task = delivery.task
+        if delivery.state != DeliveryState.PENDING or not delivery.topup_cents:
+            raise Conflict(
+                _("Only a delivery waiting for review, with a stated time below the floor, "
+                  "can have its time disputed.")
+            )
+        changed = (
+            Task.update(state=TaskState.DISPUTED)
+            .where((Task.id == task.id) & (Task.state == TaskState.DELIVERED))
+            .execute()
+        )
+        if not changed:
+            raise Conflict(_("This task is not waiting for a review."))
+        dispute = Dispute.create(
+            delivery=delivery,
+            task=task,
+            member=delivery.member_id,
+            reason=reason,
+            kind=DisputeKind.STATED_TIME,
+        )
+        notify(
+            _eligible_board(task, delivery),
+            NotificationKind.DISPUTE_OPENED,
+            f"dispute:{dispute.id}",
+            title=task.title,
+        )
+        return dispute
+
+
+def _settle_stated_time(dispute: Dispute, upheld: bool, now: datetime) -> None:
+    """Accept the disputed delivery: with its top-up if the stated time stands, else without."""
+    delivery, task = dispute.delivery, dispute.task
+    changed = (
+        Delivery.update(state=DeliveryState.ACCEPTED, reviewed_at=now)
+        .where((Delivery.id == delivery.id) & (Delivery.state == DeliveryState.PENDING))
+        .execute()
+    )
+    if not changed:
+        raise Conflict(_("This delivery changed meanwhile; nothing was done."))
+    _complete(task, delivery, TaskState.DISPUTED, now,
+              topup=delivery.topup_cents if upheld else 0)
+
+
 def resolve_dispute(board: User, dispute_id: int, *, upheld: bool, reason: str) -> Dispute:
     """Decide an open dispute: upheld pays the member, dismissed reopens the task to others."""
     if not board.is_board:
@@ -651,7 +704,9 @@ def resolve_dispute(board: User, dispute_id: int, *, upheld: bool, reason: str) 
         if not changed:
             raise Conflict(_("This dispute has already been resolved."))
         delivery, task = dispute.delivery, dispute.task
-        if upheld:
+        if dispute.kind == DisputeKind.STATED_TIME:
+            _settle_stated_time(dispute, upheld, now)
+        elif upheld:
             changed = (
                 Delivery.update(state=DeliveryState.ACCEPTED, reviewed_at=now)
                 .where(
@@ -679,6 +734,11 @@ def resolve_dispute(board: User, dispute_id: int, *, upheld: bool, reason: str) 
             delivery=delivery.id,
             outcome=str(outcome),
             reason_sha256=_sha256_text(reason),
+            # Rejection disputes keep their old entry; other kinds say what was disputed.
+            **(
+                {} if dispute.kind == DisputeKind.REJECTION
+                else {"dispute_kind": str(dispute.kind)}
+            ),
         )
         notify(
             [dispute.member_id],

@@ -192,6 +192,25 @@ def dispute(delivery_id: int):
     return redirect(_task_page(delivery.task_id))
 
 
+@bp.post("/deliveries/<id:delivery_id>/dispute-time")
+@client_required
+def dispute_time(delivery_id: int):
+    delivery = _client_delivery(delivery_id)
+    form = ReasonForm()
+    args = (_("Dispute the stated time"), url_for(".dispute_time", delivery_id=delivery_id),
+            _("Send to the board"), delivery.task)
+    if not form.validate_on_submit():
+        return _form_page(form, *args, 400)
+    try:
+        operations.dispute_stated_time(current_user, delivery_id, form.reason.data)
+    except DomainError as error:
+        if not _attach(form, error):
+            raise
+        return _form_page(form, *args, error.status)
+    flash(_("Dispute sent: the board will decide whether the stated time stands."), "success")
+    return redirect(_task_page(delivery.task_id))
+
+
 @bp.get("/board/disputes")
 @board_required
 def disputes():
