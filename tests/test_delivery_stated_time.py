@@ -4,6 +4,7 @@ delivery with the exact top-up that meets it, recorded on the ledger; the client
 only with that top-up (or reject), and auto-acceptance pays it; a stated time at or under the
 estimate, or above it but still over the floor, changes nothing."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,17 @@ from test_delivery_submit import login_client, post_delivery, stored, task_page
 
 from coop.delivery import operations
 from coop.errors import Conflict, DomainError
-from coop.models import Delivery, Dispute, Earning, Event, Parameter, Task, TaskState, utcnow
+from coop.models import (
+    Delivery,
+    Dispute,
+    Earning,
+    Event,
+    Notification,
+    Parameter,
+    Task,
+    TaskState,
+    utcnow,
+)
 
 # make_task's default: 10 € for an estimated 30 minutes; the 8 % margin leaves the member 9.20 €.
 NET = 920
@@ -137,6 +148,7 @@ def test_the_operation_refuses_a_stated_time_out_of_bounds(app, assigned):
 @pytest.mark.parametrize("upheld, topup", [(True, 880), (False, 0)])
 def test_the_board_decides_a_disputed_stated_time(app, assigned, make_board, upheld, topup):
     task, member = assigned
+    board = make_board()
     delivery = deliver(app, task, member, 90)  # a top-up of 8.80 € would be due
     web = login_client(app, task.client)
     assert web.post(f"/deliveries/{delivery.id}/dispute-time",
@@ -154,7 +166,8 @@ def test_the_board_decides_a_disputed_stated_time(app, assigned, make_board, uph
     assert not Earning.select().exists()
     assert "The client disputes the stated time" in task_page(app, task, member)
 
-    board = make_board()
+    (opened,) = Notification.select().where(Notification.kind == "dispute_opened")
+    assert opened.user_id == board.id and json.loads(opened.params)["stated_time"] is True
     page = login_client(app, board).get("/board/disputes").get_data(as_text=True)
     assert "The member stated 90 minutes" in page
     dispute = Dispute.get(Dispute.delivery == delivery.id)
@@ -168,6 +181,9 @@ def test_the_board_decides_a_disputed_stated_time(app, assigned, make_board, uph
     assert (resolved["dispute_kind"], resolved["outcome"]) == (
         "stated_time", "upheld" if upheld else "dismissed")
     assert events("task.completed")[0].get("topup_cents", 0) == topup
+    # The member hears of it by the payment, not by a "your dispute" they never opened.
+    kinds = [n.kind for n in Notification.select().where(Notification.user == member.id)]
+    assert "task_paid" in kinds and "dispute_resolved" not in kinds
 
 
 def test_only_a_flagged_delivery_can_have_its_time_disputed(app, assigned):

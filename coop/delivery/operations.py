@@ -663,6 +663,7 @@ def dispute_stated_time(client: User, delivery_id: int, reason: str) -> Dispute:
             NotificationKind.DISPUTE_OPENED,
             f"dispute:{dispute.id}",
             title=task.title,
+            stated_time=True,
         )
         return dispute
 
@@ -740,8 +741,9 @@ def resolve_dispute(board: User, dispute_id: int, *, upheld: bool, reason: str) 
                 else {"dispute_kind": str(dispute.kind)}
             ),
         )
+        # A stated-time dispute was the client's: the member hears of it by the payment.
         notify(
-            [dispute.member_id],
+            [dispute.member_id] if dispute.kind == DisputeKind.REJECTION else [],
             NotificationKind.DISPUTE_RESOLVED,
             f"task:{task.id}",
             title=task.title,
