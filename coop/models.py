@@ -73,6 +73,13 @@ class RejectionReviewState(enum.StrEnum):
     OVERTURNED = "overturned"  # the delivery is accepted and the member paid
 
 
+class DisputeKind(enum.StrEnum):
+    """Who disputes what (m0017)."""
+
+    REJECTION = "rejection"  # the member disputes the client's rejection
+    STATED_TIME = "stated_time"  # the client disputes the time the member stated
+
+
 class DisputeState(enum.StrEnum):
     OPEN = "open"
     UPHELD = "upheld"  # the member was right: the delivery is accepted
@@ -202,6 +209,10 @@ class Delivery(BaseModel):
     reviewed_at = peewee.DateTimeField(null=True)
     auto_accepted = peewee.BooleanField(default=False)
     rejection_category = peewee.CharField(max_length=16, null=True)  # set by migration m0007
+    # The time the member says they spent, and the top-up it implies to reach the pay floor,
+    # fixed at submission (m0017); topup_cents > 0 means "below the floor on stated time".
+    minutes_spent = peewee.IntegerField(null=True)
+    topup_cents = peewee.BigIntegerField(default=0)
 
 
 class DeliveryFile(BaseModel):
@@ -218,6 +229,7 @@ class Dispute(BaseModel):
     member = peewee.ForeignKeyField(User, backref="disputes", on_delete="RESTRICT")
     reason = peewee.TextField()
     state = peewee.CharField(max_length=16, default=DisputeState.OPEN, index=True)
+    kind = peewee.CharField(max_length=16, default=DisputeKind.REJECTION)  # m0017
     resolution_reason = peewee.TextField(default="")
     resolved_by = peewee.ForeignKeyField(User, null=True, on_delete="RESTRICT")
     created_at = peewee.DateTimeField(default=utcnow)
@@ -249,6 +261,9 @@ class Earning(BaseModel):
     earnings_cents = peewee.BigIntegerField()
     margin_cents = peewee.BigIntegerField()
     created_at = peewee.DateTimeField(default=utcnow, index=True)
+    # Paid by the client on top of the price, no margin on it, included in earnings_cents and
+    # price_cents (m0017): the member's net pay for the stated time reaches the pay floor.
+    topup_cents = peewee.BigIntegerField(default=0)
 
 
 class Parameter(BaseModel):

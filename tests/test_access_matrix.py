@@ -302,6 +302,8 @@ POST_ROUTES = [
     ("/tasks/{delivered}/release", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/tasks/{delivered}/deliver", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/deliveries/{delivery}/accept", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/deliveries/{delivery}/accept-topup", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/deliveries/{delivery}/dispute-time", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/deliveries/{delivery}/reject", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/deliveries/{rejected}/dispute", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/board/applications/{applicant}/admit", _allowed(BOARD_ONLY)),

@@ -52,7 +52,8 @@ def accepted_delivery(app, make_client_user, make_member):
     assert as_alice.post(f"/tasks/{task.id}/claim").status_code == 302
     response = as_alice.post(
         f"/tasks/{task.id}/deliver",
-        data={"note": "Done.", "files": [(io.BytesIO(DELIVERABLE), "interview.txt")]},
+        data={"note": "Done.", "files": [(io.BytesIO(DELIVERABLE), "interview.txt")],
+              "minutes_spent": "30"},
         content_type="multipart/form-data",
     )
     assert response.status_code == 302, response.get_data(as_text=True)

@@ -210,7 +210,8 @@ def test_an_upload_with_a_long_content_type_is_stored_as_octet_stream(app, world
     assert response.status_code == 302
     upload = (io.BytesIO(b"second attempt"), "work.txt", long_type)
     response = login_client(app, users["member"]).post(
-        f"/tasks/{ids['delivered']}/deliver", data={"files": [upload], "note": "Again"},
+        f"/tasks/{ids['delivered']}/deliver",
+        data={"files": [upload], "note": "Again", "minutes_spent": "30"},
         content_type="multipart/form-data")
     assert response.status_code == 302, response.data[-400:]
     stored = DeliveryFile.select().order_by(DeliveryFile.id.desc()).first()

@@ -145,6 +145,7 @@ def test_from_posting_to_an_offline_verified_bundle(server, browser, tmp_path):
     work.write_bytes(b"\x89PNG\r\n\x1a\n" + b"clipped pixels" * 100)
     member.goto(task_url)
     member.set_input_files("input[name=files]", str(work))
+    member.fill("input[name=minutes_spent]", "60")
     member.click("section.delivery-panel button[type=submit]")
     assert "SHA-256" in member.content() or "sha256" in member.content().lower()
 
@@ -239,6 +240,7 @@ def test_notifications_tell_of_an_application_an_award_and_a_rejection(server, b
     work.write_text("bike,1 2 3 4\n")
     member.goto(task_url)
     member.set_input_files("input[name=files]", str(work))
+    member.fill("input[name=minutes_spent]", "60")
     member.click("section.delivery-panel button[type=submit]")
     client.goto(task_url)
     client.click("summary:has-text('Reject')")

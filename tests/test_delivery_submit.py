@@ -51,8 +51,10 @@ def login_client(app, user):
     return app.test_client(user=user) if user is not None else app.test_client()
 
 
-def post_delivery(web, task, files=((CONTENT, "boxes.csv"),), note="Done, see CSV."):
-    data = {"note": note, "files": [(io.BytesIO(body), name) for body, name in files]}
+def post_delivery(web, task, files=((CONTENT, "boxes.csv"),), note="Done, see CSV.",
+                  minutes="30"):
+    data = {"note": note, "files": [(io.BytesIO(body), name) for body, name in files],
+            "minutes_spent": minutes}
     return web.post(f"/tasks/{task.id}/deliver", data=data, content_type="multipart/form-data")
 
 

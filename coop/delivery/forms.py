@@ -2,10 +2,18 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import MultipleFileField, RadioField, SelectChoice, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms import IntegerField, MultipleFileField, RadioField, SelectChoice, TextAreaField
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from coop.auth.forms import EmptyForm, ReasonForm
+from coop.delivery.operations import MAX_MINUTES_SPENT, MIN_MINUTES_SPENT
 from coop.models import RejectionCategory
 
 __all__ = [
@@ -30,6 +38,17 @@ class DeliverForm(FlaskForm):
     files = MultipleFileField(_l("Files"))
     note = TextAreaField(
         _l("Note for the client"), validators=[Optional(), Length(max=5000)]
+    )
+    minutes_spent = IntegerField(
+        _l("Minutes you actually spent"),
+        validators=[
+            InputRequired(_l("Say how many minutes you actually spent, as a whole number.")),
+            NumberRange(
+                MIN_MINUTES_SPENT,
+                MAX_MINUTES_SPENT,
+                _l("State the minutes you spent, from %(min)s to %(max)s."),
+            ),
+        ],
     )
 
     def validate_files(self, field):

@@ -24,6 +24,7 @@ from coop.models import (
     DeliveryFile,
     DeliveryState,
     Dispute,
+    DisputeKind,
     DisputeState,
     Earning,
     MemberStatus,
@@ -48,6 +49,9 @@ RESOLVED_LIMIT = 20
 # few different letters or digits (".", "no" or "aaaaaaaaaaaaaaaaaaaaaa" say nothing).
 MIN_REJECTION_REASON = 20
 MIN_DISTINCT_CHARACTERS = 6
+# The time a member states with a delivery: whole minutes, at most about a week of full days.
+MIN_MINUTES_SPENT = 1
+MAX_MINUTES_SPENT = 10_000
 
 
 def _sha256_text(text: str) -> str:
@@ -119,10 +123,62 @@ def _require_impartial(board: User, task: Task, delivery: Delivery) -> None:
 # --- submitting -------------------------------------------------------------------------
 
 
-def submit_delivery(member: User, task_id: int, files: list[StoredFile], note: str) -> Delivery:
-    """Deliver files for a task assigned to member (a first delivery or a resubmission)."""
+def _net_pay(task: Task) -> int:
+    """Return what the member nets from the task's price, at the margin fixed when taken."""
+    price = task.price_cents or 0
+    # Tasks taken before m0011 have no margin of their own: the one in force applies.
+    margin_bp = task.margin_bp if task.margin_bp is not None else params.current().margin_bp
+    return price - money.percent_of(price, margin_bp)
+
+
+def stated_time_topup(task: Task, minutes_spent: int | None) -> int:
+    """Return the cents that lift the member's net pay over minutes_spent to the pay floor.
+
+    0 when the net pay meets the floor per hour on the stated time (or no time is stated).
+    """
+    if not minutes_spent:
+        return 0
+    needed = money.minimum_price(params.current().pay_floor_cents_per_hour, minutes_spent)
+    return max(needed - _net_pay(task), 0)
+
+
+def implied_cents_per_hour(task: Task, minutes_spent: int | None) -> int | None:
+    """Return the member's net pay per hour over the stated minutes (None if none stated)."""
+    if not minutes_spent:
+        return None
+    return _net_pay(task) * 60 // minutes_spent
+
+
+def _minutes_spent(minutes_spent: int | None) -> int | None:
+    if minutes_spent is None:
+        return None
+    if not MIN_MINUTES_SPENT <= minutes_spent <= MAX_MINUTES_SPENT:
+        raise DomainError(
+            _(
+                "State the time you actually spent, in whole minutes from %(low)s to %(high)s.",
+                low=MIN_MINUTES_SPENT,
+                high=MAX_MINUTES_SPENT,
+            ),
+            field="minutes_spent",
+        )
+    return minutes_spent
+
+
+def submit_delivery(
+    member: User,
+    task_id: int,
+    files: list[StoredFile],
+    note: str,
+    minutes_spent: int | None = None,
+) -> Delivery:
+    """Deliver files for a task assigned to member (a first delivery or a resubmission).
+
+    minutes_spent is the time the member says they spent (the web form requires it); when the
+    net pay over it is below the pay floor, the delivery carries the top-up that would meet it.
+    """
     if not files:
         raise DomainError(_("Attach at least one file."), field="files")
+    minutes_spent = _minutes_spent(minutes_spent)
     now = utcnow()
     with write_transaction():
         task = Task.get_or_none(Task.id == task_id)
@@ -155,6 +211,8 @@ def submit_delivery(member: User, task_id: int, files: list[StoredFile], note: s
             note=(note or "").strip(),
             submitted_at=now,
             on_time=now <= task.deadline,
+            minutes_spent=minutes_spent,
+            topup_cents=stated_time_topup(task, minutes_spent),
         )
         for stored in files:
             DeliveryFile.create(
@@ -164,6 +222,12 @@ def submit_delivery(member: User, task_id: int, files: list[StoredFile], note: s
                 size=stored.size,
                 content_type=stored.content_type,
             )
+        # Deliveries made without a stated time (operations called directly) keep the old form.
+        stated = (
+            {"minutes_spent": minutes_spent, "topup_cents": delivery.topup_cents}
+            if minutes_spent is not None
+            else {}
+        )
         record(
             "delivery.submitted",
             f"delivery:{delivery.id}",
@@ -174,6 +238,7 @@ def submit_delivery(member: User, task_id: int, files: list[StoredFile], note: s
             deadline=_iso_utc(task.deadline),
             on_time=delivery.on_time,
             attempt=delivery.attempt,
+            **stated,
         )
         window = timedelta(hours=params.current().review_window_hours)
         notify(
@@ -189,8 +254,14 @@ def submit_delivery(member: User, task_id: int, files: list[StoredFile], note: s
 # --- reviewing and completing -------------------------------------------------------------
 
 
-def _complete(task: Task, delivery: Delivery, from_state: str, now: datetime) -> Earning:
-    """Complete the task and credit its member; the one path for every kind of acceptance."""
+def _complete(
+    task: Task, delivery: Delivery, from_state: str, now: datetime, topup: int = 0
+) -> Earning:
+    """Complete the task and credit its member; the one path for every kind of acceptance.
+
+    topup is paid by the client on top of the price, without margin (stated time below the
+    floor); it is part of the earning's price and earnings.
+    """
     changed = (
         Task.update(state=TaskState.COMPLETED, completed_at=now)
         .where((Task.id == task.id) & (Task.state == from_state))
@@ -199,34 +270,35 @@ def _complete(task: Task, delivery: Delivery, from_state: str, now: datetime) ->
     if not changed:
         raise Conflict(_("This task changed meanwhile; nothing was done."))
     price = task.price_cents or 0
-    # The margin fixed when the task was taken; tasks taken before m0011 have none.
-    margin_bp = task.margin_bp if task.margin_bp is not None else params.current().margin_bp
-    margin = money.percent_of(price, margin_bp)
+    margin = price - _net_pay(task)
     earning = Earning.create(
         member=delivery.member_id,
         task=task,
-        price_cents=price,
-        earnings_cents=price - margin,
+        price_cents=price + topup,
+        earnings_cents=price - margin + topup,
         margin_cents=margin,
+        topup_cents=topup,
         created_at=now,
     )
+    extra = {"topup_cents": topup} if topup else {}
     record(
         "task.completed",
         f"task:{task.id}",
         task=task.id,
         delivery=delivery.id,
-        price_cents=price,
-        earnings_cents=price - margin,
+        price_cents=price + topup,
+        earnings_cents=price - margin + topup,
         margin_cents=margin,
         currency=CURRENCY,
         member=delivery.member.pseudonym,
+        **extra,
     )
     notify(
         [delivery.member_id],
         NotificationKind.TASK_PAID,
         f"task:{task.id}",
         title=task.title,
-        cents=price - margin,
+        cents=price - margin + topup,
     )
     return earning
 
@@ -238,8 +310,12 @@ def _review(
     auto: bool,
     now: datetime,
     category: RejectionCategory | None = None,
+    topup: bool = False,
 ) -> None:
-    """Decide a pending delivery of a delivered task, inside the caller's transaction."""
+    """Decide a pending delivery of a delivered task, inside the caller's transaction.
+
+    topup pays the delivery's stated-time top-up with the acceptance.
+    """
     outcome = DeliveryState.ACCEPTED if accepted else DeliveryState.REJECTED
     changed = (
         Delivery.update(
@@ -255,11 +331,14 @@ def _review(
     if not changed:
         raise Conflict(_("This delivery has already been reviewed."))
     task = delivery.task
+    paid_topup = delivery.topup_cents if accepted and topup else 0
     if accepted:
-        _complete(task, delivery, TaskState.DELIVERED, now)
+        _complete(task, delivery, TaskState.DELIVERED, now, topup=paid_topup)
     else:
         _reject_task(task)
     extra = {} if accepted else {"category": str(category)}
+    if paid_topup:
+        extra["topup_cents"] = paid_topup
     record(
         "delivery.reviewed",
         f"delivery:{delivery.id}",
@@ -292,11 +371,24 @@ def _client_delivery(client: User, delivery_id: int) -> Delivery:
     return delivery
 
 
-def accept_delivery(client: User, delivery_id: int) -> Delivery:
-    """Accept a pending delivery: the task completes and its member is paid."""
+def accept_delivery(client: User, delivery_id: int, *, topup: bool = False) -> Delivery:
+    """Accept a pending delivery: the task completes and its member is paid.
+
+    A delivery whose stated time puts the member below the pay floor cannot be accepted at
+    the bare price (the estimate may not silently stand): the client tops up or disputes.
+    """
     with write_transaction():
         delivery = _client_delivery(client, delivery_id)
-        _review(delivery, accepted=True, reason="", auto=False, now=utcnow())
+        if delivery.topup_cents and not topup:
+            raise Conflict(
+                _(
+                    "The member's stated time puts their pay below the floor: accept and top "
+                    "up to the floor, or reject."
+                )
+            )
+        if topup and not delivery.topup_cents:
+            raise Conflict(_("This delivery needs no top-up: accept it at its price."))
+        _review(delivery, accepted=True, reason="", auto=False, now=utcnow(), topup=topup)
     return Delivery.get_by_id(delivery_id)
 
 
@@ -465,7 +557,7 @@ def decide_rejection(
             reason_sha256=_sha256_text(reason),
         )
         if not confirmed:
-            _complete(task, delivery, TaskState.DELIVERED, now)
+            _complete(task, delivery, TaskState.DELIVERED, now, topup=delivery.topup_cents)
     return RejectionReview.get_by_id(review_id)
 
 
@@ -488,7 +580,8 @@ def auto_accept_overdue(now: datetime) -> int:
         try:
             with write_transaction():
                 delivery = Delivery.get_by_id(delivery_id)
-                _review(delivery, accepted=True, reason="", auto=True, now=now)
+                # The client stayed silent on a stated time below the floor: the top-up is due.
+                _review(delivery, accepted=True, reason="", auto=True, now=now, topup=True)
         except Conflict:
             continue
         accepted += 1
@@ -536,6 +629,59 @@ def dispute_rejection(member: User, delivery_id: int, reason: str) -> Dispute:
         return dispute
 
 
+def dispute_stated_time(client: User, delivery_id: int, reason: str) -> Dispute:
+    """Ask the board to decide whether the member's stated time stands (and its top-up is due).
+
+    The delivery waits, neither reviewed nor auto-accepted, until the board decides: upheld
+    pays the price and the top-up, dismissed pays the price alone.
+    """
+    reason = _required_reason(reason, _("Say why the stated time is wrong."))
+    with write_transaction():
+        delivery = _client_delivery(client, delivery_id)
+        task = delivery.task
+        if delivery.state != DeliveryState.PENDING or not delivery.topup_cents:
+            raise Conflict(
+                _("Only a delivery waiting for review, with a stated time below the floor, "
+                  "can have its time disputed.")
+            )
+        changed = (
+            Task.update(state=TaskState.DISPUTED)
+            .where((Task.id == task.id) & (Task.state == TaskState.DELIVERED))
+            .execute()
+        )
+        if not changed:
+            raise Conflict(_("This task is not waiting for a review."))
+        dispute = Dispute.create(
+            delivery=delivery,
+            task=task,
+            member=delivery.member_id,
+            reason=reason,
+            kind=DisputeKind.STATED_TIME,
+        )
+        notify(
+            _eligible_board(task, delivery),
+            NotificationKind.DISPUTE_OPENED,
+            f"dispute:{dispute.id}",
+            title=task.title,
+            stated_time=True,
+        )
+        return dispute
+
+
+def _settle_stated_time(dispute: Dispute, upheld: bool, now: datetime) -> None:
+    """Accept the disputed delivery: with its top-up if the stated time stands, else without."""
+    delivery, task = dispute.delivery, dispute.task
+    changed = (
+        Delivery.update(state=DeliveryState.ACCEPTED, reviewed_at=now)
+        .where((Delivery.id == delivery.id) & (Delivery.state == DeliveryState.PENDING))
+        .execute()
+    )
+    if not changed:
+        raise Conflict(_("This delivery changed meanwhile; nothing was done."))
+    _complete(task, delivery, TaskState.DISPUTED, now,
+              topup=delivery.topup_cents if upheld else 0)
+
+
 def resolve_dispute(board: User, dispute_id: int, *, upheld: bool, reason: str) -> Dispute:
     """Decide an open dispute: upheld pays the member, dismissed reopens the task to others."""
     if not board.is_board:
@@ -559,7 +705,9 @@ def resolve_dispute(board: User, dispute_id: int, *, upheld: bool, reason: str) 
         if not changed:
             raise Conflict(_("This dispute has already been resolved."))
         delivery, task = dispute.delivery, dispute.task
-        if upheld:
+        if dispute.kind == DisputeKind.STATED_TIME:
+            _settle_stated_time(dispute, upheld, now)
+        elif upheld:
             changed = (
                 Delivery.update(state=DeliveryState.ACCEPTED, reviewed_at=now)
                 .where(
@@ -569,7 +717,7 @@ def resolve_dispute(board: User, dispute_id: int, *, upheld: bool, reason: str) 
             )
             if not changed:
                 raise Conflict(_("This delivery changed meanwhile; nothing was done."))
-            _complete(task, delivery, TaskState.DISPUTED, now)
+            _complete(task, delivery, TaskState.DISPUTED, now, topup=delivery.topup_cents)
         else:
             # The rejection stands: the task goes back on the board for someone else.
             changed = (
@@ -587,9 +735,15 @@ def resolve_dispute(board: User, dispute_id: int, *, upheld: bool, reason: str) 
             delivery=delivery.id,
             outcome=str(outcome),
             reason_sha256=_sha256_text(reason),
+            # Rejection disputes keep their old entry; other kinds say what was disputed.
+            **(
+                {} if dispute.kind == DisputeKind.REJECTION
+                else {"dispute_kind": str(dispute.kind)}
+            ),
         )
+        # A stated-time dispute was the client's: the member hears of it by the payment.
         notify(
-            [dispute.member_id],
+            [dispute.member_id] if dispute.kind == DisputeKind.REJECTION else [],
             NotificationKind.DISPUTE_RESOLVED,
             f"task:{task.id}",
             title=task.title,
@@ -677,6 +831,8 @@ class DeliveryItem:
     can_dispute: bool = False
     withheld: bool = False  # the viewer (the client) may not download the files
     rejection_review: RejectionReview | None = None
+    # The member's net pay per hour over the minutes they stated (None: none stated).
+    implied_cents_per_hour: int | None = None
 
 
 @dataclass(frozen=True)
@@ -714,6 +870,7 @@ def _items(deliveries: list[Delivery], window: timedelta) -> list[DeliveryItem]:
             dispute=disputes.get(d.id),
             auto_accept_at=d.submitted_at + window if d.state == DeliveryState.PENDING else None,
             rejection_review=reviews.get(d.id),
+            implied_cents_per_hour=implied_cents_per_hour(d.task, d.minutes_spent),
         )
         for d in deliveries
     ]
@@ -748,7 +905,7 @@ def task_panel(viewer: User, task: Task, deliveries: list[Delivery]) -> TaskPane
         items.append(
             DeliveryItem(
                 d, item.files, item.dispute, item.auto_accept_at, can_review, can_dispute,
-                withheld, item.rejection_review,
+                withheld, item.rejection_review, item.implied_cents_per_hour,
             )
         )
     attempts_left = max(current.max_attempts - task.attempts, 0)

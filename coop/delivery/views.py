@@ -80,7 +80,9 @@ def deliver(task_id: int):
         return _form_page(form, *args, 400, multipart=True)
     try:
         with file_store.staged_uploads(form.files.data) as stored:
-            operations.submit_delivery(current_user, task_id, stored, form.note.data)
+            operations.submit_delivery(
+                current_user, task_id, stored, form.note.data, form.minutes_spent.data
+            )
     except file_store.FileTooLarge as error:
         form.files.errors = [error.message]
         return _form_page(form, *args, error.status, multipart=True)
@@ -122,6 +124,20 @@ def accept(delivery_id: int):
         abort(400)
     operations.accept_delivery(current_user, delivery_id)
     flash(_("Delivery accepted: the task is complete and the member is paid."), "success")
+    return redirect(_task_page(delivery.task_id))
+
+
+@bp.post("/deliveries/<id:delivery_id>/accept-topup")
+@client_required
+def accept_topup(delivery_id: int):
+    delivery = _client_delivery(delivery_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    operations.accept_delivery(current_user, delivery_id, topup=True)
+    flash(
+        _("Delivery accepted with the top-up: the member's pay for their time meets the floor."),
+        "success",
+    )
     return redirect(_task_page(delivery.task_id))
 
 
@@ -173,6 +189,25 @@ def dispute(delivery_id: int):
             raise
         return _form_page(form, *args, error.status)
     flash(_("Dispute sent: the board will decide and give its reason."), "success")
+    return redirect(_task_page(delivery.task_id))
+
+
+@bp.post("/deliveries/<id:delivery_id>/dispute-time")
+@client_required
+def dispute_time(delivery_id: int):
+    delivery = _client_delivery(delivery_id)
+    form = ReasonForm()
+    args = (_("Dispute the stated time"), url_for(".dispute_time", delivery_id=delivery_id),
+            _("Send to the board"), delivery.task)
+    if not form.validate_on_submit():
+        return _form_page(form, *args, 400)
+    try:
+        operations.dispute_stated_time(current_user, delivery_id, form.reason.data)
+    except DomainError as error:
+        if not _attach(form, error):
+            raise
+        return _form_page(form, *args, error.status)
+    flash(_("Dispute sent: the board will decide whether the stated time stands."), "success")
     return redirect(_task_page(delivery.task_id))
 
 

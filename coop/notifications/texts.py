@@ -88,6 +88,8 @@ def describe(kind: str, values: dict, when: Callable[[datetime], str], money: Ca
                  "automatically on %(deadline)s.", title=title, deadline=when(deadline))
     if kind == K.APPLICATION_RECEIVED:
         return _("%(name)s applied to join the coop.", name=values.get("name", ""))
+    if kind == K.DISPUTE_OPENED and values.get("stated_time"):
+        return _("A client disputes the time stated for “%(title)s”.", title=title)
     if kind == K.DISPUTE_OPENED:
         return _("A member disputes the rejection of “%(title)s”.", title=title)
     return kind
