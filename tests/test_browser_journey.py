@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed"),
 ]
+COOP = [str(Path(sys.executable).parent / "coop")]
 BOARD_EMAIL, PASSWORD = "board@example.org", "bea keeps the books 2026"
 
 
@@ -30,23 +32,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """Initialise a fresh instance and serve it with gunicorn, as `make run` does."""
+@contextmanager
+def served_instance(tmp_path_factory, board_email, password, serve):
+    """Initialise a fresh instance with a board member and serve it; yield (base URL, env).
+
+    serve(port) gives the server's command line (gunicorn, or `coop serve`).
+    """
     instance = tmp_path_factory.mktemp("instance")
     env = dict(os.environ, COOP_INSTANCE_DIR=str(instance), COOP_NTP_SERVERS="")
     env.pop("COOP_DATABASE_URL", None)
-    coop = [str(Path(sys.executable).parent / "coop")]
-    subprocess.run([*coop, "init"], env=env, check=True, capture_output=True)
+    subprocess.run([*COOP, "init"], env=env, check=True, capture_output=True)
     subprocess.run(
-        [*coop, "user", "create", "--email", BOARD_EMAIL, "--name", "Bea", "--role", "board"],
-        env=env, check=True, capture_output=True, input=f"{PASSWORD}\n{PASSWORD}\n", text=True,
+        [*COOP, "user", "create", "--email", board_email, "--name", "Bea", "--role", "board"],
+        env=env, check=True, capture_output=True, input=f"{password}\n{password}\n", text=True,
     )
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "coop.wsgi:app"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        serve(port), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -58,11 +60,24 @@ def server(tmp_path_factory):
     else:
         process.kill()
         process.wait()
-        pytest.fail("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
-    yield base, env
-    process.terminate()
-    process.wait(timeout=10)
-    process.stderr.close()
+        pytest.fail("the server did not start: " + process.stderr.read().decode()[-2000:])
+    try:
+        yield base, env
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stderr.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """Initialise a fresh instance and serve it with gunicorn (two workers)."""
+    gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "2", "coop.wsgi:app"]
+    with served_instance(
+        tmp_path_factory, BOARD_EMAIL, PASSWORD,
+        lambda port: [*gunicorn, "--bind", f"127.0.0.1:{port}"],
+    ) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

@@ -8,17 +8,15 @@ is no wider than the viewport at 390 px and at 1280 px."""
 
 import csv
 import io
-import os
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_browser_journey import CHROMIUM, _free_port, _sign_in
+from test_browser_journey import CHROMIUM, COOP, _sign_in, served_instance
 from test_browser_journey import browser as browser  # noqa: PLC0414 - the shared fixture
 
 pytestmark = [
@@ -36,35 +34,11 @@ DISTRESSING = "c-003"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """Initialise a fresh instance and serve it with `coop serve` (gunicorn), as in deployment."""
-    instance = tmp_path_factory.mktemp("instance")
-    env = dict(os.environ, COOP_INSTANCE_DIR=str(instance), COOP_NTP_SERVERS="")
-    env.pop("COOP_DATABASE_URL", None)
-    coop = [str(Path(sys.executable).parent / "coop")]
-    subprocess.run([*coop, "init"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [*coop, "user", "create", "--email", BOARD_EMAIL, "--name", "Bea", "--role", "board"],
-        env=env, check=True, capture_output=True, input=f"{PASSWORD}\n{PASSWORD}\n", text=True,
-    )
-    port = _free_port()
-    process = subprocess.Popen(
-        [*coop, "serve", "--port", str(port), "--threads", "4"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/", timeout=1)  # noqa: S310 - loopback only
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        process.wait()
-        pytest.fail("coop serve did not start: " + process.stderr.read().decode()[-2000:])
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
-    process.stderr.close()
+    with served_instance(
+        tmp_path_factory, BOARD_EMAIL, PASSWORD,
+        lambda port: [*COOP, "serve", "--port", str(port), "--threads", "4"],
+    ) as (base, _env):
+        yield base
 
 
 class Visitor:
