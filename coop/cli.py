@@ -118,7 +118,10 @@ def serve_command(host, port, workers, threads):
     )
     args = [sys.executable, "-m", "gunicorn", "--workers", str(workers)]
     args += ["--threads", str(max(threads, 1)), "--bind", f"{host}:{port}"]
-    args += ["--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT, "coop.wsgi:app"]
+    if os.environ.get("COOP_LOG_FORMAT", "json") != "json":
+        # Plain text: gunicorn's access log; in JSON the app writes its own request lines.
+        args += ["--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT]
+    args += ["coop.wsgi:app"]
     sys.stdout.flush()
     os.execv(sys.executable, args)  # noqa: S606 - fixed argv, no shell
 
@@ -164,12 +167,15 @@ def worker_command(threads):
     """
     import logging
 
-    from coop import jobs
+    from coop import jobs, logs
 
     if jobs.is_immediate():
         raise click.UsageError("COOP_QUEUE_URL=immediate:// runs each job in the process that "
                                "queues it: there is nothing for a worker to do.")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if os.environ.get("COOP_LOG_FORMAT", "json") == "json":
+        logs.configure()
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     with _operations():
         requeued = jobs.requeue_abandoned()
     url = current_app.config["QUEUE_URL"]
