@@ -311,8 +311,6 @@ def restore_backup(
 ) -> RestoreReport:
     """Bring a backup back into this instance's (empty) database and file store, upgrade it,
     verify the ledger, and compare it with what was published."""
-    from coop import migrations
-    from coop.audit.verify import verify_live
 
     folder = Path(folder)
     manifest = _read_manifest(folder)
