@@ -23,7 +23,7 @@ def create_app(config=None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.load_secret_key(app.config["INSTANCE_DIR"])
 
-    from coop import db, extensions, inputs, jobs, logs, ops, web
+    from coop import db, extensions, files, inputs, jobs, logs, ops, web
     from coop.api.views import bp as api_bp
     from coop.audit import ledger as audit_ledger
     from coop.audit.views import bp as audit_bp
@@ -43,6 +43,7 @@ def create_app(config=None) -> Flask:
     logs.init_app(app)  # first: every later hook's log lines carry the request id
     inputs.init_app(app)  # the `id` URL converter, before any blueprint's routes
     db.init_app(app)
+    files.init_app(app)
     audit_ledger.init_app(app)
     extensions.init_app(app)
     web.init_app(app)

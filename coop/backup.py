@@ -113,14 +113,6 @@ def _dump_postgres(destination: Path) -> tuple[int, str]:
     return size, root
 
 
-def _stored_files() -> list[Path]:
-    root = Path(current_app.config["UPLOAD_DIR"])
-    if not root.is_dir():
-        return []
-    # Only files under their address: temporary and staged uploads are not the store's yet.
-    return sorted(p for p in root.glob("??/*") if p.is_file() and not p.name.startswith("."))
-
-
 def make_backup(folder: Path, with_files: bool = True) -> dict:
     """Write a backup into folder (which must not exist, or be empty); return its manifest."""
     folder = Path(folder)
@@ -138,13 +130,18 @@ def make_backup(folder: Path, with_files: bool = True) -> dict:
         kind = "postgresql"
     os.chmod(part, 0o600)
 
+    from coop import files
+
+    # Files in a bucket stay there (use the bucket's versioning or replication); only the
+    # index is taken. Files in the local folder are copied unless told otherwise.
+    copy_files = with_files and files.object_store() is None
     index_lines, copied = [], 0
-    for path in _stored_files():
-        index_lines.append(f"{path.name} {path.stat().st_size}\n")
-        if with_files:
-            target = folder / "files" / path.parent.name / path.name
+    for sha, blob_size in files.blobs():
+        index_lines.append(f"{sha} {blob_size}\n")
+        if copy_files:
+            target = folder / "files" / sha[:2] / sha
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+            shutil.copyfile(files.path_for(sha), target)
             copied += 1
     (folder / "files.txt").write_text("".join(index_lines), encoding="utf-8")
 

@@ -20,6 +20,8 @@ def from_environment() -> dict:
         "INSTANCE_DIR": str(instance),
         "DATABASE_URL": os.environ.get("COOP_DATABASE_URL", f"sqlite:///{instance / 'coop.db'}"),
         "UPLOAD_DIR": os.environ.get("COOP_UPLOAD_DIR", str(instance / "files")),
+        # Empty: the folder above. s3://key:secret@host/bucket: an S3-compatible bucket.
+        "STORAGE_URL": os.environ.get("COOP_STORAGE_URL", ""),
         "MAX_FILE_BYTES": int(os.environ.get("COOP_MAX_FILE_BYTES", 25 * 1024 * 1024)),
         # PostgreSQL only: connections kept open per process, and the longest a statement runs.
         "DATABASE_POOL_SIZE": int(os.environ.get("COOP_DATABASE_POOL_SIZE", 8)),

@@ -64,6 +64,12 @@ def _queue_ready() -> None:
 
 
 def _storage_ready() -> None:
+    from coop import files
+
+    store = files.object_store()
+    if store is not None:
+        store.client.head_bucket(Bucket=store.bucket)
+        return
     # The store makes its folder on the first upload: until then, the folder it would go in.
     folder = Path(current_app.config["UPLOAD_DIR"])
     while not folder.exists() and folder != folder.parent:
