@@ -29,11 +29,13 @@ test: install
 	$(BIN)/pytest -n 2 --dist loadfile
 
 bench: install
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/ledger.py
 	$(BIN)/python bench/results.py
 	$(BIN)/python bench/board.py
 	$(BIN)/python bench/statements.py
 	$(BIN)/python bench/projects.py
+	$(BIN)/python bench/load.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -23,7 +23,7 @@ def create_app(config=None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.load_secret_key(app.config["INSTANCE_DIR"])
 
-    from coop import db, extensions, inputs, jobs, web
+    from coop import db, extensions, files, inputs, jobs, logs, ops, web
     from coop.api.views import bp as api_bp
     from coop.audit import ledger as audit_ledger
     from coop.audit.views import bp as audit_bp
@@ -40,12 +40,15 @@ def create_app(config=None) -> Flask:
     from coop.quality.views import bp as quality_bp
     from coop.statements.views import bp as statements_bp
 
+    logs.init_app(app)  # first: every later hook's log lines carry the request id
     inputs.init_app(app)  # the `id` URL converter, before any blueprint's routes
     db.init_app(app)
+    files.init_app(app)
     audit_ledger.init_app(app)
     extensions.init_app(app)
     web.init_app(app)
     jobs.init_app(app)
+    ops.init_app(app)
     blueprints = (auth_bp, tokens_bp, market_bp, delivery_bp, board_bp, audit_bp, api_bp)
     for blueprint in blueprints + (statements_bp, capital_bp, passwords_bp, projects_bp,
                                    quality_bp, jobs_bp, notifications_bp):

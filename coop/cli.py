@@ -118,7 +118,10 @@ def serve_command(host, port, workers, threads):
     )
     args = [sys.executable, "-m", "gunicorn", "--workers", str(workers)]
     args += ["--threads", str(max(threads, 1)), "--bind", f"{host}:{port}"]
-    args += ["--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT, "coop.wsgi:app"]
+    if os.environ.get("COOP_LOG_FORMAT", "json") != "json":
+        # Plain text: gunicorn's access log; in JSON the app writes its own request lines.
+        args += ["--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT]
+    args += ["coop.wsgi:app"]
     sys.stdout.flush()
     os.execv(sys.executable, args)  # noqa: S606 - fixed argv, no shell
 
@@ -164,12 +167,15 @@ def worker_command(threads):
     """
     import logging
 
-    from coop import jobs
+    from coop import jobs, logs
 
     if jobs.is_immediate():
         raise click.UsageError("COOP_QUEUE_URL=immediate:// runs each job in the process that "
                                "queues it: there is nothing for a worker to do.")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if os.environ.get("COOP_LOG_FORMAT", "json") == "json":
+        logs.configure()
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     with _operations():
         requeued = jobs.requeue_abandoned()
     url = current_app.config["QUEUE_URL"]
@@ -357,6 +363,54 @@ def ledger_checkpoint():
         click.echo(publish_checkpoint().note, nl=False)
 
 
+@click.command("backup")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--without-files", is_flag=True,
+              help="Index the stored files but do not copy them (backed up apart, e.g. S3).")
+@with_appcontext
+def backup_command(folder, without_files):
+    """Write a consistent backup of the database, the ledger and the file store to FOLDER."""
+    from coop.backup import BackupError, make_backup
+
+    with database.connection_context():
+        try:
+            manifest = make_backup(folder, with_files=not without_files)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Backed up the {manifest['database']} database with {manifest['ledger_size']} ledger "
+        f"entries (root {manifest['ledger_root'][:16]}…) and {manifest['files_copied']} of "
+        f"{manifest['files_indexed']} stored files to {folder}."
+    )
+    click.echo("The signing keys and the secret key are not in it: keep them apart.")
+
+
+@click.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--checkpoint", "checkpoints", multiple=True, type=click.File("r"),
+              help="A checkpoint published earlier (a monitor's or a witness's copy); the "
+              "restored ledger must contain it. May be repeated.")
+@click.option("--force", is_flag=True, help="Replace a database that is not empty.")
+@with_appcontext
+def restore_command(folder, checkpoints, force):
+    """Restore a backup into this (empty) instance, verify its ledger and compare it with what
+    was published. Exits with status 3 when the backup is older than what was published."""
+    from coop.backup import BackupError, restore_backup
+    from ledger.verify import LedgerTampered
+
+    notes = [handle.read() for handle in checkpoints]
+    try:
+        report = restore_backup(folder, notes, force=force)  # opens and closes its connections
+    except (BackupError, LedgerTampered) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored {report.ledger_size} ledger entries (verified) and {report.files} "
+               "stored files.")
+    if report.warnings:
+        for warning in report.warnings:
+            click.secho(f"WARNING: {warning}", fg="red", bold=True, err=True)
+        sys.exit(3)
+
+
 @click.group("token")
 def token_group():
     """API bearer tokens."""
@@ -389,6 +443,8 @@ def token_create(email, name, scope):
 COMMANDS = [
     init_command,
     serve_command,
+    backup_command,
+    restore_command,
     tick_command,
     worker_command,
     user_group,

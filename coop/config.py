@@ -20,7 +20,14 @@ def from_environment() -> dict:
         "INSTANCE_DIR": str(instance),
         "DATABASE_URL": os.environ.get("COOP_DATABASE_URL", f"sqlite:///{instance / 'coop.db'}"),
         "UPLOAD_DIR": os.environ.get("COOP_UPLOAD_DIR", str(instance / "files")),
+        # Empty: the folder above. s3://key:secret@host/bucket: an S3-compatible bucket.
+        "STORAGE_URL": os.environ.get("COOP_STORAGE_URL", ""),
         "MAX_FILE_BYTES": int(os.environ.get("COOP_MAX_FILE_BYTES", 25 * 1024 * 1024)),
+        # PostgreSQL only: connections kept open per process, and the longest a statement runs.
+        "DATABASE_POOL_SIZE": int(os.environ.get("COOP_DATABASE_POOL_SIZE", 8)),
+        "STATEMENT_TIMEOUT_MS": int(os.environ.get("COOP_STATEMENT_TIMEOUT_MS", 30000)),
+        # Empty: no /metrics. Otherwise the bearer token Prometheus presents to scrape it.
+        "METRICS_TOKEN": os.environ.get("COOP_METRICS_TOKEN", ""),
         "RATELIMIT_STORAGE_URI": os.environ.get("COOP_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_KEY_PREFIX": os.environ.get("COOP_RATELIMIT_KEY_PREFIX", "coop"),
         "LOGIN_RATE_LIMIT": os.environ.get("COOP_LOGIN_RATE_LIMIT", "10 per minute"),

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
-from flask import current_app
+from flask import Response, current_app, request, send_file
 from flask_babel import gettext as _
 
 from coop.errors import DomainError
@@ -132,7 +133,83 @@ class Staging:
         self._files = []
 
 
+def init_app(app) -> None:
+    """Refuse to start with a mistyped COOP_STORAGE_URL rather than fail on the first upload."""
+    if app.config.get("STORAGE_URL"):
+        from coop.object_store import parse_storage_url
+
+        parse_storage_url(app.config["STORAGE_URL"])
+
+
+def object_store():
+    """The S3-compatible bucket named by COOP_STORAGE_URL, or None for the local folder."""
+    url = current_app.config.get("STORAGE_URL", "")
+    if not url:
+        return None
+    store = current_app.extensions.get("coop.object_store")
+    if store is None:
+        from coop.object_store import ObjectStore
+
+        store = current_app.extensions.setdefault("coop.object_store", ObjectStore(url))
+    return store
+
+
+def is_stored(sha256: str) -> bool:
+    store = object_store()
+    return store.exists(sha256) if store else path_for(sha256).exists()
+
+
+def blobs() -> Iterator[tuple[str, int]]:
+    """Every file at its address, as (sha256, size): the store's index."""
+    store = object_store()
+    if store is not None:
+        yield from ((sha, size) for sha, size in store.blobs() if _is_sha256(sha))
+        return
+    for blob in sorted(_root().glob("[0-9a-f][0-9a-f]/*")):
+        if _is_sha256(blob.name):
+            yield blob.name, blob.stat().st_size
+
+
+def _disposition(kind: str, filename: str) -> str:
+    """A Content-Disposition header value; non-ASCII names as RFC 6266's filename*."""
+    safe = clean_filename(filename)
+    ascii_name = safe.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    value = f'{kind}; filename="{ascii_name}"'
+    if ascii_name != safe:
+        value += f"; filename*=UTF-8''{quote(safe, safe='')}"
+    return value
+
+
+def send_stored(
+    sha256: str,
+    mimetype: str,
+    download_name: str,
+    as_attachment: bool = True,
+    max_age: int | None = None,
+):
+    """Answer a download of a stored file, from the local folder or streamed from the bucket."""
+    store = object_store()
+    if store is None:
+        return send_file(
+            path_for(sha256), mimetype=mimetype, as_attachment=as_attachment,
+            download_name=download_name, max_age=max_age, conditional=True,
+        )
+    headers = {
+        "Content-Disposition": _disposition("attachment" if as_attachment else "inline",
+                                            download_name),
+        "ETag": f'"{sha256}"',  # content-addressed: the hash is the version
+        "Cache-Control": f"private, max-age={max_age}" if max_age else "no-cache",
+    }
+    if request.if_none_match.contains(sha256):
+        return Response(status=304, headers=headers)
+    return store.response(sha256, mimetype, headers)
+
+
 def _publish(temp: Path, sha256: str) -> None:
+    store = object_store()
+    if store is not None:
+        store.publish(temp, sha256)
+        return
     final = path_for(sha256)
     if final.exists():
         temp.unlink(missing_ok=True)
@@ -201,7 +278,7 @@ def sweep(referenced: set[str], older_than: float) -> Sweep:
     for temp in [*root.glob(UPLOAD_PREFIX + "*"), *root.glob(STAGED_PREFIX + "*")]:
         sha = temp.name.removeprefix(STAGED_PREFIX)[:64]
         if temp.name.startswith(STAGED_PREFIX) and sha in referenced:
-            if not path_for(sha).exists():
+            if not is_stored(sha):
                 _publish(temp, sha)
                 published += 1
                 continue
@@ -212,8 +289,8 @@ def sweep(referenced: set[str], older_than: float) -> Sweep:
         except FileNotFoundError:  # another sweep or the upload itself got there first
             continue
     unreferenced = unreferenced_bytes = 0
-    for blob in root.glob("[0-9a-f][0-9a-f]/*"):
-        if _is_sha256(blob.name) and blob.name not in referenced:
+    for sha, size in blobs():
+        if sha not in referenced:
             unreferenced += 1
-            unreferenced_bytes += blob.stat().st_size
+            unreferenced_bytes += size
     return Sweep(removed, published, unreferenced, unreferenced_bytes)

@@ -51,6 +51,9 @@ def handler(kind: JobKind):
 # -- the queue ----------------------------------------------------------------------------
 
 
+MAIL_RETRIES, MAIL_RETRY_SECONDS = 5, 120
+
+
 def make_queue(url: str, instance_dir: str) -> Huey:
     """Return the Huey instance for COOP_QUEUE_URL (empty: a SQLite file in the instance)."""
     if url.startswith("immediate:"):
@@ -74,12 +77,27 @@ def init_app(app) -> None:
     def run_job(job_id: int) -> None:
         _in_app(app, lambda: run(job_id))
 
+    # A mail server that is down or slow holds a worker, never a request; a failed send is
+    # tried again (five times, two minutes apart) before it is given up and logged.
+    @queue.task(name="coop.send_mail", retries=MAIL_RETRIES, retry_delay=MAIL_RETRY_SECONDS)
+    def send_mail(to: str, subject: str, body: str) -> None:
+        from coop import mail
+
+        with app.app_context():
+            mail.send(to, subject, body)
+
     @queue.periodic_task(crontab(minute=f"*/{TICK_MINUTES}"), name="coop.tick")
     def tick() -> None:
         _tick_in_app(app)
 
     app.extensions["coop.queue"] = queue
     app.extensions["coop.run_job"] = run_job
+    app.extensions["coop.send_mail"] = send_mail
+
+
+def send_mail_later(to: str, subject: str, body: str) -> None:
+    """Queue one plain-text message for a worker to send (at once with an immediate queue)."""
+    current_app.extensions["coop.send_mail"](to, subject, body)
 
 
 def queue() -> Huey:

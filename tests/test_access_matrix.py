@@ -211,6 +211,9 @@ GET_ROUTES = [
     ("/register", EVERYONE_OK),
     ("/apply", EVERYONE_OK),
     ("/ledger", EVERYONE_OK),
+    ("/healthz", EVERYONE_OK),
+    ("/readyz", EVERYONE_OK),
+    ("/metrics", {role: 404 for role in ROLES}),  # no token configured: no metrics
     ("/ledger/checkpoint", EVERYONE_OK),
     ("/ledger/key", EVERYONE_OK),
     ("/ledger/proof/inclusion?index=0&size=2", EVERYONE_OK),

@@ -364,3 +364,28 @@ def test_the_unread_count_is_one_query(app, people, delivered):
         database.obj.execute_sql = original
     assert len(queries) == 1 and "COUNT" in queries[0].upper()
     assert Role.CLIENT == people["client"].role
+
+
+def test_mail_waits_in_the_queue_for_a_worker_and_a_failed_send_is_tried_again(
+    app, people, tmp_path
+):
+    from coop import jobs
+
+    app.config["QUEUE_URL"] = f"sqlite:///{tmp_path / 'queue.db'}"
+    jobs.init_app(app)
+    queue = jobs.queue()
+    apply_for_membership("new@example.test", "Nina New", "long password 123", "Hi")
+    # Committed and told in the app at once; the mail is the worker's to send.
+    assert kinds_of(people["board"]) == [K.APPLICATION_RECEIVED]
+    assert outbox(app) == []
+    assert queue.pending_count() == 2  # one letter per board member
+
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{smtp_server.free_port()}"  # nobody listens
+    queue.execute(queue.dequeue())
+    assert outbox(app) == []
+    retried = queue.scheduled()
+    assert len(retried) == 1 and retried[0].retries == jobs.MAIL_RETRIES - 1
+
+    app.config["SMTP_URL"] = ""  # the outbox again: the remaining letter goes out
+    queue.execute(queue.dequeue())
+    assert len(outbox(app)) == 1

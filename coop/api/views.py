@@ -9,7 +9,7 @@ import base64
 import math
 from datetime import datetime
 
-from flask import Blueprint, g, jsonify, make_response, request, send_file, url_for
+from flask import Blueprint, g, jsonify, make_response, request, url_for
 from flask_babel import gettext as _
 
 from coop import files as file_store
@@ -203,11 +203,8 @@ def task(task_id: int):
 @bp.get("/deliveries/<id:delivery_id>/files/<id:file_id>")
 def delivery_file(delivery_id: int, file_id: int):
     stored = deliverable_file(g.api_actor, delivery_id, file_id)
-    response = send_file(
-        file_store.path_for(stored.sha256),
-        mimetype=stored.content_type,
-        as_attachment=True,
-        download_name=stored.filename,
+    response = file_store.send_stored(
+        stored.sha256, mimetype=stored.content_type, download_name=stored.filename
     )
     # RFC 9530: lets a client check the bytes it got against the SHA-256 the ledger holds.
     digest = base64.b64encode(bytes.fromhex(stored.sha256)).decode()

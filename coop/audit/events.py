@@ -14,6 +14,7 @@ from peewee import fn
 
 from coop.audit.ledger import get_ledger, publish_after_commit
 from coop.models import Event
+from coop.ops import APPEND_SECONDS
 
 
 def record(kind: str, subject: str, **data) -> Event:
@@ -22,7 +23,8 @@ def record(kind: str, subject: str, **data) -> Event:
     data holds opaque ids, pseudonyms, amounts in cents and SHA-256 hashes only. If the append
     fails, the exception rolls back the caller's transaction: no change without its entry.
     """
-    entry = get_ledger().append(kind, dict(data, subject=subject))
+    with APPEND_SECONDS.time():
+        entry = get_ledger().append(kind, dict(data, subject=subject))
     publish_after_commit()
     payload = json.dumps(data, sort_keys=True, separators=(",", ":"))
     event = Event.create(

@@ -1,6 +1,6 @@
 """Deliveries, reviews, disputes, deliverable downloads and the member's "my work" page."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -98,11 +98,8 @@ def deliver(task_id: int):
 @login_required
 def download(delivery_id: int, file_id: int):
     stored = operations.deliverable_file(current_user, delivery_id, file_id)
-    response = send_file(
-        file_store.path_for(stored.sha256),
-        mimetype=stored.content_type,
-        as_attachment=True,
-        download_name=stored.filename,
+    response = file_store.send_stored(
+        stored.sha256, mimetype=stored.content_type, download_name=stored.filename
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

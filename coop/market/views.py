@@ -8,7 +8,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -175,11 +174,8 @@ def task(task_id: int):
 @login_required
 def attachment(task_id: int, attachment_id: int):
     found = ops.visible_attachment(current_user, task_id, attachment_id)
-    return send_file(
-        files.path_for(found.sha256),
-        as_attachment=True,
-        download_name=found.filename,
-        mimetype="application/octet-stream",
+    return files.send_stored(
+        found.sha256, mimetype="application/octet-stream", download_name=found.filename
     )
 
 

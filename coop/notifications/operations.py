@@ -96,15 +96,18 @@ def notify(user_ids: Iterable[int], kind: NotificationKind, subject: str, **valu
 
 
 def send_letters(letters: list[Letter]) -> None:
-    """Mail each letter; a mail server that fails loses the mail, never the committed work."""
+    """Write each letter in its reader's language and queue it for a worker to send: a slow or
+    failing mail server delays or loses the mail, never the committed work or the request."""
+    from coop import jobs
+
     for letter in letters:
         locale = letter.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
         with force_locale(locale):
             subject, body = _write(letter, locale)
         try:
-            mail.send(letter.to, subject, body)
-        except mail.MailNotSent as error:
-            log.error("notification mail not sent: %s", error)
+            jobs.send_mail_later(letter.to, subject, body)
+        except Exception:  # noqa: BLE001 - the queue itself failed: the work stands, say so
+            log.exception("notification mail to a user could not be queued")
 
 
 def _link(endpoint: str, **values) -> str:

@@ -8,7 +8,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     stream_with_context,
     url_for,
 )
@@ -369,12 +368,12 @@ def media(project_id: int, item_id: int, field: str):
     stored = item.media_dict.get(field)
     if stored is None:
         raise NotFound(_("No such file."))
-    return send_file(
-        files.path_for(stored["sha256"]),
+    return files.send_stored(
+        stored["sha256"],
         mimetype=stored["content_type"],
+        download_name=stored["filename"],
         # A PDF may carry scripts: it is downloaded, never shown inside the site.
         as_attachment=stored["content_type"] == "application/pdf",
-        download_name=files.clean_filename(stored["filename"]),
         max_age=3600,
     )
 
