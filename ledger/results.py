@@ -3,14 +3,15 @@
 A client downloads its project's results (CSV or JSON Lines, one row per answer) and a proof
 file holding the signed checkpoint, each row's ledger entry and a multi-leaf Merkle proof.
 ``verify_results`` checks every row against its entry and the entries against the
-checkpoint, offline, and names the first row that does not verify. Standard library and
-``cryptography`` only, like ``ledger.verify``; ``make_proof`` alone reads a ``Ledger``.
-The formats are in docs/ledger-format.md §8.
+checkpoint, offline, and names the first row that does not verify. Standard library,
+``cryptography`` and ``asn1crypto`` only, like ``ledger.verify``; ``make_proof`` alone reads a
+``Ledger``. The formats are in docs/ledger-format.md §8.
 """
 
 from __future__ import annotations
 
 import binascii
+import calendar
 import contextlib
 import csv
 import enum
@@ -19,13 +20,16 @@ import io
 import json
 import os
 import re
+import time
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from .entry import MAX_INT, Entry, InvalidEntry, decode_entry
+from .entry import MAX_INT, Entry, InvalidEntry, decode_entry, rfc3339_ns
+from .interval import CheckedStamp, check_stamps
 from .merkle import (
     _LEAF,
     InvalidProof,
@@ -462,9 +466,15 @@ def _note_parts(note: str) -> tuple[Checkpoint, str]:
 
 
 def make_proof(
-    ledger: Ledger, indexes: Iterable[int], checkpoint_note: str, key_name: str | None = None
+    ledger: Ledger,
+    indexes: Iterable[int],
+    checkpoint_note: str,
+    key_name: str | None = None,
+    stamps: Sequence[Mapping[str, Any]] = (),
 ) -> Iterator[bytes]:
     """Yield the lines of the proof file for the answer entries at increasing indexes.
+
+    stamps are the time-stamps (``ledger.interval.stamp_json``) bounding the rows' times.
 
     Reads entries and stored hashes in batches, so memory stays flat however many rows.
 
@@ -481,6 +491,8 @@ def make_proof(
         "key_name": key_name or signer_name,
         "size": size,
     }
+    if stamps:
+        header["timestamps"] = list(stamps)
     yield json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
     count, batch, last = 0, [], -1
     for index in indexes:
@@ -681,13 +693,18 @@ def _check_span(
     first_row: int,
     count: int | None,
     size: int,
+    cuts: tuple[int, ...] = (),
 ) -> tuple:
     """Check count rows (None: up to the proof's last row) from the given file offsets.
 
     Returns ("ok", compact range of the leaves covered, last index, rows, projects,
-    proof offset where the rows stopped) or ("bad", row, line, external_id, reason).
+    proof offset where the rows stopped, marks) or ("bad", row, line, external_id, reason).
+    marks are (index, timestamp) of the span's first and last rows and of the rows on either
+    side of each cut (a time-stamped size): enough to check the rows against the stamps.
     """
     stack: list = []
+    marks: list = []
+    prev_stamp = ""
     projects: set = set()
     row, external_id = first_row, None
     line = first_line + (fmt is ResultsFormat.CSV and r_offset == 0)
@@ -742,7 +759,12 @@ def _check_span(
                         push(stack, lo, (hi - lo).bit_length() - 1, h)
                 push(stack, index, 0, leaf)
                 projects.add(project)
-                prev = index
+                stamp = parsed[5]
+                if not marks or bisect_right(cuts, prev) != bisect_right(cuts, index):
+                    if marks:
+                        marks.append((prev, prev_stamp))
+                    marks.append((index, stamp))
+                prev, prev_stamp = index, stamp
                 offset += len(text)
                 row += 1
                 line += 1  # where a missing next row would have been
@@ -751,7 +773,9 @@ def _check_span(
             return ("bad", row, line, external_id, str(exc))
         finally:
             rows.close()
-    return ("ok", stack, prev, row - first_row, projects, offset)
+    if prev >= 0:
+        marks.append((prev, prev_stamp))
+    return ("ok", stack, prev, row - first_row, projects, offset, marks)
 
 
 @dataclass(frozen=True)
@@ -761,6 +785,8 @@ class VerifiedResults:
     rows: int
     checkpoint: Checkpoint
     projects: tuple[int, ...]
+    stamps: int = 0  # time-stamps verified (docs/ledger-format.md §10)
+    flags: tuple[str, ...] = ()  # rows whose NTP time lies outside their interval
 
 
 def _read_line(f: BinaryIO, what: str) -> dict:
@@ -815,6 +841,7 @@ def verify_results(
     fmt: ResultsFormat | str | None = None,
     witnesses: Sequence[CosignatureVerifier] = (),
     quorum: int = 0,
+    trusted_tsas: Sequence = (),
 ) -> VerifiedResults:
     """Check every results row against its entry and all entries against the checkpoint.
 
@@ -822,6 +849,9 @@ def verify_results(
     :raises InvalidProof: the proof file is not one (bad header or trailer).
     :raises ResultsTampered: naming the first row that does not verify, or none when the
         rows all match their entries but the entries do not lead to the checkpoint root.
+    :raises InvalidTimestamp: a time-stamp in the proof's header does not verify.
+
+    Rows whose NTP time lies outside the interval the header's time-stamps give are flagged.
     """
     if isinstance(verifier, str):
         verifier = Verifier.parse(verifier)
@@ -838,6 +868,9 @@ def verify_results(
     if header.get("size") != checkpoint.size or header.get("key_name") != verifier.name:
         raise InvalidProof("the proof's size or key name differ from its checkpoint's")
     size = checkpoint.size
+    stamps = check_stamps(header.get("timestamps", []), verifier, size, checkpoint.root,
+                          trusted_tsas)  # fmt: skip
+    cuts = tuple(sorted({s.size for s in stamps}))
     trailer_at, trailer_text = _last_line(proof_path)
     try:
         trailer = json.loads(trailer_text)
@@ -847,15 +880,19 @@ def verify_results(
         raise InvalidProof("the proof's last line is not its trailer") from None
     if type(total) is not int or trailer_at < body:
         raise InvalidProof("the proof's last line is not its trailer")
-    results = _run_parallel(results_path, fmt, proof_path, total, size)
+    results = _run_parallel(results_path, fmt, proof_path, total, size, cuts)
     if results is None:
-        results = [_check_span(results_path, fmt, 0, 1, proof_path, body, False, 1, None, size)]
+        results = [
+            _check_span(results_path, fmt, 0, 1, proof_path, body, False, 1, None, size, cuts)
+        ]
     stack: list = []
+    marks: dict[int, str] = {}
     rows, projects, last, stop = 0, set(), -1, body
     for result in results:
         if result[0] == "bad":
             raise ResultsTampered(*result[1:])
-        _, span_stack, last, count, span_projects, stop = result
+        _, span_stack, last, count, span_projects, stop, span_marks = result
+        marks.update(span_marks)
         for lo, level, h in span_stack:
             compact_push(stack, lo, level, h)
         rows += count
@@ -882,11 +919,51 @@ def verify_results(
             f"every row matches its entry, but the entries and the proof's hashes do not lead "
             f"to the root of the checkpoint of size {size} (a proof hash or entry was changed)",
         )
-    return VerifiedResults(rows, checkpoint, tuple(sorted(p for p in projects if p is not None)))
+    return VerifiedResults(
+        rows,
+        checkpoint,
+        tuple(sorted(p for p in projects if p is not None)),
+        len(stamps),
+        _row_flags(stamps, marks),
+    )
+
+
+def _unix_ns(stamp: str) -> int:
+    """Return the ns since the epoch of a row's timestamp (RFC 3339, UTC, 9 digits, Z)."""
+    whole, _, fraction = stamp.rstrip("Z").partition(".")
+    seconds = calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S"))
+    return seconds * 1_000_000_000 + int(fraction.ljust(9, "0")[:9] or 0)
+
+
+def _row_flags(stamps: Sequence[CheckedStamp], marks: dict[int, str]) -> tuple[str, ...]:
+    """Flag rows outside their interval: entry times never decrease along the ledger, so
+    each stamp of size s is checked against the last row before s and the first from s on."""
+    indexes = sorted(marks)
+    flags = []
+    for stamp in stamps:
+        at = bisect_left(indexes, stamp.size)
+        if at > 0:
+            below = indexes[at - 1]
+            unix_ns = _unix_ns(marks[below])
+            if unix_ns > stamp.latest_ns:
+                flags.append(
+                    f"entry {below}: NTP time {marks[below]} is after {stamp.tsa}'s upper bound "
+                    f"{rfc3339_ns(stamp.latest_ns)}"
+                )
+        if at < len(indexes):
+            above = indexes[at]
+            unix_ns = _unix_ns(marks[above])
+            if unix_ns < stamp.earliest_ns:
+                flags.append(
+                    f"entry {above}: NTP time {marks[above]} is before {stamp.tsa}'s lower bound "
+                    f"{rfc3339_ns(stamp.earliest_ns)}"
+                )
+    return tuple(flags)
 
 
 def _run_parallel(
-    results_path: str, fmt: ResultsFormat, proof_path: str, total: int, size: int
+    results_path: str, fmt: ResultsFormat, proof_path: str, total: int, size: int,
+    cuts: tuple[int, ...] = (),
 ) -> list[tuple] | None:
     """Check spans of rows in worker processes; None when the file must be read in order.
 
@@ -922,6 +999,7 @@ def _run_parallel(
                     row,
                     count,
                     size,
+                    cuts,
                 )  # fmt: skip
             )
         for _ in r_starts:

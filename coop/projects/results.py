@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from coop.audit import ledger as app_ledger
+from coop.audit import timestamps
 from coop.errors import NotFound, Unavailable
-from coop.models import User
+from coop.models import CheckpointTimestamp, User
 from coop.projects.models import Answer, Item, Project
 from ledger.entry import rfc3339_ns
 from ledger.results import (
@@ -114,6 +115,12 @@ def results_file(project: Project, fmt: ResultsFormat, cut: Cut) -> Iterator[byt
 
 
 def proof_file(project: Project, cut: Cut) -> Iterator[bytes]:
-    """Yield the proof file binding every row of the same cut to its checkpoint."""
+    """Yield the proof file binding every row of the same cut to its checkpoint, with the
+    time-stamps bounding the rows' times."""
+    stamps = []
+    if CheckpointTimestamp.select().where(CheckpointTimestamp.size <= cut.size).exists():
+        stamps = timestamps.stamps_bounding_all(
+            (a[0] for a in _answers(project, cut, (Answer.ledger_index,))), cut.size
+        )
     indexes = (a[0] for a in _answers(project, cut, (Answer.ledger_index,)))
-    return make_proof(app_ledger.get_ledger(), indexes, cut.note)
+    return make_proof(app_ledger.get_ledger(), indexes, cut.note, stamps=stamps)
