@@ -12,7 +12,7 @@ or the path of a file holding one; WKEY a witness's cosignature key, or a file h
 RFC 3161 time-stamps carried by the bundle, export or proof are always verified; with
 [--tsa-ca PEM ...] their signer must also be issued by one of these CA certificates.
 Exit status: 0 verified, 1 verification failed, 2 bad usage, 3 verified but flagged: an
-entry's NTP time lies outside the interval its time-stamps give (docs/ledger-format.md §10).
+entry's NTP time lies outside the interval its time-stamps give (docs/ledger-format.md §9).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Time-stamped checkpoints and the interval they put around each entry's time.
 
-A *stamp* (docs/ledger-format.md §10) is a JSON object carried in bundles, exports and results
+A *stamp* (docs/ledger-format.md §9) is a JSON object carried in bundles, exports and results
 proofs: ``checkpoint`` (a checkpoint note signed by the log), ``token`` (base64 of the DER
 RFC 3161 token whose imprint is the SHA-256 of that checkpoint's body), ``qualified`` (the log
 says the TSA is a qualified eIDAS one) and ``consistency`` (base64 hashes proving the stamped

@@ -785,7 +785,7 @@ class VerifiedResults:
     rows: int
     checkpoint: Checkpoint
     projects: tuple[int, ...]
-    stamps: int = 0  # time-stamps verified (docs/ledger-format.md §10)
+    stamps: int = 0  # time-stamps verified (docs/ledger-format.md §9)
     flags: tuple[str, ...] = ()  # rows whose NTP time lies outside their interval
 
 

@@ -37,6 +37,7 @@ __all__ = [
     "VerifiedTimestamp",
     "checkpoint_imprint",
     "request_timestamp",
+    "stamp_due",
     "timestamp_request",
     "verify_token",
 ]
@@ -75,6 +76,20 @@ class VerifiedTimestamp:
     @property
     def latest_ns(self) -> int:
         return self.gen_ns + self.accuracy_ns
+
+
+def stamp_due(
+    size: int, stamped_size: int | None, stamped_ns: int | None, now_ns: int, interval_ns: int
+) -> bool:
+    """Whether the checkpoint of size should be time-stamped now.
+
+    Only while the log grows (size beyond the last stamped one), and at most once per
+    interval (since the last stamp's time): round trips are bounded by the interval, whatever
+    the rate of appends or of publications.
+    """
+    if stamped_size is None or stamped_ns is None:
+        return size > 0
+    return size > stamped_size and now_ns - stamped_ns >= interval_ns
 
 
 def checkpoint_imprint(note: str) -> bytes:

@@ -238,7 +238,7 @@ class VerifiedExport:
     size: int
     root: bytes
     checkpoint: Checkpoint
-    # The verified time-stamps (docs/ledger-format.md §10) and the entries whose NTP time
+    # The verified time-stamps (docs/ledger-format.md §9) and the entries whose NTP time
     # lies outside the interval they give.
     stamps: tuple[CheckedStamp, ...] = ()
     flags: tuple[str, ...] = ()
@@ -462,7 +462,7 @@ class VerifiedBundle:
     checkpoint: Checkpoint
     matched_sha256: str | None
     # Per TSA, the interval the bundle's time-stamps put around the entry, and the reasons
-    # the entry's NTP time lies outside any of them (docs/ledger-format.md §10).
+    # the entry's NTP time lies outside any of them (docs/ledger-format.md §9).
     intervals: tuple[Interval, ...] = ()
     flags: tuple[str, ...] = ()
 

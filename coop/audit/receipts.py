@@ -33,7 +33,7 @@ class Receipt:
     included: bool
     problem: str = ""
     single_source: bool = False  # synced, but on one server nothing cross-checked
-    # Per TSA, the interval its time-stamps put around the entry (docs/ledger-format.md §10).
+    # Per TSA, the interval its time-stamps put around the entry (docs/ledger-format.md §9).
     intervals: tuple[Interval, ...] = ()
 
     @property

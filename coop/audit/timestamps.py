@@ -26,6 +26,7 @@ from ledger.tsa import (
     TimestampError,
     checkpoint_imprint,
     request_timestamp,
+    stamp_due,
     verify_token,
 )
 
@@ -78,11 +79,9 @@ def _due(tsa: TsaConfig, size: int, now_ns: int, interval_ns: int) -> bool:
         .first()
     )
     if newest is None:
-        return True
-    if newest.size >= size:
-        return False  # nothing new to stamp: the log has not grown
+        return stamp_due(size, None, None, now_ns, interval_ns)
     # The TSA's own time of that stamp: UTC, and what the interval is about.
-    return now_ns - newest.gen_ns >= interval_ns
+    return stamp_due(size, newest.size, newest.gen_ns, now_ns, interval_ns)
 
 
 def _store(tsa: TsaConfig, checkpoint, token: bytes) -> None:
