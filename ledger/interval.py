@@ -31,7 +31,9 @@ __all__ = [
     "check_stamps",
     "interval_json",
     "intervals_for",
+    "segments",
     "stamp_json",
+    "tightest",
     "time_flag",
 ]
 
@@ -154,6 +156,25 @@ def intervals_for(index: int, stamps: Iterable[CheckedStamp]) -> list[Interval]:
             )
         )
     return intervals
+
+
+def tightest(intervals: Iterable[Interval]) -> tuple[int | None, int | None]:
+    """Return the narrowest (after_ns, before_ns) the intervals of several TSAs give together."""
+    afters = [i.after_ns for i in intervals if i.after_ns is not None]
+    befores = [i.before_ns for i in intervals if i.before_ns is not None]
+    return (max(afters) if afters else None, min(befores) if befores else None)
+
+
+def segments(stamps: Sequence[CheckedStamp]) -> tuple[tuple[int, ...], tuple[tuple, ...]]:
+    """Return (cuts, bounds): entry i's tightest bounds are bounds[bisect_right(cuts, i)].
+
+    Between two stamped sizes every entry has the same stamps around it, so the tightest
+    (after_ns, before_ns) over all TSAs is one value per segment: a row costs one bisect.
+    """
+    cuts = tuple(sorted({s.size for s in stamps}))
+    # Entries in segment k have indexes in [cuts[k - 1], cuts[k]); the first starts at 0.
+    starts = (0, *cuts)
+    return cuts, tuple(tightest(intervals_for(start, stamps)) for start in starts)
 
 
 def interval_json(interval: Interval) -> dict:

@@ -19,7 +19,7 @@ from flask import current_app
 from coop.audit import ledger as app_ledger
 from coop.db import write_transaction
 from coop.models import CheckpointTimestamp
-from ledger.interval import CheckedStamp, Interval, intervals_for, stamp_json
+from ledger.interval import CheckedStamp, Interval, intervals_for, segments, stamp_json
 from ledger.store import LedgerCheckpoint
 from ledger.tsa import (
     InvalidTimestamp,
@@ -163,6 +163,15 @@ def _stamps_json(rows, size: int) -> list[dict]:
         proof = ledger.consistency_proof(row.size, size).hashes if row.size < size else ()
         stamps.append(stamp_json(note, bytes(row.token), row.qualified, proof))
     return stamps
+
+
+def segments_upto(size: int) -> tuple[tuple[int, ...], tuple[tuple, ...]]:
+    """Return ledger.interval.segments of every stamp up to size (for results rows)."""
+    columns = (
+        CheckpointTimestamp.size, CheckpointTimestamp.tsa, CheckpointTimestamp.qualified,
+        CheckpointTimestamp.gen_ns, CheckpointTimestamp.accuracy_ns,
+    )  # fmt: skip
+    return segments([_checked(r) for r in _rows_upto(size).select(*columns)])
 
 
 def stamps_upto(size: int) -> list[dict]:

@@ -6,6 +6,7 @@ with the next checkpoint. Rows and proof are streamed (memory flat in the number
 """
 
 import json
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from ledger.results import (
     AnswerStatus,
     ResultRow,
     ResultsFormat,
+    bound_text,
     iter_results,
     make_proof,
     uncertainty_ms,
@@ -92,10 +94,14 @@ def _answers(project: Project, cut: Cut, columns=_ROW) -> Iterator[tuple]:
 
 
 def rows(project: Project, cut: Cut) -> Iterator[ResultRow]:
-    """Yield the results rows of the project's answers covered by the cut."""
+    """Yield the results rows of the project's answers covered by the cut, each with the
+    interval the time-stamps up to the cut put around it."""
+    cuts, bounds = timestamps.segments_upto(cut.size)
+    texts = [(bound_text(after), bound_text(before)) for after, before in bounds]
     for index, data, seconds, state, unix_ns, uncertainty_ns, sha256, external_id, member in (
         _answers(project, cut)
     ):
+        after, before = texts[bisect_right(cuts, index)]
         yield ResultRow(
             external_id=external_id,
             answer=json.loads(data),
@@ -106,6 +112,8 @@ def rows(project: Project, cut: Cut) -> Iterator[ResultRow]:
             timestamp=rfc3339_ns(unix_ns),
             uncertainty_ms=uncertainty_ms(uncertainty_ns),
             answer_sha256=sha256,
+            bounded_after=after,
+            bounded_before=before,
         )
 
 
