@@ -5,6 +5,8 @@ offline verifiers check them and the interval they put around each entry's NTP t
 an entry outside it; the receipt page says "independently bounded between ... by <TSA>" (and
 "qualified" when so configured); a TSA that is down fails no write and `coop tick` says so."""
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -206,6 +208,20 @@ def test_a_results_proof_carries_the_stamps_and_verify_results_checks_them(
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3 rows verified" in done.stdout and "time-stamps verified" in done.stdout
+    # Every row states the interval beside its NTP time, inside it.
+    rows = list(csv.DictReader(io.StringIO(results.decode())))
+    for row in rows:
+        assert row["bounded_after"] <= row["timestamp"] <= row["bounded_before"]
+    # A row claiming a narrower interval than the stamps prove is refused, naming it.
+    first = rows[0]["bounded_before"]
+    narrowed = results.replace(first.encode(), rows[0]["timestamp"].encode(), 1)
+    (tmp_path / "results.csv").write_bytes(narrowed)
+    done = subprocess.run(
+        [sys.executable, "-m", "ledger", "verify-results", str(tmp_path / "results.csv"),
+         str(tmp_path / "proof.jsonl"), "--key", app_ledger.verifier_key()],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1 and "row 1" in done.stderr and "bounded_before" in done.stderr
 
 
 def test_a_tsa_that_is_down_fails_no_write_and_tick_says_so(app, runner):
