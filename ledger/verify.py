@@ -442,13 +442,18 @@ def _entry_times(path: Path, wanted: set[int]) -> dict[int, int]:
     times: dict[int, int] = {}
     if not wanted:
         return times
-    last = max(wanted)
+    unpack = _LENGTH.unpack_from
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-        for index, raw in enumerate(_read_length_prefixed(buf, 0, last + 1)):
-            if index in wanted:
-                fields = parse_envelope(raw)
-                if fields is not None:
-                    times[index] = fields[2]
+        pos = index = 0
+        for want in sorted(wanted):
+            # Only the length prefixes are read on the way: no entry is copied but these.
+            while index < want:
+                pos += 4 + unpack(buf, pos)[0]
+                index += 1
+            length = unpack(buf, pos)[0]
+            fields = parse_envelope(buf[pos + 4 : pos + 4 + length])
+            if fields is not None:
+                times[index] = fields[2]
     return times
 
 

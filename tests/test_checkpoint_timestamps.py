@@ -144,6 +144,11 @@ def test_an_entry_timed_after_its_upper_bound_is_flagged(app, stamping, make_del
     assert done.returncode == 3 and "FLAGGED" in done.stderr
     page = app.test_client(user=task.client).get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "The recorded NTP time lies outside this interval." in page
+    # An export flags it too (every stamp is checked against the entries on either side).
+    result = app.test_cli_runner().invoke(args=["ledger", "export", str(tmp_path / "export")])
+    assert result.exit_code == 0, result.output
+    exported = verify_export(tmp_path / "export", app_ledger.signer().verifier)
+    assert any("after Loopback TSA's upper bound" in flag for flag in exported.flags)
 
 
 def test_the_receipt_says_bounded_between_by_the_tsa_and_qualified(app, stamping, make_delivery):
