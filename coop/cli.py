@@ -1,5 +1,6 @@
 """The `coop` command: thin wrappers over operations, each with --help."""
 
+import json
 import os
 import secrets
 import sys
@@ -154,6 +155,8 @@ def tick_command():
     click.echo(f"Latest ledger checkpoint: size {report.checkpoint_size}.")
     for name, reason in sorted(report.unwitnessed.items()):
         click.echo(f"Witness {name} has not cosigned it: {reason}")
+    for url, reason in sorted(report.unstamped.items()):
+        click.echo(f"TSA {url} has not time-stamped it: {reason}")
 
 
 @click.command("worker")
@@ -322,7 +325,9 @@ def ledger_export(folder):
         signer,
         verifier_key,
     )
+    from coop.audit.timestamps import stamps_upto
     from coop.audit.witnesses import cosigned_note
+    from ledger.verify import EXPORT_TIMESTAMPS
 
     with database.connection_context():
         size = get_ledger().export(folder, signer(), origin())
@@ -332,6 +337,12 @@ def ledger_export(folder):
             publish_outside(checkpoint)
             path = Path(folder) / "checkpoint"
             path.write_text(cosigned_note(checkpoint), encoding="utf-8")
+        stamps = stamps_upto(size)
+        if stamps:
+            # Every time-stamp up to the export's size: each bounds the entries around it.
+            with open(Path(folder) / EXPORT_TIMESTAMPS, "w", encoding="utf-8") as f:
+                json.dump(stamps, f, indent=1)
+                f.write("\n")
     click.echo(f"Exported {size} entries to {folder}.")
     click.echo(f"Check it with: python -m ledger verify-export {folder} --key {verifier_key()}")
 

@@ -38,6 +38,10 @@ def from_environment() -> dict:
         "TILES_DIR": os.environ.get("COOP_TILES_DIR", ""),
         "WITNESSES": os.environ.get("COOP_WITNESSES", ""),
         "WITNESS_TIMEOUT": float(os.environ.get("COOP_WITNESS_TIMEOUT", 2.0)),
+        # RFC 3161 TSAs: "<URL> [qualified]" per line or comma; at most one stamp per interval.
+        "TSA_URLS": os.environ.get("COOP_TSA_URLS", ""),
+        "TSA_INTERVAL": float(os.environ.get("COOP_TSA_INTERVAL", 60.0)),
+        "TSA_TIMEOUT": float(os.environ.get("COOP_TSA_TIMEOUT", 5.0)),
         "NTP_SERVERS": os.environ.get("COOP_NTP_SERVERS", DEFAULT_NTP_SERVERS),
         "TIMEZONE": os.environ.get("COOP_TIMEZONE", "Europe/Paris"),
         "SMTP_URL": os.environ.get("COOP_SMTP_URL", ""),

@@ -37,6 +37,7 @@ class TickReport:
     swept: files.Sweep
     checkpoint_size: int
     unwitnessed: dict  # witness name -> why it has not cosigned the latest checkpoint
+    unstamped: dict  # TSA URL -> why it has not time-stamped it (when a stamp was due)
 
 
 def tick(now: datetime) -> TickReport:
@@ -55,5 +56,8 @@ def tick(now: datetime) -> TickReport:
     # Covers entries whose process died between its commit and its publication.
     checkpoint = publish_checkpoint()
     # Outside any transaction: tiles are files, and witnesses are across the network.
-    unwitnessed = publish_outside(checkpoint)
-    return TickReport(returned, accepted, expired, answers, swept, checkpoint.size, unwitnessed)
+    outside = publish_outside(checkpoint)
+    return TickReport(
+        returned, accepted, expired, answers, swept, checkpoint.size, outside.witnesses,
+        outside.tsas,
+    )

@@ -405,6 +405,21 @@ class WitnessCosignature(BaseModel):
         indexes = ((("witness", "size"), True),)
 
 
+class CheckpointTimestamp(BaseModel):
+    """An RFC 3161 token a TSA returned for the checkpoint of one size (migration m0019)."""
+
+    tsa = peewee.CharField(max_length=255)  # the name in the token's signer certificate
+    size = peewee.BigIntegerField()
+    token = peewee.BlobField()  # DER ContentInfo, verified against the checkpoint when stored
+    gen_ns = peewee.BigIntegerField()  # the TSA's time, from the token
+    accuracy_ns = peewee.BigIntegerField()  # the token's accuracy (0: none stated)
+    qualified = peewee.BooleanField(default=False)  # configured as a qualified (eIDAS) TSA
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("tsa", "size"), True), (("size",), False))
+
+
 class NotificationKind(enum.StrEnum):
     """What a notification tells its reader (migration m0016)."""
 
@@ -467,6 +482,7 @@ MODELS = [
     PasswordReset,
     Job,
     WitnessCosignature,
+    CheckpointTimestamp,
     Notification,
     NotificationPreference,
 ]

@@ -2,7 +2,7 @@
 
 A standalone package: it imports neither flask nor coop. The storage (peewee) and clock
 (ntplib) parts load on first use, so the offline verifier (``python -m ledger``) needs only
-the standard library and ``cryptography``.
+the standard library, ``cryptography`` and ``asn1crypto`` (for RFC 3161 time-stamp tokens).
 """
 
 from __future__ import annotations

@@ -9,7 +9,10 @@
 Each verify command takes [--witness WKEY ... [--quorum K]]: at least K (default: all) of these
 witnesses must have cosigned the checkpoint. VKEY is a note verifier key (``name+keyid+base64``)
 or the path of a file holding one; WKEY a witness's cosignature key, or a file holding it.
-Exit status: 0 verified, 1 verification failed, 2 bad usage.
+RFC 3161 time-stamps carried by the bundle, export or proof are always verified; with
+[--tsa-ca PEM ...] their signer must also be issued by one of these CA certificates.
+Exit status: 0 verified, 1 verification failed, 2 bad usage, 3 verified but flagged: an
+entry's NTP time lies outside the interval its time-stamps give (docs/ledger-format.md §9).
 """
 
 from __future__ import annotations
@@ -24,7 +27,11 @@ from .entry import InvalidEntry
 from .merkle import InvalidProof
 from .note import InvalidNote, read_key_argument
 from .results import ResultsFormat, ResultsTampered, verify_results
+from .tsa import InvalidTimestamp
 from .verify import LedgerTampered, verify_bundle, verify_export
+
+# Verified, but an entry's NTP time lies outside the interval its time-stamps give.
+EXIT_FLAGGED = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,6 +73,13 @@ def _parser() -> argparse.ArgumentParser:
             "--quorum",
             type=int,
             help="how many of the --witness keys must have cosigned (default: all of them)",
+        )
+        verifying.add_argument(
+            "--tsa-ca",
+            action="append",
+            default=[],
+            help="a PEM file of CA certificates that must have issued each time-stamp's "
+            "signer; repeatable (default: check the tokens' own signatures only)",
         )
     witness = sub.add_parser("witness", help="run a C2SP tlog-witness for one or more logs")
     wsub = witness.add_subparsers(dest="witness_command", required=True)
@@ -121,6 +135,37 @@ def _witness_key(value: str):
     return CosignatureVerifier.parse(value)
 
 
+def _tsa_cas(paths: Sequence[str]) -> list:
+    from cryptography import x509
+
+    cas = []
+    for path in paths:
+        try:
+            with open(path, "rb") as f:
+                cas += x509.load_pem_x509_certificates(f.read())
+        except ValueError as exc:
+            raise InvalidTimestamp(f"{path} holds no PEM certificate: {exc}") from None
+    return cas
+
+
+def _intervals(intervals) -> str:
+    from .entry import rfc3339_ns
+
+    parts = []
+    for i in intervals:
+        after = "-" if i.after_ns is None else rfc3339_ns(i.after_ns)
+        before = "-" if i.before_ns is None else rfc3339_ns(i.before_ns)
+        qualified = ", qualified" if i.qualified else ""
+        parts.append(f"bounded between {after} and {before} by {i.tsa}{qualified}")
+    return "".join(f"; {p}" for p in parts)
+
+
+def _flagged(flags: Sequence[str]) -> int:
+    for flag in flags:
+        print(f"FLAGGED: {flag}", file=sys.stderr)
+    return EXIT_FLAGGED if flags else 0
+
+
 def write_signer_key_file(path: str, secret: str) -> None:
     """Write a private key to a new file readable by its owner only; never overwrite."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -148,23 +193,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 2
         policy = f", cosigned by {quorum} of {len(witnesses)} witnesses" if quorum else ""
+        trusted = _tsa_cas(args.tsa_ca)
         if args.command == "verify-export":
             result = verify_export(
-                args.folder, verifier, strict=args.strict, witnesses=witnesses, quorum=quorum
-            )
+                args.folder, verifier, strict=args.strict, witnesses=witnesses, quorum=quorum,
+                trusted_tsas=trusted,
+            )  # fmt: skip
+            stamped = f", {len(result.stamps)} time-stamps verified" if result.stamps else ""
             print(
                 f"OK: {result.size} entries, root {result.checkpoint.root.hex()}, "
-                f"checkpoint {result.checkpoint.origin} signed by {verifier.name}{policy}"
+                f"checkpoint {result.checkpoint.origin} signed by {verifier.name}{policy}{stamped}"
             )
+            return _flagged(result.flags)
         elif args.command == "verify-results":
             checked = verify_results(
-                args.results, args.proof, verifier, args.format, witnesses, quorum
+                args.results, args.proof, verifier, args.format, witnesses, quorum, trusted
             )
+            stamped = f", {checked.stamps} time-stamps verified" if checked.stamps else ""
             print(
                 f"OK: {checked.rows} rows verified against checkpoint size "
                 f"{checked.checkpoint.size} of {checked.checkpoint.origin}, "
-                f"signed by {verifier.name}{policy}"
+                f"signed by {verifier.name}{policy}{stamped}"
             )
+            return _flagged(checked.flags)
         else:
             try:
                 with open(args.bundle, encoding="utf-8") as f:
@@ -173,17 +224,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise InvalidProof(f"cannot read bundle: {exc}") from None
             if not isinstance(data, dict):
                 raise InvalidProof("bundle is not a JSON object")
-            result = verify_bundle(data, verifier, args.file, witnesses, quorum)
+            result = verify_bundle(data, verifier, args.file, witnesses, quorum, trusted)
             extra = f", file sha256 {result.matched_sha256}" if result.matched_sha256 else ""
-            extra += policy
+            extra += policy + _intervals(result.intervals)
             print(
                 f"OK: entry {result.index} is in {result.checkpoint.origin} at size "
                 f"{result.size}, signed by {verifier.name}{extra}"
             )
+            return _flagged(result.flags)
     except LedgerTampered as exc:
         print(f"FAILED: tampered at index {exc.index}: {exc.reason}", file=sys.stderr)
         return 1
-    except (ResultsTampered, InvalidNote, InvalidProof, InvalidEntry, OSError) as exc:
+    except (
+        ResultsTampered, InvalidNote, InvalidProof, InvalidEntry, InvalidTimestamp, OSError
+    ) as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -3,9 +3,9 @@
 A client downloads its project's results (CSV or JSON Lines, one row per answer) and a proof
 file holding the signed checkpoint, each row's ledger entry and a multi-leaf Merkle proof.
 ``verify_results`` checks every row against its entry and the entries against the
-checkpoint, offline, and names the first row that does not verify. Standard library and
-``cryptography`` only, like ``ledger.verify``; ``make_proof`` alone reads a ``Ledger``.
-The formats are in docs/ledger-format.md §8.
+checkpoint, offline, and names the first row that does not verify. Standard library,
+``cryptography`` and ``asn1crypto`` only, like ``ledger.verify``; ``make_proof`` alone reads a
+``Ledger``. The formats are in docs/ledger-format.md §8.
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ import io
 import json
 import os
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from .entry import MAX_INT, Entry, InvalidEntry, decode_entry
+from .entry import MAX_INT, Entry, InvalidEntry, decode_entry, rfc3339_ns
+from .interval import check_stamps, segments
 from .merkle import (
     _LEAF,
     InvalidProof,
@@ -53,6 +55,7 @@ __all__ = [
     "VerifiedResults",
     "answer_bytes",
     "answer_sha256",
+    "bound_text",
     "item_sha256",
     "iter_results",
     "make_proof",
@@ -77,7 +80,11 @@ FIELDS = (
     "timestamp",
     "uncertainty_ms",
     "answer_sha256",
+    "bounded_after",
+    "bounded_before",
 )
+# An RFC 3339 time as entries write it: fixed width, so its text sorts as its time.
+_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z")
 # Rows per batch of ledger reads when making a proof, and per worker when verifying one.
 _PROOF_BATCH = 2_000
 _SPAN = 1 << 15
@@ -180,6 +187,9 @@ class ResultRow:
     timestamp: str
     uncertainty_ms: int
     answer_sha256: str
+    # The interval the proof's time-stamps put around the entry (RFC 3339; "": unbounded).
+    bounded_after: str = ""
+    bounded_before: str = ""
 
     def csv_fields(self) -> list[str]:
         """Return the row as CSV cells (the answer as its canonical JSON text)."""
@@ -193,6 +203,8 @@ class ResultRow:
             self.timestamp,
             str(self.uncertainty_ms),
             self.answer_sha256,
+            self.bounded_after,
+            self.bounded_before,
         ]
 
     def to_json(self) -> dict[str, Any]:
@@ -207,13 +219,26 @@ class ResultRow:
             "timestamp": self.timestamp,
             "uncertainty_ms": self.uncertainty_ms,
             "answer_sha256": self.answer_sha256,
+            "bounded_after": self.bounded_after or None,
+            "bounded_before": self.bounded_before or None,
         }
 
 
+def bound_text(unix_ns: int | None) -> str:
+    """Return a bound as a results row writes it: RFC 3339 with nanoseconds, "" for none."""
+    return "" if unix_ns is None else rfc3339_ns(unix_ns)
+
+
 def row_for_entry(
-    entry: Entry, external_id: str, answer: Mapping[str, Any], status: AnswerStatus | str
+    entry: Entry,
+    external_id: str,
+    answer: Mapping[str, Any],
+    status: AnswerStatus | str,
+    bounds: tuple[int | None, int | None] = (None, None),
 ) -> ResultRow:
     """Return the results row of an answer from its ledger entry (time, member, seconds).
+
+    bounds are the tightest (after_ns, before_ns) the time-stamps give (ledger.interval).
 
     :raises ValueError: the entry is not this answer's (kind, item or answer hash differ).
     """
@@ -233,6 +258,8 @@ def row_for_entry(
         entry.time.rfc3339,
         uncertainty_ms(entry.time.uncertainty_ns),
         digest,
+        bound_text(bounds[0]),
+        bound_text(bounds[1]),
     )
 
 
@@ -295,7 +322,7 @@ def _csv_row(cells: list[str]) -> tuple:
     """Return (external_id, answer hash, member, seconds, index, time, ms, claimed, answer)."""
     if len(cells) != len(FIELDS):
         raise _RowError(f"the row has {len(cells)} fields, not {len(FIELDS)}")
-    external_id, text, member, seconds, status, index, stamp, ms, claimed = cells
+    external_id, text, member, seconds, status, index, stamp, ms, claimed, after, before = cells
     # The answer text as written hashes to the claimed digest only if it is those exact
     # canonical bytes; otherwise (a spreadsheet re-spaced it) canonicalise and hash again.
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -319,7 +346,17 @@ def _csv_row(cells: list[str]) -> tuple:
         claimed,
         text if answer is None else answer,
         status,
+        _bound_cell(after, "bounded_after"),
+        _bound_cell(before, "bounded_before"),
     )
+
+
+def _bound_cell(value: Any, name: str) -> str:
+    if value is None or value == "":
+        return ""
+    if type(value) is not str or not _RFC3339.fullmatch(value):
+        raise _RowError(f"{name} {value!r} is not an RFC 3339 UTC time with nanoseconds")
+    return value
 
 
 _STATUSES = tuple(s.value for s in AnswerStatus)
@@ -366,7 +403,12 @@ def _jsonl_fields(obj: Any) -> tuple:
         digest = hashlib.sha256(_ANSWER_ENCODER.encode(obj["answer"]).encode()).hexdigest()
     except ValueError as exc:
         raise _RowError(f"the answer cannot be encoded: {exc}") from None
-    return (external_id, digest, member, seconds, index, stamp, ms, claimed, obj["answer"], status)
+    after = _bound_cell(obj["bounded_after"], "bounded_after")
+    before = _bound_cell(obj["bounded_before"], "bounded_before")
+    return (
+        external_id, digest, member, seconds, index, stamp, ms, claimed, obj["answer"], status,
+        after, before,
+    )  # fmt: skip
 
 
 def _csv_rows(f: BinaryIO, first_line: int) -> Iterator[tuple[int, Any]]:
@@ -426,7 +468,8 @@ def read_results(path: str | os.PathLike, fmt: ResultsFormat | str | None = None
         for row, (line, parsed) in enumerate(rows, start=1):
             if isinstance(parsed, _RowError):
                 raise ResultsTampered(row, line, parsed.external_id, str(parsed))
-            external_id, _, member, seconds, index, stamp, ms, claimed, answer, status = parsed
+            external_id, _, member, seconds, index, stamp, ms, claimed, answer, status = parsed[:10]
+            after, before = parsed[10:]
             try:
                 if not isinstance(answer, dict):
                     answer = json.loads(answer)
@@ -443,6 +486,8 @@ def read_results(path: str | os.PathLike, fmt: ResultsFormat | str | None = None
                 stamp,
                 ms,
                 claimed,
+                after,
+                before,
             )
 
 
@@ -462,9 +507,15 @@ def _note_parts(note: str) -> tuple[Checkpoint, str]:
 
 
 def make_proof(
-    ledger: Ledger, indexes: Iterable[int], checkpoint_note: str, key_name: str | None = None
+    ledger: Ledger,
+    indexes: Iterable[int],
+    checkpoint_note: str,
+    key_name: str | None = None,
+    stamps: Sequence[Mapping[str, Any]] = (),
 ) -> Iterator[bytes]:
     """Yield the lines of the proof file for the answer entries at increasing indexes.
+
+    stamps are the time-stamps (``ledger.interval.stamp_json``) bounding the rows' times.
 
     Reads entries and stored hashes in batches, so memory stays flat however many rows.
 
@@ -481,6 +532,8 @@ def make_proof(
         "key_name": key_name or signer_name,
         "size": size,
     }
+    if stamps:
+        header["timestamps"] = list(stamps)
     yield json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
     count, batch, last = 0, [], -1
     for index in indexes:
@@ -626,7 +679,7 @@ def _proof_row(text: bytes) -> tuple[int, bytes, list[bytes]]:
 
 def _check_row(parsed: tuple, text: bytes, prev: int, size: int) -> tuple[int, bytes, list, Any]:
     """Check one row against its proof line; return (index, leaf hash, gap hashes, project)."""
-    external_id, digest, member, seconds, row_index, stamp, ms, claimed, _, _ = parsed
+    external_id, digest, member, seconds, row_index, stamp, ms, claimed = parsed[:8]
     index, raw, gap = _proof_row(text)
     if row_index != index:
         raise _RowError(
@@ -681,13 +734,20 @@ def _check_span(
     first_row: int,
     count: int | None,
     size: int,
+    bounded: tuple = ((), ((None, None),)),
 ) -> tuple:
     """Check count rows (None: up to the proof's last row) from the given file offsets.
 
+    bounded is (cuts, bounds): the time-stamped sizes, and the tightest (after, before)
+    RFC 3339 texts (None: unbounded) of the entries between them (ledger.interval.segments).
+
     Returns ("ok", compact range of the leaves covered, last index, rows, projects,
-    proof offset where the rows stopped) or ("bad", row, line, external_id, reason).
+    proof offset where the rows stopped, flags) or ("bad", row, line, external_id, reason).
+    flags say which rows' NTP time lies outside their interval.
     """
     stack: list = []
+    flags: list = []
+    cuts, bounds = bounded
     projects: set = set()
     row, external_id = first_row, None
     line = first_line + (fmt is ResultsFormat.CSV and r_offset == 0)
@@ -742,6 +802,8 @@ def _check_span(
                         push(stack, lo, (hi - lo).bit_length() - 1, h)
                 push(stack, index, 0, leaf)
                 projects.add(project)
+                after, before = bounds[bisect_right(cuts, index)] if cuts else (None, None)
+                _check_bounds(parsed, index, after, before, flags)
                 prev = index
                 offset += len(text)
                 row += 1
@@ -751,7 +813,25 @@ def _check_span(
             return ("bad", row, line, external_id, str(exc))
         finally:
             rows.close()
-    return ("ok", stack, prev, row - first_row, projects, offset)
+    return ("ok", stack, prev, row - first_row, projects, offset, flags)
+
+
+def _check_bounds(parsed: tuple, index: int, after, before, flags: list) -> None:
+    """Check a row's stated interval is one the stamps prove; flag a time outside it.
+
+    A row may state a wider interval than the stamps give (or none): a stamp stored between
+    the results download and the proof download only narrows what the proof proves. The texts
+    are fixed-width RFC 3339, so they compare as the times they write.
+    """
+    stamp, stated_after, stated_before = parsed[5], parsed[10], parsed[11]
+    if stated_after and (after is None or stated_after > after):
+        raise _RowError(f"bounded_after {stated_after} is not proven by the proof's time-stamps")
+    if stated_before and (before is None or stated_before < before):
+        raise _RowError(f"bounded_before {stated_before} is not proven by the proof's time-stamps")
+    if after is not None and stamp < after:
+        flags.append(f"entry {index}: NTP time {stamp} is before the lower bound {after}")
+    elif before is not None and stamp > before:
+        flags.append(f"entry {index}: NTP time {stamp} is after the upper bound {before}")
 
 
 @dataclass(frozen=True)
@@ -761,6 +841,8 @@ class VerifiedResults:
     rows: int
     checkpoint: Checkpoint
     projects: tuple[int, ...]
+    stamps: int = 0  # time-stamps verified (docs/ledger-format.md §9)
+    flags: tuple[str, ...] = ()  # rows whose NTP time lies outside their interval
 
 
 def _read_line(f: BinaryIO, what: str) -> dict:
@@ -815,6 +897,7 @@ def verify_results(
     fmt: ResultsFormat | str | None = None,
     witnesses: Sequence[CosignatureVerifier] = (),
     quorum: int = 0,
+    trusted_tsas: Sequence = (),
 ) -> VerifiedResults:
     """Check every results row against its entry and all entries against the checkpoint.
 
@@ -822,6 +905,9 @@ def verify_results(
     :raises InvalidProof: the proof file is not one (bad header or trailer).
     :raises ResultsTampered: naming the first row that does not verify, or none when the
         rows all match their entries but the entries do not lead to the checkpoint root.
+    :raises InvalidTimestamp: a time-stamp in the proof's header does not verify.
+
+    Rows whose NTP time lies outside the interval the header's time-stamps give are flagged.
     """
     if isinstance(verifier, str):
         verifier = Verifier.parse(verifier)
@@ -838,6 +924,10 @@ def verify_results(
     if header.get("size") != checkpoint.size or header.get("key_name") != verifier.name:
         raise InvalidProof("the proof's size or key name differ from its checkpoint's")
     size = checkpoint.size
+    stamps = check_stamps(header.get("timestamps", []), verifier, size, checkpoint.root,
+                          trusted_tsas)  # fmt: skip
+    cuts, bounds = segments(stamps)
+    spans = (cuts, tuple(tuple(bound_text(b) or None for b in pair) for pair in bounds))
     trailer_at, trailer_text = _last_line(proof_path)
     try:
         trailer = json.loads(trailer_text)
@@ -847,15 +937,19 @@ def verify_results(
         raise InvalidProof("the proof's last line is not its trailer") from None
     if type(total) is not int or trailer_at < body:
         raise InvalidProof("the proof's last line is not its trailer")
-    results = _run_parallel(results_path, fmt, proof_path, total, size)
+    results = _run_parallel(results_path, fmt, proof_path, total, size, spans)
     if results is None:
-        results = [_check_span(results_path, fmt, 0, 1, proof_path, body, False, 1, None, size)]
+        results = [
+            _check_span(results_path, fmt, 0, 1, proof_path, body, False, 1, None, size, spans)
+        ]
     stack: list = []
+    flags: list[str] = []
     rows, projects, last, stop = 0, set(), -1, body
     for result in results:
         if result[0] == "bad":
             raise ResultsTampered(*result[1:])
-        _, span_stack, last, count, span_projects, stop = result
+        _, span_stack, last, count, span_projects, stop, span_flags = result
+        flags += span_flags
         for lo, level, h in span_stack:
             compact_push(stack, lo, level, h)
         rows += count
@@ -882,11 +976,18 @@ def verify_results(
             f"every row matches its entry, but the entries and the proof's hashes do not lead "
             f"to the root of the checkpoint of size {size} (a proof hash or entry was changed)",
         )
-    return VerifiedResults(rows, checkpoint, tuple(sorted(p for p in projects if p is not None)))
+    return VerifiedResults(
+        rows,
+        checkpoint,
+        tuple(sorted(p for p in projects if p is not None)),
+        len(stamps),
+        tuple(flags),
+    )
 
 
 def _run_parallel(
-    results_path: str, fmt: ResultsFormat, proof_path: str, total: int, size: int
+    results_path: str, fmt: ResultsFormat, proof_path: str, total: int, size: int,
+    bounded: tuple = ((), ((None, None),)),
 ) -> list[tuple] | None:
     """Check spans of rows in worker processes; None when the file must be read in order.
 
@@ -922,6 +1023,7 @@ def _run_parallel(
                     row,
                     count,
                     size,
+                    bounded,
                 )  # fmt: skip
             )
         for _ in r_starts:

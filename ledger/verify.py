@@ -1,8 +1,8 @@
 """Offline verification of ledger exports and receipt bundles, without the app or a database.
 
-Only the standard library and ``cryptography`` are needed (no peewee, ntplib, flask or
-coop), so a client can run ``python -m ledger verify-export`` or ``verify-bundle`` on a copy
-of this package alone. Formats are described in docs/ledger-format.md.
+Only the standard library, ``cryptography`` and ``asn1crypto`` are needed (no peewee, ntplib,
+flask or coop), so a client can run ``python -m ledger verify-export`` or ``verify-bundle`` on a
+copy of this package alone. Formats are described in docs/ledger-format.md.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import mmap
 import os
 import re
@@ -21,7 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .entry import _HEAD, _TAIL, _TAIL_MIN, GENESIS_PREV, InvalidEntry, decode_entry, parse_envelope
+from .entry import (
+    _HEAD,
+    _TAIL,
+    _TAIL_MIN,
+    GENESIS_PREV,
+    InvalidEntry,
+    decode_entry,
+    parse_envelope,
+    rfc3339_ns,
+)
+from .interval import CheckedStamp, Interval, check_stamps, interval_json, intervals_for, time_flag
 from .merkle import _LEAF, _NODE, EMPTY_ROOT, InvalidProof, leaf_hash, node_hash, verify_inclusion
 from .note import Checkpoint, InvalidNote, Verifier, open_checkpoint
 from .witness.cosignature import CosignatureVerifier, check_witnesses
@@ -30,6 +41,7 @@ __all__ = [
     "BUNDLE_FORMAT",
     "EXPORT_CHECKPOINT",
     "EXPORT_ENTRIES",
+    "EXPORT_TIMESTAMPS",
     "ChainChecker",
     "LedgerTampered",
     "VerifiedBundle",
@@ -42,6 +54,7 @@ __all__ = [
 
 EXPORT_ENTRIES = "entries.bin"
 EXPORT_CHECKPOINT = "checkpoint"
+EXPORT_TIMESTAMPS = "timestamps.json"
 BUNDLE_FORMAT = "coop-ledger-receipt/1"
 _LENGTH = struct.Struct(">I")
 _GENESIS_HEX = GENESIS_PREV.hex().encode()
@@ -225,6 +238,10 @@ class VerifiedExport:
     size: int
     root: bytes
     checkpoint: Checkpoint
+    # The verified time-stamps (docs/ledger-format.md §9) and the entries whose NTP time
+    # lies outside the interval they give.
+    stamps: tuple[CheckedStamp, ...] = ()
+    flags: tuple[str, ...] = ()
 
 
 def _walk(buf: Any, every: int) -> Iterator[tuple[int, int]]:
@@ -353,10 +370,13 @@ def verify_export(
     strict: bool = False,
     witnesses: Sequence[CosignatureVerifier] = (),
     quorum: int = 0,
+    trusted_tsas: Sequence = (),
 ) -> VerifiedExport:
     """Recompute an export's chain and root and check them against its signed checkpoint.
 
-    With a quorum, at least that many of the witnesses must have cosigned the checkpoint.
+    With a quorum, at least that many of the witnesses must have cosigned the checkpoint. The
+    time-stamps in timestamps.json, when present, are verified (their signers issued by one of
+    trusted_tsas, when given), and entries outside the interval they give are flagged.
 
     :raises InvalidNote: the checkpoint is not signed by verifier, or lacks the quorum.
     :raises LedgerTampered: an entry breaks the chain, or the root differs.
@@ -379,7 +399,62 @@ def verify_export(
         raise LedgerTampered(bad, f"export holds {size} entries, checkpoint {checkpoint.size}")
     if not hmac.compare_digest(root, checkpoint.root):
         raise LedgerTampered(max(size - 1, 0), "root does not match the signed checkpoint")
-    return VerifiedExport(size, root, checkpoint)
+    stamps, flags = _export_stamps(folder, verifier, checkpoint, trusted_tsas)
+    return VerifiedExport(size, root, checkpoint, stamps, flags)
+
+
+def _export_stamps(
+    folder: Path, verifier: Verifier, checkpoint: Checkpoint, trusted: Sequence
+) -> tuple[tuple[CheckedStamp, ...], tuple[str, ...]]:
+    """Verify an export's time-stamps; flag entries whose NTP time lies outside their interval.
+
+    Entry times never decrease along a verified chain, so a stamp of size s is checked
+    against two entries only: s - 1 (the latest before it) and s (the earliest after it).
+    """
+    path = folder / EXPORT_TIMESTAMPS
+    if not path.exists():
+        return (), ()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidProof(f"cannot read {EXPORT_TIMESTAMPS}: {exc}") from None
+    stamps = check_stamps(data, verifier, checkpoint.size, checkpoint.root, trusted)
+    wanted = {i for s in stamps for i in (s.size - 1, s.size) if 0 <= i < checkpoint.size}
+    times = _entry_times(folder / EXPORT_ENTRIES, wanted)
+    flags = []
+    for stamp in stamps:
+        before, after = times.get(stamp.size - 1), times.get(stamp.size)
+        if before is not None and before > stamp.latest_ns:
+            flags.append(
+                f"entry {stamp.size - 1}: NTP time {rfc3339_ns(before)} is after {stamp.tsa}'s "
+                f"upper bound {rfc3339_ns(stamp.latest_ns)}"
+            )
+        if after is not None and after < stamp.earliest_ns:
+            flags.append(
+                f"entry {stamp.size}: NTP time {rfc3339_ns(after)} is before {stamp.tsa}'s "
+                f"lower bound {rfc3339_ns(stamp.earliest_ns)}"
+            )
+    return tuple(stamps), tuple(flags)
+
+
+def _entry_times(path: Path, wanted: set[int]) -> dict[int, int]:
+    """Return {index: unix_ns} of the wanted entries of a verified export."""
+    times: dict[int, int] = {}
+    if not wanted:
+        return times
+    unpack = _LENGTH.unpack_from
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+        pos = index = 0
+        for want in sorted(wanted):
+            # Only the length prefixes are read on the way: no entry is copied but these.
+            while index < want:
+                pos += 4 + unpack(buf, pos)[0]
+                index += 1
+            length = unpack(buf, pos)[0]
+            fields = parse_envelope(buf[pos + 4 : pos + 4 + length])
+            if fields is not None:
+                times[index] = fields[2]
+    return times
 
 
 @dataclass(frozen=True)
@@ -391,6 +466,10 @@ class VerifiedBundle:
     entry_raw: bytes
     checkpoint: Checkpoint
     matched_sha256: str | None
+    # Per TSA, the interval the bundle's time-stamps put around the entry, and the reasons
+    # the entry's NTP time lies outside any of them (docs/ledger-format.md §9).
+    intervals: tuple[Interval, ...] = ()
+    flags: tuple[str, ...] = ()
 
 
 def _b64(value: Any, what: str) -> bytes:
@@ -428,15 +507,20 @@ def verify_bundle(
     file: str | os.PathLike | None = None,
     witnesses: Sequence[CosignatureVerifier] = (),
     quorum: int = 0,
+    trusted_tsas: Sequence = (),
 ) -> VerifiedBundle:
     """Check a receipt bundle: entry, inclusion proof, checkpoint, and optionally a file.
 
     With a quorum, at least that many of the witnesses must have cosigned the checkpoint: a
-    log that showed its witnesses another history cannot also show this one.
+    log that showed its witnesses another history cannot also show this one. The bundle's
+    time-stamps are verified (their signers issued by one of trusted_tsas, when given) and
+    the interval they put around the entry is returned, with a flag when its NTP time lies
+    outside.
 
     :raises InvalidNote: the checkpoint is not signed by verifier, or lacks the quorum.
     :raises InvalidProof: the proof does not tie the entry to the checkpoint.
     :raises LedgerTampered: the entry is malformed or the file is not in it.
+    :raises InvalidTimestamp: a time-stamp token does not verify.
     """
     if bundle.get("format") != BUNDLE_FORMAT:
         raise InvalidProof(f"not a {BUNDLE_FORMAT} bundle")
@@ -469,4 +553,15 @@ def verify_bundle(
         if not any(hmac.compare_digest(digest, h) for h in _hashes_in(entry.data)):
             raise LedgerTampered(index, "the file's SHA-256 is not in the entry")
         matched = digest
-    return VerifiedBundle(index, size, raw, checkpoint, matched)
+    intervals: list[Interval] = []
+    if "timestamps" in bundle:
+        stamps = check_stamps(bundle["timestamps"], verifier, size, checkpoint.root, trusted_tsas)
+        intervals = intervals_for(index, stamps)
+        if bundle.get("interval", []) not in ([], [interval_json(i) for i in intervals]):
+            raise InvalidProof("the bundle's interval is not the one its time-stamps prove")
+    elif bundle.get("interval"):
+        raise InvalidProof("the bundle states an interval but carries no time-stamps")
+    flags = [time_flag(index, entry.time.unix_ns, i) for i in intervals]
+    return VerifiedBundle(
+        index, size, raw, checkpoint, matched, tuple(intervals), tuple(f for f in flags if f)
+    )

@@ -263,3 +263,17 @@ def chronyd(tmp_path):
 def login_client(app, user):
     """A test client signed in as user (None: anonymous)."""
     return app.test_client(user=user) if user is not None else app.test_client()
+
+
+@pytest.fixture
+def tsa(tmp_path):
+    """A real RFC 3161 TSA (openssl ts -reply) on a loopback port: (files, server, url)."""
+    from tsa_support import make_tsa, serve_tsa, url_of
+
+    files = make_tsa(tmp_path / "tsa")
+    server = serve_tsa(files)
+    try:
+        yield files, server, url_of(server)
+    finally:
+        server.shutdown()
+        server.server_close()

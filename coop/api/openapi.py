@@ -154,6 +154,37 @@ SCHEMAS = {
             },
             "checkpoint": {"type": "string", "description": "C2SP signed checkpoint note."},
             "verifier_key": {"type": "string", "description": "Note verifier key."},
+            "timestamps": {
+                "type": "array",
+                "description": (
+                    "RFC 3161 time-stamps of checkpoints bounding the entry's time "
+                    "(docs/ledger-format.md §9); present when TSAs are configured."
+                ),
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "checkpoint": {"type": "string"},
+                        "token": {"type": "string", "contentEncoding": "base64"},
+                        "qualified": {"type": "boolean"},
+                        "consistency": {"type": "array", "items": {"type": "string"}},
+                    },
+                    "required": ["checkpoint", "token", "qualified", "consistency"],
+                },
+            },
+            "interval": {
+                "type": "array",
+                "description": "Per TSA, the interval its stamps prove (RFC 3339; null: none).",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "tsa": {"type": "string"},
+                        "qualified": {"type": "boolean"},
+                        "after": {"type": ["string", "null"]},
+                        "before": {"type": ["string", "null"]},
+                    },
+                    "required": ["tsa", "qualified", "after", "before"],
+                },
+            },
         },
         "required": ["format", "index", "size", "entry", "inclusion", "checkpoint"],
     },

@@ -94,16 +94,28 @@ def latest_checkpoint() -> CheckpointInfo | None:
     return None if note is None else _info(note)
 
 
-def publish_outside(info: CheckpointInfo) -> dict[str, str]:
-    """Write the tiles of a published checkpoint, then ask the witnesses to cosign it.
+@dataclass(frozen=True)
+class OutsideFailures:
+    """Who outside did not answer a publication, with why: witnesses by name, TSAs by URL."""
 
-    Returns the witnesses that did not cosign, with why (logged too; tried again next time).
+    witnesses: dict[str, str]
+    tsas: dict[str, str]
+
+
+def publish_outside(info: CheckpointInfo) -> OutsideFailures:
+    """Write the tiles of a published checkpoint, ask the witnesses to cosign it and, when
+    one is due, the time-stamping authorities to time-stamp it.
+
+    Failures are logged and returned, never raised; they are tried again next time.
     """
     from coop.audit.tiles import write_tiles
+    from coop.audit.timestamps import timestamp_latest
     from coop.audit.witnesses import witness_latest
 
     write_tiles(info.size)
-    return witness_latest()
+    witnesses = witness_latest()
+    # After the witnesses: a TSA stamps what they have seen.
+    return OutsideFailures(witnesses, timestamp_latest())
 
 
 def _publish_quietly() -> None:
@@ -134,7 +146,9 @@ def _make_clock(app):
 
 
 def init_app(app) -> None:
-    from coop.audit.witnesses import configured
+    from coop.audit import timestamps, witnesses
 
-    configured(app)  # a mistyped COOP_WITNESSES stops the start, not the first publication
+    # A mistyped COOP_WITNESSES or COOP_TSA_URLS stops the start, not the first publication.
+    witnesses.configured(app)
+    timestamps.configured(app)
     app.extensions[_EXTENSION] = {"ledger": Ledger(_make_clock(app)), "signer": None}

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from coop.audit import ledger as app_ledger
+from coop.audit import timestamps
 from coop.audit.witnesses import cosigned_note
 from coop.errors import Unavailable
 from coop.models import Delivery, Event
 from ledger.entry import decode_entry
+from ledger.interval import Interval, interval_json
 from ledger.merkle import InvalidProof, verify_inclusion
 
 
@@ -31,10 +33,17 @@ class Receipt:
     included: bool
     problem: str = ""
     single_source: bool = False  # synced, but on one server nothing cross-checked
+    # Per TSA, the interval its time-stamps put around the entry (docs/ledger-format.md §9).
+    intervals: tuple[Interval, ...] = ()
 
     @property
     def uncertainty_ms(self) -> float:
         return self.uncertainty_ns / 1_000_000
+
+    @property
+    def outside(self) -> tuple[Interval, ...]:
+        """The intervals the NTP time does not lie in (a clock that was wrong, or worse)."""
+        return tuple(i for i in self.intervals if not i.contains(self.unix_ns))
 
 
 def delivery_event(delivery: Delivery) -> Event | None:
@@ -73,6 +82,7 @@ def receipt_for(event: Event, checkpoint: app_ledger.CheckpointInfo | None) -> R
         included=included,
         problem=problem,
         single_source=entry.time.single_source,
+        intervals=tuple(timestamps.intervals(entry.index, checkpoint.size)) if included else (),
     )
 
 
@@ -100,8 +110,15 @@ def bundle_for(event: Event) -> dict:
         raise Unavailable(
             _("This entry is not yet covered by a published checkpoint; try again in a minute.")
         )
-    return ledger.bundle(
+    bundle = ledger.bundle(
         event.ledger_index,
         checkpoint=cosigned_note(checkpoint),
         verifier=app_ledger.signer().verifier,
     )
+    stamps = timestamps.bounding_stamps(event.ledger_index, checkpoint.size)
+    if stamps:
+        bundle["timestamps"] = stamps
+        bundle["interval"] = [
+            interval_json(i) for i in timestamps.intervals(event.ledger_index, checkpoint.size)
+        ]
+    return bundle

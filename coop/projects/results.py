@@ -6,20 +6,23 @@ with the next checkpoint. Rows and proof are streamed (memory flat in the number
 """
 
 import json
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
 from coop.audit import ledger as app_ledger
+from coop.audit import timestamps
 from coop.errors import NotFound, Unavailable
-from coop.models import User
+from coop.models import CheckpointTimestamp, User
 from coop.projects.models import Answer, Item, Project
 from ledger.entry import rfc3339_ns
 from ledger.results import (
     AnswerStatus,
     ResultRow,
     ResultsFormat,
+    bound_text,
     iter_results,
     make_proof,
     uncertainty_ms,
@@ -91,10 +94,14 @@ def _answers(project: Project, cut: Cut, columns=_ROW) -> Iterator[tuple]:
 
 
 def rows(project: Project, cut: Cut) -> Iterator[ResultRow]:
-    """Yield the results rows of the project's answers covered by the cut."""
+    """Yield the results rows of the project's answers covered by the cut, each with the
+    interval the time-stamps up to the cut put around it."""
+    cuts, bounds = timestamps.segments_upto(cut.size)
+    texts = [(bound_text(after), bound_text(before)) for after, before in bounds]
     for index, data, seconds, state, unix_ns, uncertainty_ns, sha256, external_id, member in (
         _answers(project, cut)
     ):
+        after, before = texts[bisect_right(cuts, index)]
         yield ResultRow(
             external_id=external_id,
             answer=json.loads(data),
@@ -105,6 +112,8 @@ def rows(project: Project, cut: Cut) -> Iterator[ResultRow]:
             timestamp=rfc3339_ns(unix_ns),
             uncertainty_ms=uncertainty_ms(uncertainty_ns),
             answer_sha256=sha256,
+            bounded_after=after,
+            bounded_before=before,
         )
 
 
@@ -114,6 +123,12 @@ def results_file(project: Project, fmt: ResultsFormat, cut: Cut) -> Iterator[byt
 
 
 def proof_file(project: Project, cut: Cut) -> Iterator[bytes]:
-    """Yield the proof file binding every row of the same cut to its checkpoint."""
+    """Yield the proof file binding every row of the same cut to its checkpoint, with the
+    time-stamps bounding the rows' times."""
+    stamps = []
+    if CheckpointTimestamp.select().where(CheckpointTimestamp.size <= cut.size).exists():
+        stamps = timestamps.stamps_bounding_all(
+            (a[0] for a in _answers(project, cut, (Answer.ledger_index,))), cut.size
+        )
     indexes = (a[0] for a in _answers(project, cut, (Answer.ledger_index,)))
-    return make_proof(app_ledger.get_ledger(), indexes, cut.note)
+    return make_proof(app_ledger.get_ledger(), indexes, cut.note, stamps=stamps)
