@@ -96,13 +96,15 @@ def raw_sqlite_inserts(folder: Path, synchronous: str) -> int:
 def synced_clock() -> Clock:
     """A Clock holding three recent samples, as after a successful poll of the pool."""
     clock = Clock([])
-    mono = time.monotonic_ns()
+    mono, wall = time.monotonic_ns(), time.time_ns()
     samples = tuple(
-        Sample(f"{i}.pool.ntp.org", 2, 1_200_000, 18_000_000, 9_000_000, 4_000_000, mono)
+        Sample(f"{i}.pool.ntp.org", 2, 1_200_000, 18_000_000, 9_000_000, 4_000_000, mono, wall)
         for i in range(3)
     )
     # Injected directly: the benchmark must not depend on the network.
-    clock._snapshot = _Snapshot(1_200_000, samples[0].root_distance_ns, mono, samples)
+    clock._snapshot = _Snapshot(
+        1_200_000, samples[0].root_distance_ns, mono, samples, wall + 1_200_000
+    )
     return clock
 
 
