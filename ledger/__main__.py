@@ -8,7 +8,9 @@
 
 Each verify command takes [--witness WKEY ... [--quorum K]]: at least K (default: all) of these
 witnesses must have cosigned the checkpoint. VKEY is a note verifier key (``name+keyid+base64``)
-or the path of a file holding one; WKEY a witness's cosignature key, or a file holding it.
+or the path of a file holding one per line; --key repeats (a log that rotated its key is
+checked with its old and new keys). The checkpoint's origin line must be --origin, by default
+the name of the log key that signed it; WKEY a witness's cosignature key, or a file holding it.
 Exit status: 0 verified, 1 verification failed, 2 bad usage.
 """
 
@@ -22,7 +24,7 @@ from collections.abc import Sequence
 
 from .entry import InvalidEntry
 from .merkle import InvalidProof
-from .note import InvalidNote, read_key_argument
+from .note import InvalidNote, read_key_argument, read_key_arguments
 from .results import ResultsFormat, ResultsTampered, verify_results
 from .verify import LedgerTampered, verify_bundle, verify_export
 
@@ -35,26 +37,34 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     export = sub.add_parser("verify-export", help="recompute an export's chain and root")
     export.add_argument("folder", help="export folder holding entries.bin and checkpoint")
-    export.add_argument("--key", required=True, help="verifier key, or a file holding it")
     export.add_argument(
         "--strict", action="store_true", help="also fully decode and validate every entry"
     )
     bundle = sub.add_parser("verify-bundle", help="check a receipt bundle (JSON)")
     bundle.add_argument("bundle", help="receipt bundle file")
-    bundle.add_argument("--key", required=True, help="verifier key, or a file holding it")
     bundle.add_argument("--file", help="a delivered file whose SHA-256 must be in the entry")
     results = sub.add_parser(
         "verify-results", help="check every row of a results file against its proof file"
     )
     results.add_argument("results", help="results file (CSV or JSON Lines)")
     results.add_argument("proof", help="the proof file downloaded with it")
-    results.add_argument("--key", required=True, help="verifier key, or a file holding it")
     results.add_argument(
         "--format",
         choices=[f.value for f in ResultsFormat],
         help="results format (default: by extension, else by the first byte)",
     )
     for verifying in (export, bundle, results):
+        verifying.add_argument(
+            "--key",
+            action="append",
+            required=True,
+            help="the log's verifier key, or a file holding its keys one per line; repeatable "
+            "(old and new keys after a rotation)",
+        )
+        verifying.add_argument(
+            "--origin",
+            help="the log's origin the checkpoint must name (default: the signing key's name)",
+        )
         verifying.add_argument(
             "--witness",
             action="append",
@@ -138,7 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"FAILED: {exc}", file=sys.stderr)
             return 2
     try:
-        verifier = read_key_argument(args.key)
+        verifiers = read_key_arguments(args.key)
+        verifier = verifiers[0]
         witnesses = [_witness_key(w) for w in args.witness]
         quorum = len(witnesses) if args.quorum is None else args.quorum
         if not 0 <= quorum <= len(witnesses):
@@ -150,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         policy = f", cosigned by {quorum} of {len(witnesses)} witnesses" if quorum else ""
         if args.command == "verify-export":
             result = verify_export(
-                args.folder, verifier, strict=args.strict, witnesses=witnesses, quorum=quorum
+                args.folder, verifiers, args.strict, witnesses, quorum, args.origin
             )
             print(
                 f"OK: {result.size} entries, root {result.checkpoint.root.hex()}, "
@@ -158,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         elif args.command == "verify-results":
             checked = verify_results(
-                args.results, args.proof, verifier, args.format, witnesses, quorum
+                args.results, args.proof, verifiers, args.format, witnesses, quorum, args.origin
             )
             print(
                 f"OK: {checked.rows} rows verified against checkpoint size "
@@ -173,7 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise InvalidProof(f"cannot read bundle: {exc}") from None
             if not isinstance(data, dict):
                 raise InvalidProof("bundle is not a JSON object")
-            result = verify_bundle(data, verifier, args.file, witnesses, quorum)
+            result = verify_bundle(data, verifiers, args.file, witnesses, quorum, args.origin)
             extra = f", file sha256 {result.matched_sha256}" if result.matched_sha256 else ""
             extra += policy
             print(
