@@ -51,11 +51,12 @@ def init_command():
     if not secret.exists() and not os.environ.get("COOP_SECRET_KEY"):
         _write_private(secret, secrets.token_urlsafe(48))
         click.echo(f"Wrote a new secret key to {secret} (mode 0600).")
-    from coop.audit.ledger import ensure_key, key_path
+    from coop.audit import keys
 
-    if ensure_key(current_app):
-        click.echo(f"Wrote a new ledger signing key to {key_path(current_app)} (mode 0600).")
-    private = [secret, key_path(current_app)]
+    done = keys.ensure_key(current_app)
+    if done:
+        click.echo(done)
+    private = [secret, keys.key_file(current_app)]
     for path in tighten(instance, private, current_app.config["DATABASE_URL"]):
         click.echo(f"Made {path} readable by its owner only.")
     from coop.audit.ledger import publish_checkpoint
@@ -355,6 +356,34 @@ def ledger_checkpoint():
 
     with database.connection_context():
         click.echo(publish_checkpoint().note, nl=False)
+
+
+@ledger_group.command("rotate-key")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def ledger_rotate_key(yes):
+    """Sign checkpoints with a new key; the old key's checkpoints stay verifiable.
+
+    The latest checkpoint gets the new key's signature beside the old one's (the handover),
+    and the old verifier key stays listed at /ledger/keys.
+    """
+    from coop.audit import ledger as app_ledger
+
+    if not yes:
+        click.confirm("Replace the ledger signing key? Clients must learn the new one", abort=True)
+    with database.connection_context():
+        old = app_ledger.verifier_key()
+        try:
+            new = app_ledger.rotate_key()
+        except RuntimeError as error:
+            raise click.ClickException(str(error))
+        handover = app_ledger.latest_checkpoint()
+    click.echo(f"Old key (kept at /ledger/keys): {old}")
+    click.echo(f"New key (now at /ledger/key):    {new.verifier}")
+    click.echo(
+        f"The checkpoint of size {handover.size} is signed by both: publish the new key where "
+        "clients learn it (docs/deployment.md §6)."
+    )
 
 
 @click.group("token")

@@ -27,6 +27,11 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SECURE": _env_bool("COOP_SECURE_COOKIES", True),
         "REMEMBER_COOKIE_SECURE": _env_bool("COOP_SECURE_COOKIES", True),
         "LEDGER_ORIGIN": os.environ.get("COOP_LEDGER_ORIGIN", "coop.example/ledger"),
+        # The signing key, apart from the data: a file (empty: under the user's config folder)
+        # or the key itself. In production mode a key inside the instance folder stops the app.
+        "LEDGER_KEY_FILE": os.environ.get("COOP_LEDGER_KEY_FILE", ""),
+        "LEDGER_KEY": os.environ.get("COOP_LEDGER_KEY", ""),
+        "MODE": os.environ.get("COOP_MODE", "demo"),
         # Empty: instance/tiles. Witnesses: "<verifier key> <URL>" per line or comma.
         "TILES_DIR": os.environ.get("COOP_TILES_DIR", ""),
         "WITNESSES": os.environ.get("COOP_WITNESSES", ""),

@@ -213,6 +213,7 @@ GET_ROUTES = [
     ("/ledger", EVERYONE_OK),
     ("/ledger/checkpoint", EVERYONE_OK),
     ("/ledger/key", EVERYONE_OK),
+    ("/ledger/keys", EVERYONE_OK),
     ("/ledger/proof/inclusion?index=0&size=2", EVERYONE_OK),
     ("/ledger/proof/consistency?from=1&to=2", EVERYONE_OK),
     ("/ledger/tile/{tile_level}/{tile}", EVERYONE_OK),

@@ -75,6 +75,12 @@ def key():
     return _text(app_ledger.verifier_key() + "\n")
 
 
+@bp.get("/ledger/keys")
+def all_keys():
+    # The current key first, then the retired ones: a file verifiers take as it is (--key).
+    return _text("".join(f"{v}\n" for v in app_ledger.verifiers()))
+
+
 @bp.get("/ledger/proof/inclusion")
 def inclusion_proof():
     args = flask_request.args
