@@ -358,6 +358,36 @@ def ledger_checkpoint():
         click.echo(publish_checkpoint().note, nl=False)
 
 
+@ledger_group.command("monitor")
+@click.argument("url")
+@click.option("--state", type=click.Path(dir_okay=False),
+              help="File keeping what was seen last [default: <instance>/monitor/<host>.json].")
+@click.option("--key", "keys", multiple=True,
+              help="The log's verifier key (or a file of keys) to trust; repeatable.")
+@click.option("--witness", "witnesses", multiple=True,
+              help="A witness's cosignature key (or a file holding it); repeatable.")
+@click.option("--quorum", type=int, help="How many of the witnesses must have cosigned.")
+@with_appcontext
+def ledger_monitor(url, state, keys, witnesses, quorum):
+    """Check a log (this coop's or another's) over HTTP: signature, origin, cosignatures, and
+    consistency with what the last run saw. Exits non-zero with the reason (run from cron)."""
+    from urllib.parse import urlsplit
+
+    from ledger.__main__ import main as ledger_main
+
+    if state is None:
+        host = urlsplit(url).netloc.replace(":", "_") or "log"
+        state = str(Path(current_app.config["INSTANCE_DIR"]) / "monitor" / f"{host}.json")
+    args = ["monitor", url, "--state", state]
+    args += [f"--key={k}" for k in keys] + [f"--witness={w}" for w in witnesses]
+    if quorum is not None:
+        args.append(f"--quorum={quorum}")
+    sys.stdout.flush()
+    status = ledger_main(args)
+    if status:
+        sys.exit(status)
+
+
 @ledger_group.command("rotate-key")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @with_appcontext

@@ -3,6 +3,7 @@
     python -m ledger verify-export DIR --key VKEY [--strict] [--witness WKEY ... --quorum K]
     python -m ledger verify-bundle FILE --key VKEY [--file PATH] [--witness WKEY ... --quorum K]
     python -m ledger verify-results RESULTS PROOF --key VKEY [--format csv|jsonl] [--witness ...]
+    python -m ledger monitor URL --state FILE [--key VKEY] [--witness WKEY ... --quorum K]
     python -m ledger witness keygen NAME --out FILE
     python -m ledger witness serve --key FILE --db FILE --log VKEY [--log VKEY ...] [--port N]
 
@@ -11,7 +12,8 @@ witnesses must have cosigned the checkpoint. VKEY is a note verifier key (``name
 or the path of a file holding one per line; --key repeats (a log that rotated its key is
 checked with its old and new keys). The checkpoint's origin line must be --origin, by default
 the name of the log key that signed it; WKEY a witness's cosignature key, or a file holding it.
-Exit status: 0 verified, 1 verification failed, 2 bad usage.
+Exit status: 0 verified, 1 verification failed (for monitor: the log is inconsistent), 2 bad
+usage, 3 (monitor) the log could not be fetched.
 """
 
 from __future__ import annotations
@@ -77,6 +79,26 @@ def _parser() -> argparse.ArgumentParser:
             type=int,
             help="how many of the --witness keys must have cosigned (default: all of them)",
         )
+    monitor = sub.add_parser(
+        "monitor",
+        help="check a log over HTTP against what this monitor saw last (run it from cron)",
+    )
+    monitor.add_argument("url", help="the log's address, e.g. https://coop.example.org/ledger")
+    monitor.add_argument(
+        "--state", required=True, help="file keeping what was seen last (written atomically)"
+    )
+    monitor.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        help="the log's verifier key (or a file of keys) to trust; default: the keys the state "
+        "file holds, else the one the log serves on the first run",
+    )
+    monitor.add_argument("--origin", help="the log's origin (default: its key's name)")
+    monitor.add_argument("--witness", action="append", default=[],
+                         help="a witness's cosignature key, or a file holding it; repeatable")
+    monitor.add_argument("--quorum", type=int,
+                         help="how many of the --witness keys must have cosigned (default: all)")
     witness = sub.add_parser("witness", help="run a C2SP tlog-witness for one or more logs")
     wsub = witness.add_subparsers(dest="witness_command", required=True)
     keygen = wsub.add_parser("keygen", help="write a new witness key (0600) and print its vkey")
@@ -138,9 +160,75 @@ def write_signer_key_file(path: str, secret: str) -> None:
         f.write(secret + "\n")
 
 
+def _monitor(args, witnesses, quorum) -> int:
+    from .monitor import (
+        MonitorAlarm,
+        MonitorState,
+        Unreachable,
+        check_log,
+        load_state,
+        log_url,
+        save_evidence,
+        save_state,
+    )
+
+    try:
+        url = log_url(args.url)
+    except ValueError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 2
+    try:
+        state = load_state(args.state)
+        if state is not None and state.url != url:
+            raise MonitorAlarm(f"the state file {args.state} watches {state.url}, not {url}")
+        state = state or MonitorState(url, origin=args.origin)
+        pinned = [str(k) for k in read_key_arguments(args.key)] if args.key else []
+        first = not state.keys and not pinned
+        state.keys += [k for k in pinned if k not in state.keys]
+        new_state, seen = check_log(state, witnesses=witnesses, quorum=quorum)
+    except Unreachable as exc:
+        print(f"FAILED: cannot fetch the log: {exc}", file=sys.stderr)
+        return 3
+    except MonitorAlarm as exc:
+        if exc.note:
+            kept = save_evidence(args.state, exc.note, str(exc))
+            print(f"ALARM: {exc} (checkpoint kept in {kept})", file=sys.stderr)
+        else:
+            print(f"ALARM: {exc}", file=sys.stderr)
+        return 1
+    save_state(args.state, new_state)
+    cp = seen.checkpoint
+    grew = f"grew from {seen.previous_size}" if seen.previous_size else "first seen"
+    print(f"OK: {cp.origin} size {cp.size} ({grew}), root {cp.root.hex()}, consistent")
+    if first:
+        print(f"Trusting the key the log serves, on first use: {new_state.keys[0]}")
+    for key in seen.learned_keys:
+        print(f"Learned the log's new key {key}: it signed beside a key already trusted")
+    if seen.cosigned_by:
+        print(f"Cosigned by {', '.join(seen.cosigned_by)} ({quorum} required)")
+    print(seen.timestamps or "TSA tokens: not checked (no time-stamp checker in this version)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "monitor":
+        try:
+            witnesses = [_witness_key(w) for w in args.witness]
+        except InvalidNote as exc:
+            print(f"FAILED: {exc}", file=sys.stderr)
+            return 2
+        quorum = len(witnesses) if args.quorum is None else args.quorum
+        if not 0 <= quorum <= len(witnesses):
+            print("FAILED: --quorum must be between 0 and the number of --witness keys",
+                  file=sys.stderr)
+            return 2
+        try:
+            return _monitor(args, witnesses, quorum)
+        except InvalidNote as exc:
+            print(f"FAILED: {exc}", file=sys.stderr)
+            return 2
     if args.command == "witness":
         try:
             return _witness(args)
