@@ -37,6 +37,8 @@ def from_environment() -> dict:
         "WITNESSES": os.environ.get("COOP_WITNESSES", ""),
         "WITNESS_TIMEOUT": float(os.environ.get("COOP_WITNESS_TIMEOUT", 2.0)),
         "NTP_SERVERS": os.environ.get("COOP_NTP_SERVERS", DEFAULT_NTP_SERVERS),
+        # The kernel's clock discipline (chronyd, ntpd) as a source beside the NTP servers.
+        "KERNEL_CLOCK": _env_bool("COOP_KERNEL_CLOCK", True),
         "TIMEZONE": os.environ.get("COOP_TIMEZONE", "Europe/Paris"),
         "SMTP_URL": os.environ.get("COOP_SMTP_URL", ""),
         "MAIL_FROM": os.environ.get("COOP_MAIL_FROM", "Coop <coop@localhost>"),

@@ -31,6 +31,9 @@ PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: scrypt is slow on purpos
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="coop-test-config-")
 for _name in ("COOP_LEDGER_KEY", "COOP_LEDGER_KEY_FILE", "COOP_MODE"):
     os.environ.pop(_name, None)
+# Entries' time must not depend on whether this host's kernel clock happens to be
+# synchronised; tests/ledger/test_ledger_kernel.py reads the real one.
+os.environ["COOP_KERNEL_CLOCK"] = "0"
 
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("COOP_TEST_POSTGRES_URL") else [])
 
@@ -124,6 +127,7 @@ def app(database_url, tmp_path):
             "SESSION_COOKIE_SECURE": False,
             "RATELIMIT_ENABLED": False,
             "NTP_SERVERS": "",
+            "KERNEL_CLOCK": False,
             # Jobs run in the request that queues them; test_jobs.py runs a real worker.
             "QUEUE_URL": "immediate://",
             "RENDER_PROCESSES": 1,  # no process pool per test; test_jobs.py runs one

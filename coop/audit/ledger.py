@@ -118,13 +118,17 @@ def publish_after_commit() -> None:
 
 
 def _make_clock(app):
-    """Return an NTP clock for the configured servers, or None to record `synced: false`."""
+    """Return a clock for the configured NTP servers and the kernel's discipline (where the
+    host has one), or None to record `synced: false`."""
+    from ledger.kernel import kernel_reader
+
     servers = [s.strip() for s in app.config["NTP_SERVERS"].split(",") if s.strip()]
-    if not servers:
+    kernel = kernel_reader() if app.config.get("KERNEL_CLOCK") else None
+    if not servers and kernel is None:
         return None
     from ledger.clock import Clock
 
-    clock = Clock(servers)
+    clock = Clock(servers, kernel=kernel)
     if not app.testing:
         clock.start_background()
     return clock
