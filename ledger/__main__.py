@@ -1,4 +1,4 @@
-"""Command line: verify a ledger export or a receipt bundle without the app or a database.
+"""Command line: verify exports, receipt bundles and results offline, watch a log, run a witness.
 
     python -m ledger verify-export DIR --key VKEY [--strict] [--witness WKEY ... --quorum K]
     python -m ledger verify-bundle FILE --key VKEY [--file PATH] [--witness WKEY ... --quorum K]

@@ -24,7 +24,9 @@ from coop.db import database, write_transaction
 from ledger.merkle import stored_hash_index
 from ledger.note import generate_signer_key
 from ledger.store import Ledger
-from ledger.witness import generate_witness_key
+from ledger.witness import CosignatureSigner, generate_witness_key
+from ledger.witness.server import Witness
+from ledger.witness.server import make_server as make_witness_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,8 +38,11 @@ def _record(n: int, start: int = 0) -> None:
 
 
 @contextmanager
-def _served(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def _served(app_or_server):
+    """Serve the app (or a ready server) on a loopback port; yield its base URL."""
+    server = app_or_server
+    if not hasattr(server, "serve_forever"):
+        server = make_server("127.0.0.1", 0, app_or_server, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -164,6 +169,27 @@ def test_a_swapped_key_is_refused_and_a_rotation_is_learned(app, runner, tmp_pat
         done = _monitor(base, "--state", state)
         assert done.returncode == 1
         assert "ALARM: checkpoint refused: note is not signed by any known key" in done.stderr
+
+
+def test_a_witness_quorum_is_checked_on_each_run(app, tmp_path):
+    signer = CosignatureSigner.parse(generate_witness_key("witness.test/w1")[0])
+    state = Witness(signer, tmp_path / "witness.db", [app_ledger.signer().verifier])
+    watch = str(tmp_path / "watch" / "state.json")
+    policy = ("--witness", str(signer.verifier), "--quorum", "1")
+    with _served(make_witness_server(state)) as url, _served(app) as base:
+        app.config["WITNESSES"] = f"{signer.verifier} {url}"
+        try:
+            _record(3)
+            done = _monitor(base, "--state", watch, *policy)
+            assert done.returncode == 0, done.stderr
+            assert "Cosigned by witness.test/w1 (1 required)" in done.stdout
+            app.config["WITNESSES"] = ""  # the log stops asking its witness
+            _record(1, start=3)
+            done = _monitor(base, "--state", watch, *policy)
+        finally:
+            app.config["WITNESSES"] = ""
+    assert done.returncode == 1
+    assert "0 of the 1 witness cosignatures required" in done.stderr
 
 
 def test_policies_origin_and_an_unreachable_log(app, tmp_path):

@@ -94,9 +94,9 @@ def check_location(app) -> None:
     if found is not None and strict:
         raise KeyLocationError(
             f"the ledger signing key {found} is inside the instance folder, so a backup of the "
-            "data could re-sign a rewritten ledger. Move it out of the folder and set "
-            "COOP_LEDGER_KEY_FILE to its new path (or provide it as COOP_LEDGER_KEY); "
-            "`coop init` moves a key left there by an older version."
+            "data could re-sign a rewritten ledger. Set COOP_LEDGER_KEY_FILE to a path "
+            "outside it and move the key there (`COOP_MODE=demo coop init` moves a key an "
+            "older version left in the folder), or provide it as COOP_LEDGER_KEY."
         )
     if found is not None:
         app.logger.warning("the ledger signing key %s is inside the instance folder", found)
