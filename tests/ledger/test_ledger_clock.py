@@ -4,6 +4,8 @@ A step of the system clock after a poll moves no timestamp and is reported; a lo
 said to be one; servers that all went silent make entries unsynchronised within minutes.
 A loopback responder (UDP on 127.0.0.1) plays good and bad servers; a real chronyd is used
 when it is installed. The system clock is stepped by injecting the wall-clock function.
+The kernel's discipline (adjtimex) is a source beside the servers, bounded by its current
+maxerror, and no source when unsynchronised; the real reading matches the adjtimex tool's.
 """
 
 from __future__ import annotations
@@ -489,3 +491,19 @@ def test_no_reader_where_the_host_has_no_adjtimex(monkeypatch):
 
     monkeypatch.setattr(sys, "platform", "darwin")
     assert kernel_reader() is None
+
+
+def test_the_format_documents_example_follows_the_uncertainty_formula():
+    """docs/ledger-format.md §1's example entry: uncertainty = root distance + 15 ppm of age."""
+    import re
+    from pathlib import Path
+
+    from ledger.clock import DRIFT_PPM
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ledger-format.md").read_text()
+    example = doc[doc.index("Example (one line in reality"):doc.index("### Project entries")]
+    number = {k: int(re.search(rf'"{k}":(\d+)', example).group(1))
+              for k in ("root_distance_ns", "age_ms", "uncertainty_ns")}
+    drift = number["age_ms"] * 1_000_000 * DRIFT_PPM // 1_000_000
+    assert number["uncertainty_ns"] == number["root_distance_ns"] + drift
+    assert '"single_source":true' in example  # one source, as §2 says
