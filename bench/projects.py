@@ -77,6 +77,7 @@ def app_for(url: str, instance: str):
     return create_app({
         "DATABASE_URL": url,
         "INSTANCE_DIR": instance,
+        "LEDGER_KEY_FILE": f"{instance}-ledger_key",  # apart from the data, as in production
         "UPLOAD_DIR": f"{instance}/files",
         "SECRET_KEY": "bench",
         "SESSION_COOKIE_SECURE": False,
@@ -92,7 +93,7 @@ def setup(items: int, members: int) -> dict:
     from flask import current_app
 
     from coop import migrations
-    from coop.audit.ledger import ensure_key
+    from coop.audit.keys import ensure_key
     from coop.auth.passwords import hash_password
     from coop.db import database
     from coop.models import User, utcnow
@@ -447,7 +448,8 @@ def load(port: int, kind: str, clients: int, seconds: float, project: int) -> di
 
 def serve(url: str, instance: Path, port: int):
     env = dict(os.environ, COOP_DATABASE_URL=url, COOP_INSTANCE_DIR=str(instance),
-               COOP_SECRET_KEY="bench", COOP_NTP_SERVERS="", COOP_SECURE_COOKIES="0",
+               COOP_LEDGER_KEY_FILE=f"{instance}-ledger_key", COOP_SECRET_KEY="bench",
+               COOP_NTP_SERVERS="", COOP_SECURE_COOKIES="0",
                COOP_LOGIN_RATE_LIMIT="100000 per minute", PYTHONPATH=str(ROOT))  # fmt: skip
     coop = Path(sys.executable).with_name("coop")
     server = subprocess.Popen([str(coop), "serve", "--port", str(port)], env=env, cwd=ROOT,

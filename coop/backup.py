@@ -6,7 +6,8 @@ A backup folder holds `manifest.json` (what, when, the ledger's size and root at
 SHA-256 of each part), `database.sqlite` (SQLite's online backup API: a consistent copy while the
 site serves) or `database.dump` (pg_dump's custom format, taken on an exported snapshot so the
 recorded ledger size is exactly the dump's), `files.txt` (one "<sha256> <size>" line per stored
-file) and `files/` (the files, content-addressed as in the store).
+file), `files/` (the files, content-addressed as in the store) and `ledger_keys.pub` (the
+verifier keys retired by a rotation: public).
 
 The signing keys and the secret key are not in it: a backup of the data must not allow anyone
 to sign in the coop's name (back them up apart, see docs/deployment.md).
@@ -144,6 +145,13 @@ def make_backup(folder: Path, with_files: bool = True) -> dict:
             shutil.copyfile(files.path_for(sha), target)
             copied += 1
     (folder / "files.txt").write_text("".join(index_lines), encoding="utf-8")
+    # The retired verifier keys (public) live beside the data: without them a restored ledger
+    # signed before a key rotation would not verify.
+    from coop.audit.keys import RETIRED_KEYS_FILE, retired_keys_file
+
+    retired = retired_keys_file(current_app)
+    if retired.exists():
+        shutil.copyfile(retired, folder / RETIRED_KEYS_FILE)
 
     from coop.audit.ledger import latest_checkpoint
 
@@ -338,6 +346,11 @@ def _restore(folder: Path, manifest: dict, known_checkpoints: list[str], force: 
     else:
         _restore_postgres(folder / "database.dump")
     files = _restore_files(folder)
+    from coop.audit.keys import RETIRED_KEYS_FILE, retired_keys_file
+
+    retired = retired_keys_file(current_app)
+    if (folder / RETIRED_KEYS_FILE).exists() and not retired.exists():
+        shutil.copyfile(folder / RETIRED_KEYS_FILE, retired)
     database.connect(reuse_if_open=True)
     migrations.upgrade()
     size = verify_live()

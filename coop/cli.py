@@ -52,11 +52,12 @@ def init_command():
     if not secret.exists() and not os.environ.get("COOP_SECRET_KEY"):
         _write_private(secret, secrets.token_urlsafe(48))
         click.echo(f"Wrote a new secret key to {secret} (mode 0600).")
-    from coop.audit.ledger import ensure_key, key_path
+    from coop.audit import keys
 
-    if ensure_key(current_app):
-        click.echo(f"Wrote a new ledger signing key to {key_path(current_app)} (mode 0600).")
-    private = [secret, key_path(current_app)]
+    done = keys.ensure_key(current_app)
+    if done:
+        click.echo(done)
+    private = [secret, keys.key_file(current_app)]
     for path in tighten(instance, private, current_app.config["DATABASE_URL"]):
         click.echo(f"Made {path} readable by its owner only.")
     from coop.audit.ledger import publish_checkpoint
@@ -420,6 +421,64 @@ def restore_command(folder, checkpoints, force):
         for warning in report.warnings:
             click.secho(f"WARNING: {warning}", fg="red", bold=True, err=True)
         sys.exit(3)
+
+
+@ledger_group.command("monitor")
+@click.argument("url")
+@click.option("--state", type=click.Path(dir_okay=False),
+              help="File keeping what was seen last [default: <instance>/monitor/<host>.json].")
+@click.option("--key", "keys", multiple=True,
+              help="The log's verifier key (or a file of keys) to trust; repeatable.")
+@click.option("--witness", "witnesses", multiple=True,
+              help="A witness's cosignature key (or a file holding it); repeatable.")
+@click.option("--quorum", type=int, help="How many of the witnesses must have cosigned.")
+@with_appcontext
+def ledger_monitor(url, state, keys, witnesses, quorum):
+    """Check a log (this coop's or another's) over HTTP: signature, origin, cosignatures, and
+    consistency with what the last run saw. Exits non-zero with the reason (run from cron)."""
+    from urllib.parse import urlsplit
+
+    from ledger.__main__ import main as ledger_main
+
+    if state is None:
+        host = urlsplit(url).netloc.replace(":", "_") or "log"
+        state = str(Path(current_app.config["INSTANCE_DIR"]) / "monitor" / f"{host}.json")
+    args = ["monitor", url, "--state", state]
+    args += [f"--key={k}" for k in keys] + [f"--witness={w}" for w in witnesses]
+    if quorum is not None:
+        args.append(f"--quorum={quorum}")
+    sys.stdout.flush()
+    status = ledger_main(args)
+    if status:
+        sys.exit(status)
+
+
+@ledger_group.command("rotate-key")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def ledger_rotate_key(yes):
+    """Sign checkpoints with a new key; the old key's checkpoints stay verifiable.
+
+    The latest checkpoint gets the new key's signature beside the old one's (the handover),
+    and the old verifier key stays listed at /ledger/keys.
+    """
+    from coop.audit import ledger as app_ledger
+
+    if not yes:
+        click.confirm("Replace the ledger signing key? Clients must learn the new one", abort=True)
+    with database.connection_context():
+        old = app_ledger.verifier_key()
+        try:
+            new = app_ledger.rotate_key()
+        except RuntimeError as error:
+            raise click.ClickException(str(error))
+        handover = app_ledger.latest_checkpoint()
+    click.echo(f"Old key (kept at /ledger/keys): {old}")
+    click.echo(f"New key (now at /ledger/key):    {new.verifier}")
+    click.echo(
+        f"The checkpoint of size {handover.size} is signed by both: publish the new key where "
+        "clients learn it (docs/deployment.md §6)."
+    )
 
 
 @click.group("token")

@@ -34,6 +34,11 @@ def from_environment() -> dict:
         "SESSION_COOKIE_SECURE": _env_bool("COOP_SECURE_COOKIES", True),
         "REMEMBER_COOKIE_SECURE": _env_bool("COOP_SECURE_COOKIES", True),
         "LEDGER_ORIGIN": os.environ.get("COOP_LEDGER_ORIGIN", "coop.example/ledger"),
+        # The signing key, apart from the data: a file (empty: under the user's config folder)
+        # or the key itself. In production mode a key inside the instance folder stops the app.
+        "LEDGER_KEY_FILE": os.environ.get("COOP_LEDGER_KEY_FILE", ""),
+        "LEDGER_KEY": os.environ.get("COOP_LEDGER_KEY", ""),
+        "MODE": os.environ.get("COOP_MODE", "demo"),
         # Empty: instance/tiles. Witnesses: "<verifier key> <URL>" per line or comma.
         "TILES_DIR": os.environ.get("COOP_TILES_DIR", ""),
         "WITNESSES": os.environ.get("COOP_WITNESSES", ""),
@@ -43,6 +48,8 @@ def from_environment() -> dict:
         "TSA_INTERVAL": float(os.environ.get("COOP_TSA_INTERVAL", 60.0)),
         "TSA_TIMEOUT": float(os.environ.get("COOP_TSA_TIMEOUT", 5.0)),
         "NTP_SERVERS": os.environ.get("COOP_NTP_SERVERS", DEFAULT_NTP_SERVERS),
+        # The kernel's clock discipline (chronyd, ntpd) as a source beside the NTP servers.
+        "KERNEL_CLOCK": _env_bool("COOP_KERNEL_CLOCK", True),
         "TIMEZONE": os.environ.get("COOP_TIMEZONE", "Europe/Paris"),
         "SMTP_URL": os.environ.get("COOP_SMTP_URL", ""),
         "MAIL_FROM": os.environ.get("COOP_MAIL_FROM", "Coop <coop@localhost>"),

@@ -1,7 +1,8 @@
 """The instance folder and its secrets: created private, and made private again by `coop init`.
 
-The folder holds the SQLite database, the session secret and the ledger's signing key; anyone
-who can read one of them can forge sessions, sign checkpoints or read every account. Each is
+The folder holds the SQLite database and the session secret; anyone who can read one of them
+can forge sessions or read every account. (The ledger's signing key lives outside it, so a copy
+of the folder cannot re-sign a rewritten ledger: coop/audit/keys.py.) Each is
 created with an explicit owner-only mode (never left to the umask), and `coop init` tightens
 files an older version left world-readable.
 """

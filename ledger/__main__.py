@@ -1,18 +1,22 @@
-"""Command line: verify a ledger export or a receipt bundle without the app or a database.
+"""Command line: verify exports, receipt bundles and results offline, watch a log, run a witness.
 
     python -m ledger verify-export DIR --key VKEY [--strict] [--witness WKEY ... --quorum K]
     python -m ledger verify-bundle FILE --key VKEY [--file PATH] [--witness WKEY ... --quorum K]
     python -m ledger verify-results RESULTS PROOF --key VKEY [--format csv|jsonl] [--witness ...]
+    python -m ledger monitor URL --state FILE [--key VKEY] [--witness WKEY ... --quorum K]
     python -m ledger witness keygen NAME --out FILE
     python -m ledger witness serve --key FILE --db FILE --log VKEY [--log VKEY ...] [--port N]
 
 Each verify command takes [--witness WKEY ... [--quorum K]]: at least K (default: all) of these
 witnesses must have cosigned the checkpoint. VKEY is a note verifier key (``name+keyid+base64``)
-or the path of a file holding one; WKEY a witness's cosignature key, or a file holding it.
+or the path of a file holding one per line; --key repeats (a log that rotated its key is
+checked with its old and new keys). The checkpoint's origin line must be --origin, by default
+the name of the log key that signed it; WKEY a witness's cosignature key, or a file holding it.
 RFC 3161 time-stamps carried by the bundle, export or proof are always verified; with
 [--tsa-ca PEM ...] their signer must also be issued by one of these CA certificates.
-Exit status: 0 verified, 1 verification failed, 2 bad usage, 3 verified but flagged: an
-entry's NTP time lies outside the interval its time-stamps give (docs/ledger-format.md §9).
+Exit status: 0 verified, 1 verification failed (for monitor: the log is inconsistent), 2 bad
+usage, 3 verified but flagged: an entry's NTP time lies outside the interval its time-stamps
+give (docs/ledger-format.md §9); for monitor, 3 means the log could not be fetched.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from collections.abc import Sequence
 
 from .entry import InvalidEntry
 from .merkle import InvalidProof
-from .note import InvalidNote, read_key_argument
+from .note import InvalidNote, read_key_argument, read_key_arguments
 from .results import ResultsFormat, ResultsTampered, verify_results
 from .tsa import InvalidTimestamp
 from .verify import LedgerTampered, verify_bundle, verify_export
@@ -42,26 +46,34 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     export = sub.add_parser("verify-export", help="recompute an export's chain and root")
     export.add_argument("folder", help="export folder holding entries.bin and checkpoint")
-    export.add_argument("--key", required=True, help="verifier key, or a file holding it")
     export.add_argument(
         "--strict", action="store_true", help="also fully decode and validate every entry"
     )
     bundle = sub.add_parser("verify-bundle", help="check a receipt bundle (JSON)")
     bundle.add_argument("bundle", help="receipt bundle file")
-    bundle.add_argument("--key", required=True, help="verifier key, or a file holding it")
     bundle.add_argument("--file", help="a delivered file whose SHA-256 must be in the entry")
     results = sub.add_parser(
         "verify-results", help="check every row of a results file against its proof file"
     )
     results.add_argument("results", help="results file (CSV or JSON Lines)")
     results.add_argument("proof", help="the proof file downloaded with it")
-    results.add_argument("--key", required=True, help="verifier key, or a file holding it")
     results.add_argument(
         "--format",
         choices=[f.value for f in ResultsFormat],
         help="results format (default: by extension, else by the first byte)",
     )
     for verifying in (export, bundle, results):
+        verifying.add_argument(
+            "--key",
+            action="append",
+            required=True,
+            help="the log's verifier key, or a file holding its keys one per line; repeatable "
+            "(old and new keys after a rotation)",
+        )
+        verifying.add_argument(
+            "--origin",
+            help="the log's origin the checkpoint must name (default: the signing key's name)",
+        )
         verifying.add_argument(
             "--witness",
             action="append",
@@ -81,6 +93,26 @@ def _parser() -> argparse.ArgumentParser:
             help="a PEM file of CA certificates that must have issued each time-stamp's "
             "signer; repeatable (default: check the tokens' own signatures only)",
         )
+    monitor = sub.add_parser(
+        "monitor",
+        help="check a log over HTTP against what this monitor saw last (run it from cron)",
+    )
+    monitor.add_argument("url", help="the log's address, e.g. https://coop.example.org/ledger")
+    monitor.add_argument(
+        "--state", required=True, help="file keeping what was seen last (written atomically)"
+    )
+    monitor.add_argument(
+        "--key",
+        action="append",
+        default=[],
+        help="the log's verifier key (or a file of keys) to trust; default: the keys the state "
+        "file holds, else the one the log serves on the first run",
+    )
+    monitor.add_argument("--origin", help="the log's origin (default: its key's name)")
+    monitor.add_argument("--witness", action="append", default=[],
+                         help="a witness's cosignature key, or a file holding it; repeatable")
+    monitor.add_argument("--quorum", type=int,
+                         help="how many of the --witness keys must have cosigned (default: all)")
     witness = sub.add_parser("witness", help="run a C2SP tlog-witness for one or more logs")
     wsub = witness.add_subparsers(dest="witness_command", required=True)
     keygen = wsub.add_parser("keygen", help="write a new witness key (0600) and print its vkey")
@@ -173,9 +205,75 @@ def write_signer_key_file(path: str, secret: str) -> None:
         f.write(secret + "\n")
 
 
+def _monitor(args, witnesses, quorum) -> int:
+    from .monitor import (
+        MonitorAlarm,
+        MonitorState,
+        Unreachable,
+        check_log,
+        load_state,
+        log_url,
+        save_evidence,
+        save_state,
+    )
+
+    try:
+        url = log_url(args.url)
+    except ValueError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 2
+    try:
+        state = load_state(args.state)
+        if state is not None and state.url != url:
+            raise MonitorAlarm(f"the state file {args.state} watches {state.url}, not {url}")
+        state = state or MonitorState(url, origin=args.origin)
+        pinned = [str(k) for k in read_key_arguments(args.key)] if args.key else []
+        first = not state.keys and not pinned
+        state.keys += [k for k in pinned if k not in state.keys]
+        new_state, seen = check_log(state, witnesses=witnesses, quorum=quorum)
+    except Unreachable as exc:
+        print(f"FAILED: cannot fetch the log: {exc}", file=sys.stderr)
+        return 3
+    except MonitorAlarm as exc:
+        if exc.note:
+            kept = save_evidence(args.state, exc.note, str(exc))
+            print(f"ALARM: {exc} (checkpoint kept in {kept})", file=sys.stderr)
+        else:
+            print(f"ALARM: {exc}", file=sys.stderr)
+        return 1
+    save_state(args.state, new_state)
+    cp = seen.checkpoint
+    grew = f"grew from {seen.previous_size}" if seen.previous_size else "first seen"
+    print(f"OK: {cp.origin} size {cp.size} ({grew}), root {cp.root.hex()}, consistent")
+    if first:
+        print(f"Trusting the key the log serves, on first use: {new_state.keys[0]}")
+    for key in seen.learned_keys:
+        print(f"Learned the log's new key {key}: it signed beside a key already trusted")
+    if seen.cosigned_by:
+        print(f"Cosigned by {', '.join(seen.cosigned_by)} ({quorum} required)")
+    print(seen.timestamps)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "monitor":
+        try:
+            witnesses = [_witness_key(w) for w in args.witness]
+        except InvalidNote as exc:
+            print(f"FAILED: {exc}", file=sys.stderr)
+            return 2
+        quorum = len(witnesses) if args.quorum is None else args.quorum
+        if not 0 <= quorum <= len(witnesses):
+            print("FAILED: --quorum must be between 0 and the number of --witness keys",
+                  file=sys.stderr)
+            return 2
+        try:
+            return _monitor(args, witnesses, quorum)
+        except InvalidNote as exc:
+            print(f"FAILED: {exc}", file=sys.stderr)
+            return 2
     if args.command == "witness":
         try:
             return _witness(args)
@@ -183,7 +281,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"FAILED: {exc}", file=sys.stderr)
             return 2
     try:
-        verifier = read_key_argument(args.key)
+        verifiers = read_key_arguments(args.key)
+        verifier = verifiers[0]
         witnesses = [_witness_key(w) for w in args.witness]
         quorum = len(witnesses) if args.quorum is None else args.quorum
         if not 0 <= quorum <= len(witnesses):
@@ -196,8 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         trusted = _tsa_cas(args.tsa_ca)
         if args.command == "verify-export":
             result = verify_export(
-                args.folder, verifier, strict=args.strict, witnesses=witnesses, quorum=quorum,
-                trusted_tsas=trusted,
+                args.folder, verifiers, strict=args.strict, witnesses=witnesses, quorum=quorum,
+                trusted_tsas=trusted, origin=args.origin,
             )  # fmt: skip
             stamped = f", {len(result.stamps)} time-stamps verified" if result.stamps else ""
             print(
@@ -207,7 +306,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _flagged(result.flags)
         elif args.command == "verify-results":
             checked = verify_results(
-                args.results, args.proof, verifier, args.format, witnesses, quorum, trusted
+                args.results, args.proof, verifiers, args.format, witnesses, quorum, trusted,
+                args.origin,
             )
             stamped = f", {checked.stamps} time-stamps verified" if checked.stamps else ""
             print(
@@ -224,7 +324,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise InvalidProof(f"cannot read bundle: {exc}") from None
             if not isinstance(data, dict):
                 raise InvalidProof("bundle is not a JSON object")
-            result = verify_bundle(data, verifier, args.file, witnesses, quorum, trusted)
+            result = verify_bundle(
+                data, verifiers, args.file, witnesses, quorum, trusted, args.origin
+            )
             extra = f", file sha256 {result.matched_sha256}" if result.matched_sha256 else ""
             extra += policy + _intervals(result.intervals)
             print(

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import ntplib
 
 from .entry import TimeBlock, TimeSource
+from .kernel import KERNEL_SOURCE, KernelTime
 
 __all__ = [
     "DEFAULT_MAX_AGE_S",
@@ -287,6 +288,8 @@ class _Snapshot:
     mono_ns: int
     sources: tuple[Sample, ...]
     true_ns: int  # the selected sample's time at mono_ns: its wall clock plus its offset
+    # The selected source is the kernel's discipline: now() reads its current bound each time.
+    kernel_peer: bool = False
 
 
 class _Peer:
@@ -314,7 +317,10 @@ class Clock:
         max_age_s: float = DEFAULT_MAX_AGE_S,
         monotonic_ns: Callable[[], int] = time.monotonic_ns,
         wall_ns: Callable[[], int] = time.time_ns,
+        kernel: Callable[[], KernelTime] | None = None,
     ):
+        self._kernel = kernel
+        self.last_kernel: KernelTime | None = None
         self._peers = [_Peer(s if isinstance(s, Server) else Server.parse(s)) for s in servers]
         self.timeout = timeout
         self.max_root_distance_ns = max_root_distance_ns
@@ -385,6 +391,9 @@ class Clock:
             for p in self._peers
             if p.last is not None and not p.dropped and now - p.last.mono_ns <= self.max_age_ns
         ]
+        kernel = self._kernel_sample()
+        if kernel is not None:
+            fresh.append(kernel)
         chimers = select_truechimers(fresh, now)
         if not chimers:
             self._snapshot = None
@@ -397,7 +406,57 @@ class Clock:
             best.mono_ns,
             tuple(chimers),
             best.wall_ns + best.offset_ns,
+            best is kernel,
         )
+
+    def _read_kernel(self) -> KernelTime | None:
+        """Return the kernel's discipline when it calls the clock synchronised, else None."""
+        if self._kernel is None:
+            return None
+        try:
+            reading = self._kernel()
+        except OSError as exc:
+            self.last_errors[KERNEL_SOURCE] = str(exc)
+            return None
+        self.last_kernel = reading
+        if not reading.synced:
+            self.last_errors[KERNEL_SOURCE] = "the kernel's clock is not synchronised"
+            return None
+        self.last_errors.pop(KERNEL_SOURCE, None)
+        return reading
+
+    def _kernel_sample(self) -> Sample | None:
+        """Return the kernel's discipline as a sample: the system clock itself (offset 0),
+        within maxerror of true time, as the daemon disciplining it says."""
+        reading = self._read_kernel()
+        if reading is None:
+            return None
+        return Sample(
+            KERNEL_SOURCE, 0, 0, 0, 0, reading.maxerror_ns, self._monotonic_ns(), self._wall_ns()
+        )
+
+    def _kernel_now(self, snap: _Snapshot) -> TimeBlock:
+        """Return the time from the kernel's discipline, bounded by its maxerror right now.
+
+        The kernel grows maxerror by 500 ppm a second between the daemon's updates, faster
+        than the drift allowed to an NTP sample: read afresh, never carried forward.
+        """
+        reading = self._read_kernel()
+        wall = self._wall_ns()
+        if reading is None:
+            self._wake.set()  # select again without it
+            return TimeBlock(wall, UNSYNCED_UNCERTAINTY_NS, False, ())
+        mono_ms = self._monotonic_ns() // 1_000_000
+        sources = tuple(
+            TimeSource(KERNEL_SOURCE, 0, 0, 0, reading.maxerror_ns, 0)
+            if s.server == KERNEL_SOURCE
+            else TimeSource(
+                s.server, s.stratum, s.offset_ns, s.delay_ns, s.root_distance_ns,
+                mono_ms - s.mono_ns // 1_000_000,
+            )
+            for s in snap.sources
+        )  # fmt: skip
+        return TimeBlock(wall, reading.maxerror_ns, True, sources, len(snap.sources) < 2)
 
     def now(self) -> TimeBlock:
         """Return the current time block; reads memory only, never the network."""
@@ -409,6 +468,8 @@ class Clock:
         age = mono - snap.mono_ns
         if age > self.max_age_ns:
             return TimeBlock(wall, UNSYNCED_UNCERTAINTY_NS, False, ())
+        if snap.kernel_peer:
+            return self._kernel_now(snap)
         drift_ns = age * DRIFT_PPM // 1_000_000
         # The sample's time carried forward on the monotonic clock, which never steps.
         unix_ns = snap.true_ns + age

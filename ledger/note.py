@@ -16,7 +16,7 @@ import binascii
 import hashlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +44,7 @@ __all__ = [
     "open_note",
     "parse_checkpoint",
     "read_key_argument",
+    "read_key_arguments",
     "sign_note",
     "write_signer_key",
 ]
@@ -195,13 +196,34 @@ def load_signer_key(path: str | os.PathLike) -> Signer:
 
 def read_key_argument(value: str) -> Verifier:
     """Return the verifier given as a key string or as the path of a file holding one."""
-    path = Path(value)
-    if "+" not in value or path.is_file():
-        try:
-            value = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InvalidNote(f"cannot read verifier key file {value}: {exc.strerror}") from None
-    return Verifier.parse(value)
+    keys = read_key_arguments([value])
+    if len(keys) != 1:
+        raise InvalidNote(f"{value} holds {len(keys)} verifier keys, expected one")
+    return keys[0]
+
+
+def read_key_arguments(values: Iterable[str]) -> tuple[Verifier, ...]:
+    """Return the verifiers given as key strings or files holding one key per line.
+
+    A log that rotated its key is verified with all its keys: the old key's checkpoints stay
+    valid, so a file listing them (the app's ``/ledger/keys``) can be passed as it is.
+    """
+    keys: list[Verifier] = []
+    for value in values:
+        path = Path(value)
+        if "+" not in value or path.is_file():
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise InvalidNote(
+                    f"cannot read verifier key file {value}: {exc.strerror}"
+                ) from None
+            keys += [Verifier.parse(line) for line in text.splitlines() if line.strip()]
+        else:
+            keys.append(Verifier.parse(value))
+    if not keys:
+        raise InvalidNote("no verifier key given")
+    return tuple(keys)
 
 
 @dataclass(frozen=True)
@@ -347,13 +369,22 @@ def parse_checkpoint(text: str) -> Checkpoint:
 
 
 def open_checkpoint(
-    message: str | bytes, verifier: Verifier, origin: str | None = None
+    message: str | bytes, verifier: Verifier | Sequence[Verifier], origin: str | None = None
 ) -> Checkpoint:
-    """Verify a signed checkpoint by verifier and return it; check origin when given."""
-    note = open_note(message, [verifier])
-    if not any(s.name == verifier.name for s in note.signatures):
+    """Verify a signed checkpoint by the log's key (or one of its keys) and return it.
+
+    The origin line must be origin when given, else the name of the key that signed it (a
+    log's key is named after its origin, as C2SP tlog-checkpoint recommends): a log key's
+    signature over another origin is not this log's checkpoint.
+    """
+    verifiers = (verifier,) if isinstance(verifier, Verifier) else tuple(verifier)
+    note = open_note(message, verifiers)
+    names = {v.name for v in verifiers}
+    signed_by = [s.name for s in note.signatures if s.name in names]
+    if not signed_by:
         raise InvalidNote("checkpoint is not signed by the log key")
     checkpoint = parse_checkpoint(note.text)
-    if origin is not None and checkpoint.origin != origin:
-        raise InvalidNote(f"checkpoint origin is {checkpoint.origin!r}, expected {origin!r}")
+    expected = origin if origin is not None else signed_by[0]
+    if checkpoint.origin != expected:
+        raise InvalidNote(f"checkpoint origin is {checkpoint.origin!r}, expected {expected!r}")
     return checkpoint

@@ -893,15 +893,18 @@ def _line_starts(path: str, first: int, every: int, counts: dict) -> Iterator[in
 def verify_results(
     results_path: str | os.PathLike,
     proof_path: str | os.PathLike,
-    verifier: Verifier | str,
+    verifier: Verifier | str | Sequence[Verifier],
     fmt: ResultsFormat | str | None = None,
     witnesses: Sequence[CosignatureVerifier] = (),
     quorum: int = 0,
     trusted_tsas: Sequence = (),
+    origin: str | None = None,
 ) -> VerifiedResults:
     """Check every results row against its entry and all entries against the checkpoint.
 
-    :raises InvalidNote: the checkpoint is not signed by verifier.
+    The checkpoint's origin must be origin, by default the name of the key that signed it.
+
+    :raises InvalidNote: the checkpoint is not signed by verifier, or names another origin.
     :raises InvalidProof: the proof file is not one (bad header or trailer).
     :raises ResultsTampered: naming the first row that does not verify, or none when the
         rows all match their entries but the entries do not lead to the checkpoint root.
@@ -918,10 +921,12 @@ def verify_results(
         body = f.tell()
     if header.get("format") != PROOF_FORMAT:
         raise InvalidProof(f"not a {PROOF_FORMAT} proof file")
-    checkpoint = open_checkpoint(str(header.get("checkpoint", "")), verifier)
+    verifiers = (verifier,) if isinstance(verifier, Verifier) else tuple(verifier)
+    checkpoint = open_checkpoint(str(header.get("checkpoint", "")), verifiers, origin)
     if quorum > 0:
         check_witnesses(str(header["checkpoint"]), witnesses, quorum)
-    if header.get("size") != checkpoint.size or header.get("key_name") != verifier.name:
+    names = {v.name for v in verifiers}
+    if header.get("size") != checkpoint.size or header.get("key_name") not in names:
         raise InvalidProof("the proof's size or key name differ from its checkpoint's")
     size = checkpoint.size
     stamps = check_stamps(header.get("timestamps", []), verifier, size, checkpoint.root,

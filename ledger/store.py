@@ -516,6 +516,26 @@ class Ledger:
                 )
             return note
 
+    def add_checkpoint_signature(self, signer: Signer) -> str:
+        """Add signer's signature to the latest checkpoint's note; return the note.
+
+        A key rotation's handover: the same checkpoint, signed by the old key and the new,
+        tells a client holding the old key which new key continues the log.
+        """
+        with self._write_transaction() if not self.db.in_transaction() else nullcontext():
+            row = self._sql(
+                "SELECT size, note FROM ledger_checkpoint ORDER BY size DESC LIMIT 1"
+            ).fetchone()
+            if row is None:
+                raise LookupError("no checkpoint published yet")
+            size, note = row
+            body = note[: note.index("\n\n") + 1]
+            line = sign_note(body, signer)[len(body) + 1 :]
+            if line not in note:
+                note += line
+                self._sql("UPDATE ledger_checkpoint SET note = ? WHERE size = ?", [note, size])
+            return note
+
     def bundle(
         self,
         index: int,
@@ -581,8 +601,10 @@ class Ledger:
         (folder / EXPORT_CHECKPOINT).write_text(note, encoding="utf-8")
         return size
 
-    def verify(self, verifier: Verifier | None = None) -> int:
+    def verify(self, verifier: Verifier | Sequence[Verifier] | None = None) -> int:
         """Recompute the chain, leaves, stored hashes and checkpoint roots; return the size.
+
+        verifier: the log's key, or all its keys (a rotated log's checkpoints carry either).
 
         :raises LedgerTampered: naming the first bad index.
         """
@@ -664,7 +686,7 @@ class Ledger:
         checkpoints: dict[int, tuple[bytes, str]],
         size: int,
         checker: ChainChecker,
-        verifier: Verifier | None,
+        verifier: Verifier | Sequence[Verifier] | None,
     ) -> None:
         if size not in checkpoints:
             return

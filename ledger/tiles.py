@@ -23,14 +23,24 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .merkle import EMPTY_ROOT, HASH_SIZE, InvalidProof, node_hash, stored_hash_index
+from .merkle import (
+    EMPTY_ROOT,
+    HASH_SIZE,
+    InvalidProof,
+    compact_push,
+    compact_root,
+    node_hash,
+    stored_hash_index,
+)
 
 __all__ = [
     "TILE_HEIGHT",
     "TILE_WIDTH",
     "Tile",
     "TileWriter",
+    "extend_from_tiles",
     "format_index",
+    "frontier_from_tiles",
     "new_tiles",
     "parse_tile_path",
     "root_from_tiles",
@@ -219,39 +229,85 @@ def _frontier(size: int) -> Iterator[tuple[int, int]]:
             start += 1 << height
 
 
+class _TileCache:
+    """Fetch each tile of a tree once and check its length."""
+
+    def __init__(self, tree_size: int, fetch: TileFetcher):
+        self.tree_size = tree_size
+        self.fetch = fetch
+        self.tiles: dict[Tile, bytes] = {}
+
+    def hashes(self, level: int, first: int, count: int) -> list[bytes]:
+        """Return the hashes of nodes first .. first+count-1 at height 8·level (one tile)."""
+        index = first // TILE_WIDTH
+        width = min(TILE_WIDTH, _level_count(self.tree_size, level) - index * TILE_WIDTH)
+        tile = Tile(level, index, width)
+        data = self.tiles.get(tile)
+        if data is None:
+            data = self.fetch(tile.path)
+            if len(data) != width * HASH_SIZE:
+                raise InvalidProof(f"tile {tile.path} has {len(data)} bytes, not {width * 32}")
+            self.tiles[tile] = data
+        offset = first - index * TILE_WIDTH
+        return [data[i * HASH_SIZE : (i + 1) * HASH_SIZE] for i in range(offset, offset + count)]
+
+
+def frontier_from_tiles(
+    size: int, fetch: TileFetcher, tree_size: int | None = None
+) -> list[tuple[int, int, bytes]]:
+    """Return the compact range of leaves [0, size) — (first leaf, height, hash) of each
+    complete subtree covering them, largest first — read from the tiles of a tree of
+    tree_size ≥ size leaves (default: size).
+
+    Each subtree is a node at height 8·L + r: the hash of 2**r consecutive hashes of one tile
+    at level L. Reading an older size from a newer tree's tiles is how a monitor recomputes
+    the root it saw before; ``merkle.compact_root`` folds the range into the root.
+
+    :raises InvalidProof: a tile has the wrong length.
+    """
+    tree_size = size if tree_size is None else tree_size
+    if not 0 <= size <= tree_size:
+        raise ValueError("tree sizes must satisfy 0 <= size <= tree_size")
+    tiles = _TileCache(tree_size, fetch)
+    frontier = []
+    for height, node in _frontier(size):
+        level, r = divmod(height, TILE_HEIGHT)
+        hashes = tiles.hashes(level, node << r, 1 << r)
+        while len(hashes) > 1:
+            hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
+        frontier.append((node << height, height, hashes[0]))
+    return frontier
+
+
+def extend_from_tiles(
+    frontier: list[tuple[int, int, bytes]], old_size: int, new_size: int, fetch: TileFetcher
+) -> list[tuple[int, int, bytes]]:
+    """Extend the compact range of a tree of old_size leaves to new_size, from new_size's tiles.
+
+    Only the leaf hashes [old_size, new_size) are read (level-0 tiles): the first old_size
+    leaves stay exactly as the given range commits to them, so if the result's root is a
+    checkpoint's root, that tree extends the old one (what a consistency proof shows).
+    """
+    if not 0 <= old_size <= new_size:
+        raise ValueError("tree sizes must satisfy 0 <= old <= new")
+    stack = list(frontier)
+    tiles = _TileCache(new_size, fetch)
+    leaf = old_size
+    while leaf < new_size:
+        count = min(TILE_WIDTH - leaf % TILE_WIDTH, new_size - leaf)
+        for h in tiles.hashes(0, leaf, count):
+            compact_push(stack, leaf, 0, h)
+            leaf += 1
+    return stack
+
+
 def root_from_tiles(size: int, fetch: TileFetcher) -> bytes:
     """Rebuild the root of a tree of size leaves from its tiles, fetched by path.
 
-    Each subtree of the right edge is a node at height 8·L + r: it is the hash of 2**r
-    consecutive hashes of one tile at level L. Compare the result with the checkpoint's root.
+    Compare the result with the checkpoint's root.
 
     :raises InvalidProof: a tile has the wrong length.
     """
     if size == 0:
         return EMPTY_ROOT
-    cache: dict[Tile, bytes] = {}
-    roots = []
-    for height, node in _frontier(size):
-        level, r = divmod(height, TILE_HEIGHT)
-        first = node << r  # first node at height 8·level under this subtree
-        index = first // TILE_WIDTH
-        count = _level_count(size, level)
-        width = min(TILE_WIDTH, count - index * TILE_WIDTH)
-        tile = Tile(level, index, width)
-        data = cache.get(tile)
-        if data is None:
-            data = fetch(tile.path)
-            if len(data) != width * HASH_SIZE:
-                raise InvalidProof(f"tile {tile.path} has {len(data)} bytes, not {width * 32}")
-            cache[tile] = data
-        offset = first - index * TILE_WIDTH
-        hashes = [
-            data[i * HASH_SIZE : (i + 1) * HASH_SIZE] for i in range(offset, offset + (1 << r))
-        ]
-        while len(hashes) > 1:
-            hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
-        roots.append(hashes[0])
-    root = roots[-1]
-    for left in reversed(roots[:-1]):
-        root = node_hash(left, root)
-    return root
+    return compact_root(frontier_from_tiles(size, fetch))

@@ -349,7 +349,9 @@ def _export_size(folder: Path) -> int:
             return max(count for count, _end in _walk(buf, 1 << _CHUNK_LOG2))
 
 
-def _load_checkpoint(folder: Path, verifier: Verifier) -> Checkpoint:
+def _load_checkpoint(
+    folder: Path, verifier: Verifier | Sequence[Verifier], origin: str | None
+) -> Checkpoint:
     try:
         data = (folder / EXPORT_CHECKPOINT).read_bytes()
     except OSError as exc:
@@ -361,28 +363,32 @@ def _load_checkpoint(folder: Path, verifier: Verifier) -> Checkpoint:
         # last entry is the first one it no longer vouches for.
         index = max(_export_size(folder) - 1, 0)
         raise LedgerTampered(index, f"checkpoint is not UTF-8 text (byte {exc.start})") from None
-    return open_checkpoint(text, verifier)
+    return open_checkpoint(text, verifier, origin)
 
 
 def verify_export(
     folder: str | os.PathLike,
-    verifier: Verifier,
+    verifier: Verifier | Sequence[Verifier],
     strict: bool = False,
     witnesses: Sequence[CosignatureVerifier] = (),
     quorum: int = 0,
     trusted_tsas: Sequence = (),
+    origin: str | None = None,
 ) -> VerifiedExport:
     """Recompute an export's chain and root and check them against its signed checkpoint.
 
-    With a quorum, at least that many of the witnesses must have cosigned the checkpoint. The
+    verifier is the log's key, or all its keys (old and new) after a rotation. The
+    checkpoint's origin must be origin, by default the name of the key that signed it. With a
+    quorum, at least that many of the witnesses must have cosigned the checkpoint. The
     time-stamps in timestamps.json, when present, are verified (their signers issued by one of
     trusted_tsas, when given), and entries outside the interval they give are flagged.
 
-    :raises InvalidNote: the checkpoint is not signed by verifier, or lacks the quorum.
+    :raises InvalidNote: the checkpoint is not signed by verifier, names another origin, or
+        lacks the quorum.
     :raises LedgerTampered: an entry breaks the chain, or the root differs.
     """
     folder = Path(folder)
-    checkpoint = _load_checkpoint(folder, verifier)
+    checkpoint = _load_checkpoint(folder, verifier, origin)
     if quorum > 0:
         # _load_checkpoint has read it as UTF-8 and verified it.
         note = (folder / EXPORT_CHECKPOINT).read_text(encoding="utf-8")
@@ -503,14 +509,16 @@ def file_sha256(path: str | os.PathLike) -> str:
 
 def verify_bundle(
     bundle: Mapping[str, Any],
-    verifier: Verifier,
+    verifier: Verifier | Sequence[Verifier],
     file: str | os.PathLike | None = None,
     witnesses: Sequence[CosignatureVerifier] = (),
     quorum: int = 0,
     trusted_tsas: Sequence = (),
+    origin: str | None = None,
 ) -> VerifiedBundle:
     """Check a receipt bundle: entry, inclusion proof, checkpoint, and optionally a file.
 
+    The checkpoint's origin must be origin, by default the name of the key that signed it.
     With a quorum, at least that many of the witnesses must have cosigned the checkpoint: a
     log that showed its witnesses another history cannot also show this one. The bundle's
     time-stamps are verified (their signers issued by one of trusted_tsas, when given) and
@@ -524,7 +532,7 @@ def verify_bundle(
     """
     if bundle.get("format") != BUNDLE_FORMAT:
         raise InvalidProof(f"not a {BUNDLE_FORMAT} bundle")
-    checkpoint = open_checkpoint(bundle.get("checkpoint", ""), verifier)
+    checkpoint = open_checkpoint(bundle.get("checkpoint", ""), verifier, origin)
     if quorum > 0:
         check_witnesses(bundle["checkpoint"], witnesses, quorum)
     raw = _b64(bundle.get("entry"), "entry")

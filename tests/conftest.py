@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 import uuid
 from datetime import timedelta
@@ -24,6 +25,15 @@ from coop.models import MemberStatus, Role, Task, User, utcnow
 
 PASSWORD = "correct horse battery"
 PASSWORD_HASH = hash_password(PASSWORD)  # hashed once: scrypt is slow on purpose
+
+# The ledger's signing key is written outside the instance folder, by default under the user's
+# configuration folder: tests (and the servers they start) keep theirs in a temporary one.
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="coop-test-config-")
+for _name in ("COOP_LEDGER_KEY", "COOP_LEDGER_KEY_FILE", "COOP_MODE"):
+    os.environ.pop(_name, None)
+# Entries' time must not depend on whether this host's kernel clock happens to be
+# synchronised; tests/ledger/test_ledger_kernel.py reads the real one.
+os.environ["COOP_KERNEL_CLOCK"] = "0"
 
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("COOP_TEST_POSTGRES_URL") else [])
 
@@ -111,11 +121,13 @@ def app(database_url, tmp_path):
             "SECRET_KEY": "test-secret",
             "DATABASE_URL": database_url,
             "INSTANCE_DIR": str(tmp_path / "instance"),
+            "LEDGER_KEY_FILE": str(tmp_path / "keys" / "ledger_key"),
             "UPLOAD_DIR": str(tmp_path / "files"),
             "WTF_CSRF_ENABLED": False,
             "SESSION_COOKIE_SECURE": False,
             "RATELIMIT_ENABLED": False,
             "NTP_SERVERS": "",
+            "KERNEL_CLOCK": False,
             # Jobs run in the request that queues them; test_jobs.py runs a real worker.
             "QUEUE_URL": "immediate://",
             "RENDER_PROCESSES": 1,  # no process pool per test; test_jobs.py runs one

@@ -216,6 +216,8 @@ GET_ROUTES = [
     ("/metrics", {role: 404 for role in ROLES}),  # no token configured: no metrics
     ("/ledger/checkpoint", EVERYONE_OK),
     ("/ledger/key", EVERYONE_OK),
+    ("/ledger/keys", EVERYONE_OK),
+    ("/ledger/timestamps", EVERYONE_OK),
     ("/ledger/proof/inclusion?index=0&size=2", EVERYONE_OK),
     ("/ledger/proof/consistency?from=1&to=2", EVERYONE_OK),
     ("/ledger/tile/{tile_level}/{tile}", EVERYONE_OK),

@@ -185,7 +185,47 @@ def _calls(w, p):
         ),
         ("/openapi.json", "get", "200"): ("/openapi.json", None),
     }
+    calls |= _ledger_calls(w)
     return {key: (url, token, {}) for key, (url, token) in calls.items()} | _project_calls(w, p)
+
+
+def _ledger_calls(w):
+    """The public ledger endpoints, documented under the site's root."""
+    from coop.audit.ledger import latest_checkpoint
+    from coop.audit.receipts import delivery_event
+
+    size = latest_checkpoint().size  # its tiles are written
+    index = delivery_event(w.delivery_a).ledger_index
+    other = delivery_event(w.delivery_b).ledger_index
+    alice = w.tokens["alice"]
+    return {
+        ("/ledger/checkpoint", "get", "200"): ("/ledger/checkpoint", None),
+        ("/ledger/key", "get", "200"): ("/ledger/key", None),
+        ("/ledger/keys", "get", "200"): ("/ledger/keys", None),
+        ("/ledger/proof/inclusion", "get", "200"): (
+            f"/ledger/proof/inclusion?index={index}&size={index + 1}", None
+        ),
+        ("/ledger/proof/inclusion", "get", "400"): ("/ledger/proof/inclusion?index=1&size=1",
+                                                    None),
+        ("/ledger/timestamps", "get", "200"): (f"/ledger/timestamps?size={size}", None),
+        ("/ledger/timestamps", "get", "400"): ("/ledger/timestamps?size=many", None),
+        ("/ledger/proof/consistency", "get", "200"): ("/ledger/proof/consistency?from=1&to=2",
+                                                      None),
+        ("/ledger/proof/consistency", "get", "400"): ("/ledger/proof/consistency?from=0&to=2",
+                                                      None),
+        ("/ledger/tile/{level}/{tile}", "get", "200"): (
+            f"/ledger/tile/0/000.p/{size}" if size < 256 else "/ledger/tile/0/000", None
+        ),
+        ("/ledger/tile/{level}/{tile}", "get", "404"): ("/ledger/tile/0/67", None),
+        ("/ledger/entries/{index}", "get", "200"): (f"/ledger/entries/{index}", alice),
+        ("/ledger/entries/{index}", "get", "401"): (f"/ledger/entries/{index}", None),
+        ("/ledger/entries/{index}", "get", "404"): (f"/ledger/entries/{other}", alice),
+    }
+
+
+def _prefix(doc, path: str) -> str:
+    """Where a documented path is served: under /api/v1 unless it names its own server."""
+    return "" if doc["paths"][path].get("servers") else PREFIX
 
 
 def _documented(doc):
@@ -212,7 +252,7 @@ def test_every_documented_response_is_what_the_api_answers(client, world, projec
     assert set(_documented(doc)) == set(calls)
     for (path, method, status), (url, token, kwargs) in calls.items():
         response = client.open(
-            PREFIX + url, method=method.upper(), headers=bearer(token) if token else {},
+            _prefix(doc, path) + url, method=method.upper(), headers=bearer(token) if token else {},
             **kwargs,
         )
         body = response.data
@@ -226,7 +266,8 @@ def test_every_documented_response_is_what_the_api_answers(client, world, projec
         for header in documented.get("headers", {}):
             assert header in response.headers, (path, status, header)
         needs_token = doc["paths"][path][method].get("security", doc["security"]) != []
-        assert needs_token == (url != "/openapi.json")
+        public = url == "/openapi.json" or (path.startswith("/ledger/") and "entries" not in path)
+        assert needs_token == (not public)
 
 
 def test_member_and_board_answers_match_the_schemas_too(client, world):  # noqa: F811
@@ -277,9 +318,25 @@ def test_every_api_route_is_documented_and_nothing_else(app):
         (path, method)
         for path, item in doc["paths"].items()
         for method in item
-        if method in METHODS
+        if method in METHODS and "servers" not in item
     }
     assert routes == documented
+    # The ledger's endpoints are documented at the site's root, and exist there.
+    served = {
+        (re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    at_root = {
+        (path.replace("{tile}", "{rest}"), method)
+        for path, item in doc["paths"].items()
+        for method in item
+        if method in METHODS and "servers" in item
+    }
+    assert at_root <= served
+    assert {path for path, _ in served if path.startswith("/ledger/")} - {"/ledger/"} <= {
+        path for path, _ in at_root
+    }
     # Only projects are written through the API; tasks and deliveries are read.
     assert all(method == "get" or path.startswith("/projects") for path, method in routes)
 
@@ -287,6 +344,8 @@ def test_every_api_route_is_documented_and_nothing_else(app):
 def test_path_parameters_match_the_templates():
     for path, item in document()["paths"].items():
         names = set(re.findall(r"{([^}]+)}", path))
-        for operation in item.values():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
             declared = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
             assert declared == names, path

@@ -12,7 +12,8 @@ import pytest
 from flask import current_app
 
 from coop import create_app
-from coop.audit.ledger import key_path, latest_checkpoint
+from coop.audit.keys import key_file
+from coop.audit.ledger import latest_checkpoint
 from coop.db import close_all, database
 from coop.models import DeliveryFile, User
 
@@ -54,10 +55,8 @@ def _fresh_app(url, tmp_path, tiles_dir=""):
         "TILES_DIR": tiles_dir, "NTP_SERVERS": "", "QUEUE_URL": "immediate://",
         "RENDER_PROCESSES": 1,
     })
-    key = key_path(current_app).read_bytes()
+    app.config["LEDGER_KEY_FILE"] = str(key_file(current_app))
     with app.app_context():
-        key_path(app).parent.mkdir(parents=True, exist_ok=True)
-        key_path(app).write_bytes(key)
         assert app.test_cli_runner().invoke(args=["init"]).exit_code == 0
     return app
 

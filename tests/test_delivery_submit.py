@@ -31,7 +31,7 @@ def assigned(make_task, make_member):
 def small_app(app):
     """The same database and folders, with a per-file limit of 1 KiB."""
     keys = (
-        "TESTING", "SECRET_KEY", "DATABASE_URL", "INSTANCE_DIR", "UPLOAD_DIR",
+        "TESTING", "SECRET_KEY", "DATABASE_URL", "INSTANCE_DIR", "LEDGER_KEY_FILE", "UPLOAD_DIR",
         "WTF_CSRF_ENABLED", "SESSION_COOKIE_SECURE", "RATELIMIT_ENABLED", "NTP_SERVERS",
     )
     database.close()  # create_app binds a new database object; leave no connection behind

@@ -182,6 +182,7 @@ def _worker(app, queue_url: str, processes: int = 1) -> subprocess.Popen:
         "PYTHONPATH": str(ROOT),
         "COOP_DATABASE_URL": app.config["DATABASE_URL"],
         "COOP_INSTANCE_DIR": app.config["INSTANCE_DIR"],
+        "COOP_LEDGER_KEY_FILE": app.config["LEDGER_KEY_FILE"],
         "COOP_UPLOAD_DIR": app.config["UPLOAD_DIR"],
         "COOP_QUEUE_URL": queue_url,
         "COOP_SECRET_KEY": "test-secret",

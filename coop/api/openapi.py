@@ -4,6 +4,7 @@ Schemas are strict (every field required, no others allowed) so the test that ca
 documented operation and validates the answer catches any drift between this and the views.
 """
 
+from coop.api.openapi_ledger import LEDGER_PATHS
 from coop.models import CATEGORIES, DeliveryState, Pricing, TaskState
 from coop.projects.models import ProjectState
 from ledger.verify import BUNDLE_FORMAT
@@ -696,15 +697,16 @@ def document() -> dict:
             "version": "1.0.0",
             "description": (
                 "Read your tasks, their deliveries, the delivered files and the ledger "
-                "proof of each delivery; run micro-task projects (create, upload items, "
-                "publish, review, download results with their proof). Create a token under "
-                "Settings → API tokens and send it as `Authorization: Bearer coop_…`; a "
-                "read-only token is refused every POST (403)."
+                "proof of each delivery; fetch the public ledger's checkpoint, keys, proofs "
+                "and tiles (under the site's root, no token); run micro-task projects "
+                "(create, upload items, publish, review, download results with their "
+                "proof). Create a token under Settings → API tokens and send it as "
+                "`Authorization: Bearer coop_…`; a read-only token is refused every POST (403)."
             ),
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearerAuth": []}],
-        "paths": PATHS,
+        "paths": {**PATHS, **LEDGER_PATHS},
         "components": {
             "securitySchemes": {
                 "bearerAuth": {

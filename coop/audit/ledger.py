@@ -1,22 +1,20 @@
 """The app's ledger: the signing key, the NTP clock and the one Ledger every operation appends to.
 
-`coop init` makes the Ed25519 key (a 0600 file in the instance folder); the clock polls NTP in
+The Ed25519 key lives apart from the data (coop/audit/keys.py); the clock polls NTP in
 a background thread in server processes, so an append never waits on the network. Checkpoints
 are published on the write side, right after a transaction that appended commits; pages and
 downloads read the latest published one and never sign.
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app
 
+from coop.audit import keys
 from coop.db import after_commit
-from coop.instance import make_private_folder
-from ledger.note import Signer, generate_signer_key, load_signer_key, write_signer_key
+from ledger.note import Signer, Verifier
 from ledger.store import Ledger
 
-KEY_FILE = "ledger_key"
 _EXTENSION = "coop_ledger"
 
 
@@ -29,22 +27,6 @@ class CheckpointInfo:
     note: str
 
 
-def key_path(app=None) -> Path:
-    app = app or current_app
-    return Path(app.config["INSTANCE_DIR"]) / KEY_FILE
-
-
-def ensure_key(app) -> bool:
-    """Create the ledger's signing key if missing; return True when a new one was written."""
-    path = key_path(app)
-    if path.exists():
-        return False
-    make_private_folder(path.parent)
-    signer_key, _verifier = generate_signer_key(app.config["LEDGER_ORIGIN"])
-    write_signer_key(path, signer_key)
-    return True
-
-
 def _state():
     return current_app.extensions[_EXTENSION]
 
@@ -53,16 +35,31 @@ def signer() -> Signer:
     """Return the signing key (loaded once per process)."""
     state = _state()
     if state.get("signer") is None:
-        path = key_path()
-        if not path.exists():
-            raise RuntimeError(f"no ledger key at {path}: run `coop init` first")
-        state["signer"] = load_signer_key(path)
+        state["signer"] = keys.load_signer(current_app)
     return state["signer"]
 
 
 def verifier_key() -> str:
     """Return the verifier key in note format: name+keyid+base64(0x01 ‖ public key)."""
     return str(signer().verifier)
+
+
+def verifiers() -> list[Verifier]:
+    """Return every key the log has signed with: the current first, then the retired ones."""
+    return [signer().verifier, *keys.retired_verifiers(current_app)]
+
+
+def rotate_key() -> Signer:
+    """Sign with a new key from now on; the latest checkpoint is signed by both (handover)."""
+    old = signer()
+    publish_checkpoint()  # everything so far, under the old key
+
+    def handover(new: Signer) -> None:
+        get_ledger().add_checkpoint_signature(new)
+
+    new = keys.rotate(current_app, old, handover)
+    _state()["signer"] = new
+    return new
 
 
 def get_ledger() -> Ledger:
@@ -133,13 +130,17 @@ def publish_after_commit() -> None:
 
 
 def _make_clock(app):
-    """Return an NTP clock for the configured servers, or None to record `synced: false`."""
+    """Return a clock for the configured NTP servers and the kernel's discipline (where the
+    host has one), or None to record `synced: false`."""
+    from ledger.kernel import kernel_reader
+
     servers = [s.strip() for s in app.config["NTP_SERVERS"].split(",") if s.strip()]
-    if not servers:
+    kernel = kernel_reader() if app.config.get("KERNEL_CLOCK") else None
+    if not servers and kernel is None:
         return None
     from ledger.clock import Clock
 
-    clock = Clock(servers)
+    clock = Clock(servers, kernel=kernel)
     if not app.testing:
         clock.start_background()
     return clock
@@ -151,4 +152,5 @@ def init_app(app) -> None:
     # A mistyped COOP_WITNESSES or COOP_TSA_URLS stops the start, not the first publication.
     witnesses.configured(app)
     timestamps.configured(app)
+    keys.check_location(app)  # production refuses a key that a data backup would carry
     app.extensions[_EXTENSION] = {"ledger": Ledger(_make_clock(app)), "signer": None}

@@ -9,7 +9,7 @@ such entry must still match its row.
 import json
 from collections import defaultdict
 
-from coop.audit.ledger import get_ledger, signer
+from coop.audit.ledger import get_ledger, verifiers
 from coop.models import Delivery, DeliveryFile, DeliveryState, Earning, Event, Task, TaskState
 from ledger.entry import decode_entry
 from ledger.verify import LedgerTampered
@@ -105,7 +105,7 @@ def verify_live() -> int:
 
     :raises LedgerTampered: naming the first bad index (-1 when a row has no entry) and why.
     """
-    size = get_ledger().verify(signer().verifier)
+    size = get_ledger().verify(verifiers())
     events = _check_events(size)
     _check_earnings(events)
     _check_deliveries(events)

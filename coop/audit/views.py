@@ -75,6 +75,12 @@ def key():
     return _text(app_ledger.verifier_key() + "\n")
 
 
+@bp.get("/ledger/keys")
+def all_keys():
+    # The current key first, then the retired ones: a file verifiers take as it is (--key).
+    return _text("".join(f"{v}\n" for v in app_ledger.verifiers()))
+
+
 @bp.get("/ledger/proof/inclusion")
 def inclusion_proof():
     args = flask_request.args
@@ -85,6 +91,26 @@ def inclusion_proof():
     ledger = app_ledger.get_ledger()
     operations.checked_range(size, upto=ledger.size())
     return ledger.inclusion_proof(index, size).to_json()
+
+
+@bp.get("/ledger/timestamps")
+def timestamps():
+    """The RFC 3161 time-stamps of published checkpoints up to size (default: the latest
+    checkpoint's), each with a consistency proof to that tree: what a monitor checks. Public:
+    a token imprints a checkpoint, which is public already."""
+    from coop.audit.timestamps import stamps_upto
+
+    latest = app_ledger.latest_checkpoint()
+    if latest is None:
+        raise Unavailable(_("No checkpoint has been published yet."))
+    size = parse_whole_number(flask_request.args.get("size"), "size", default=latest.size)
+    operations.checked_range(size, upto=latest.size)
+    response = Response(
+        json.dumps({"size": size, "timestamps": stamps_upto(size)}),
+        mimetype="application/json",
+    )
+    response.headers["Cache-Control"] = "no-cache"
+    return response
 
 
 @bp.get("/ledger/proof/consistency")

@@ -4,6 +4,8 @@ A step of the system clock after a poll moves no timestamp and is reported; a lo
 said to be one; servers that all went silent make entries unsynchronised within minutes.
 A loopback responder (UDP on 127.0.0.1) plays good and bad servers; a real chronyd is used
 when it is installed. The system clock is stepped by injecting the wall-clock function.
+The kernel's discipline (adjtimex) is a source beside the servers, bounded by its current
+maxerror, and no source when unsynchronised; the real reading matches the adjtimex tool's.
 """
 
 from __future__ import annotations
@@ -368,3 +370,140 @@ def test_real_chronyd(chronyd):
     block = clock.now()
     assert block.synced and block.sources[0].stratum == 8
     assert block.single_source  # one chronyd: nothing cross-checks it
+
+
+# --- the kernel's discipline (adjtimex) as a source ---------------------------------------
+
+
+class FakeKernel:
+    """What adjtimex would say: synchronised or not, and the error bound."""
+
+    def __init__(self, maxerror_ms=20, synced=True, fails=False):
+        self.maxerror_ns = maxerror_ms * 1_000_000
+        self.synced = synced
+        self.fails = fails
+
+    def __call__(self):
+        from ledger.kernel import STA_UNSYNC, TIME_ERROR, KernelTime
+
+        if self.fails:
+            raise OSError(1, "adjtimex: Operation not permitted")
+        if self.synced:
+            return KernelTime(0, 0x2001, self.maxerror_ns, self.maxerror_ns // 4)
+        return KernelTime(TIME_ERROR, STA_UNSYNC, 16_000_000_000, 16_000_000_000)
+
+
+def test_the_kernel_alone_is_one_source_bounded_by_its_current_maxerror():
+    from ledger.entry import decode_entry, encode_entry
+    from ledger.verify import ChainChecker
+
+    kernel = FakeKernel(maxerror_ms=20)
+    clock = Clock([], kernel=kernel)
+    assert clock.poll()
+    block = clock.now()
+    assert block.synced and block.single_source
+    assert [s.server for s in block.sources] == ["kernel"]
+    assert block.uncertainty_ns == block.sources[0].root_distance_ns == 20_000_000
+    assert abs(block.unix_ns - time.time_ns()) < 1_000_000_000
+    # The kernel's bound grows between its daemon's updates: read afresh, never carried.
+    kernel.maxerror_ns = 25_000_000
+    assert clock.now().uncertainty_ns == 25_000_000
+    # Recorded in the entry as any source; the verifiers read it back.
+    raw = encode_entry(0, "task.completed", bytes(32), clock.now(), {"task": "t1"}).raw
+    assert decode_entry(raw).time.sources[0].server == "kernel"
+    ChainChecker().add(raw)
+
+
+@pytest.mark.parametrize("kernel", [FakeKernel(synced=False), FakeKernel(fails=True)])
+def test_an_unsynchronised_or_unreadable_kernel_is_no_source(kernel):
+    clock = Clock([], kernel=kernel)
+    assert not clock.poll()
+    assert clock.now().synced is False
+    assert "kernel" in clock.last_errors
+
+
+def test_the_kernel_losing_sync_makes_the_next_entry_unsynced():
+    kernel = FakeKernel()
+    clock = Clock([], kernel=kernel)
+    assert clock.poll() and clock.now().synced
+    kernel.synced = False
+    block = clock.now()
+    assert block.synced is False and block.uncertainty_ns == UNSYNCED_UNCERTAINTY_NS
+
+
+def test_the_kernel_beside_ntp_servers_is_cross_checked(responders):
+    good = [responders(offset_s=0.0) for _ in range(2)]
+    clock = Clock([g.address for g in good], kernel=FakeKernel(maxerror_ms=50))
+    assert clock.poll()
+    block = clock.now()
+    assert block.synced and not block.single_source
+    assert {s.server for s in block.sources} == {g.address for g in good} | {"kernel"}
+    # Two servers agreeing 5 s away outvote a kernel that believes it is within 1 ms.
+    far = [responders(offset_s=5.0) for _ in range(2)]
+    clock = Clock([f.address for f in far], kernel=FakeKernel(maxerror_ms=1))
+    assert clock.poll()
+    assert "kernel" not in {s.server for s in clock.now().sources}
+
+
+def test_the_kernel_beside_a_real_chronyd(chronyd):
+    clock = Clock([chronyd], timeout=0.5, kernel=FakeKernel(maxerror_ms=200))
+    assert clock.poll()
+    block = clock.now()
+    assert block.synced and not block.single_source
+    assert {s.server for s in block.sources} == {chronyd, "kernel"}
+    # chronyd on loopback is tighter than 200 ms: it is the peer, the kernel cross-checks it.
+    assert block.uncertainty_ns < 200_000_000
+
+
+def test_the_real_kernel_reading_matches_the_adjtimex_tool():
+    """Our ctypes struct layout against an independent reader of the same system call."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    from ledger.kernel import kernel_reader
+
+    tool = shutil.which("adjtimex") or "/usr/sbin/adjtimex"
+    if not sys.platform.startswith("linux") or not shutil.os.path.exists(tool):
+        pytest.skip("needs Linux and the adjtimex tool (Debian package adjtimex)")
+    read = kernel_reader()
+    assert read is not None
+    ours = read()
+    printed = subprocess.run([tool, "-p"], capture_output=True, text=True, check=True).stdout
+    theirs = {k: int(v) for k, v in re.findall(r"^\s*([a-z ]+?):\s+(-?\d+)\s*$", printed, re.M)}
+    state = int(re.search(r"return value = (-?\d+)", printed).group(1))
+    assert ours.status == theirs["status"] and ours.state == state
+    # Between the two readings a synchronised kernel's bound grows by 500 ppm a second.
+    assert abs(ours.maxerror_ns // 1000 - theirs["maxerror"]) <= 1000
+    assert abs(ours.esterror_ns // 1000 - theirs["esterror"]) <= 1000
+    assert ours.synced == (not theirs["status"] & 0x40 and state != 5)
+    clock = Clock([], kernel=read)
+    assert clock.poll() == ours.synced
+    if not ours.synced:
+        assert clock.now().synced is False  # said, never hidden
+
+
+def test_no_reader_where_the_host_has_no_adjtimex(monkeypatch):
+    import sys
+
+    from ledger.kernel import kernel_reader
+
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert kernel_reader() is None
+
+
+def test_the_format_documents_example_follows_the_uncertainty_formula():
+    """docs/ledger-format.md §1's example entry: uncertainty = root distance + 15 ppm of age."""
+    import re
+    from pathlib import Path
+
+    from ledger.clock import DRIFT_PPM
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "ledger-format.md").read_text()
+    example = doc[doc.index("Example (one line in reality"):doc.index("### Project entries")]
+    number = {k: int(re.search(rf'"{k}":(\d+)', example).group(1))
+              for k in ("root_distance_ns", "age_ms", "uncertainty_ns")}
+    drift = number["age_ms"] * 1_000_000 * DRIFT_PPM // 1_000_000
+    assert number["uncertainty_ns"] == number["root_distance_ns"] + drift
+    assert '"single_source":true' in example  # one source, as §2 says

@@ -493,6 +493,20 @@ def test_a_checkpoint_signed_by_another_key_fails(built, tmp_path):
     assert done.stderr.startswith("FAILED: ") and "Traceback" not in done.stderr
 
 
+def test_a_checkpoint_resigned_with_another_origin_fails(built, tmp_path):
+    lines = _proof_lines(built)
+    header = json.loads(lines[0])
+    body = header["checkpoint"].split("\n\n")[0] + "\n"
+    header["checkpoint"] = note.sign_note("other.example/log" + body[body.index("\n"):], SIGNER)
+    lines[0] = json.dumps(header) + "\n"
+    proof = _write_proof(tmp_path, lines)
+    with pytest.raises(note.InvalidNote, match="origin"):
+        verify_results(built["folder"] / "results.csv", proof, VKEY)
+    done = run_cli("verify-results", str(built["folder"] / "results.csv"), str(proof),
+                   "--key", VKEY)
+    assert done.returncode == 1 and "origin" in done.stderr
+
+
 def test_a_proof_for_another_checkpoint_size_fails(built, tmp_path):
     lines = _proof_lines(built)
     later = (built["folder"] / "later.jsonl").read_text().splitlines(keepends=True)

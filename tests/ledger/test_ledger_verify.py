@@ -299,3 +299,57 @@ def test_cli_names_a_checkpoint_that_is_not_utf8_as_tampering(tmp_path):
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1, done.stderr
     assert done.stderr.startswith("FAILED: tampered at index 4: checkpoint is not UTF-8 text")
+
+
+def _reoriginated(cp_note: str, origin: str, signer=SIGNER) -> str:
+    """The same tree, re-signed by the log's own key under another origin line."""
+    body = cp_note.split("\n\n")[0] + "\n"
+    return note.sign_note(origin + body[body.index("\n"):], signer)
+
+
+def test_a_checkpoint_resigned_with_another_origin_is_refused(tmp_path):
+    """The log key's signature over another origin is not this log's checkpoint (C2SP)."""
+    write_export(tmp_path / "e", 5)
+    cp = tmp_path / "e" / "checkpoint"
+    cp.write_text(_reoriginated(cp.read_text(), "other.example/log"))
+    done = run_cli("verify-export", str(tmp_path / "e"), "--key", VKEY)
+    assert done.returncode == 1
+    assert "origin is 'other.example/log', expected 'coop.test/verify'" in done.stderr
+    # Naming the origin explicitly is the other way to state what is expected.
+    done = run_cli("verify-export", str(tmp_path / "e"), "--key", VKEY, "--origin", ORIGIN)
+    assert done.returncode == 1 and "origin" in done.stderr
+    with pytest.raises(note.InvalidNote, match="origin"):
+        verify_export(tmp_path / "e", SIGNER.verifier)
+
+
+def test_a_bundle_whose_checkpoint_names_another_origin_is_refused(tmp_path):
+    raws, prev = [], GENESIS_PREV
+    for i in range(3):
+        time = TimeBlock(1_763_800_000_000_000_000 + i, 1_000_000, True, ())
+        raw = encode_entry(i, "task.completed", prev, time, {"task": f"t{i}"}).raw
+        raws.append(raw)
+        prev = leaf_hash(raw)
+    bundle = _bundle(raws, 1, 3)
+    assert verify.verify_bundle(bundle, SIGNER.verifier).index == 1
+    bundle["checkpoint"] = _reoriginated(bundle["checkpoint"], "other.example/log")
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle))
+    done = run_cli("verify-bundle", str(path), "--key", VKEY)
+    assert done.returncode == 1 and "origin" in done.stderr
+
+
+def test_after_a_rotation_both_keys_verify(tmp_path):
+    """Checkpoints signed by the old key stay verifiable when the verifier is given both keys,
+    as --key twice or as one file listing them (the app's /ledger/keys)."""
+    new = note.Signer.parse(note.generate_signer_key(ORIGIN)[0])
+    write_export(tmp_path / "old", 4)
+    write_export(tmp_path / "new", 6, signer=new)
+    keys = tmp_path / "keys.txt"
+    keys.write_text(f"{new.verifier}\n{VKEY}\n")
+    for folder in ("old", "new"):
+        done = run_cli("verify-export", str(tmp_path / folder), "--key", str(keys))
+        assert done.returncode == 0, done.stderr
+        both = ["--key", str(new.verifier), "--key", VKEY]
+        assert run_cli("verify-export", str(tmp_path / folder), *both).returncode == 0
+    done = run_cli("verify-export", str(tmp_path / "old"), "--key", str(new.verifier))
+    assert done.returncode == 1 and "not signed" in done.stderr
