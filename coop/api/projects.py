@@ -146,7 +146,10 @@ def projects():
     page = parse_page(request.args.get("page"), MAX_PAGE)
     per_page = parse_whole_number(request.args.get("per_page"), "per_page", PER_PAGE, 1,
                                   MAX_PER_PAGE)
-    query = Project.select().where(Project.client == client.id)
+    # A qualification's test is not a project the client reviews: it is left out.
+    query = Project.select().where(
+        (Project.client == client.id) & (Project.is_test == False)  # noqa: E712 (peewee)
+    )
     total = query.count()
     rows = query.order_by(Project.id.desc()).paginate(page, per_page)
     return {
