@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
+from flask_babel import ngettext
 from peewee import fn
 
 from coop import calendar
@@ -99,12 +99,15 @@ def check(member: User, project: Project, now: datetime) -> None:
     if worked < params.fair_share_hours * 60:
         return
     raise Reserved(
-        _(
+        ngettext(
             "The last %(share)s%% of this project's answers are kept for members who have "
-            "worked fewer than %(hours)s hours this week, and you have worked %(worked)s h: "
+            "worked less than %(num)s hour this week, and you have worked %(worked)s h: "
             "thank you, and leave these to them.",
+            "The last %(share)s%% of this project's answers are kept for members who have "
+            "worked less than %(num)s hours this week, and you have worked %(worked)s h: "
+            "thank you, and leave these to them.",
+            params.fair_share_hours,
             share=f"{params.fair_share_bp / 100:g}",
-            hours=params.fair_share_hours,
             worked=f"{worked / 60:.1f}".removesuffix(".0"),
         )
     )
