@@ -3,20 +3,24 @@ the test (each item paid at once, right or wrong, on the ledger), passes or not,
 it expires and may retake only after the waiting period; a project requiring it hands its items
 only to holders, the server refusing the others; nobody but the member sees the test answers."""
 
+import io
 import json
 from datetime import timedelta
 
 import pytest
+from jsonschema import Draft202012Validator
 from projects_support import MODERATION, comments, jsonl, keep, make_project
 
+from coop.api.openapi import document
+from coop.auth.tokens import create_token
 from coop.errors import DomainError, Forbidden, NotFound
 from coop.models import Event, utcnow
-from coop.projects import access
+from coop.projects import access, queries
 from coop.projects import operations as ops
-from coop.projects.models import Answer, AnswerEarning
+from coop.projects.models import Answer, AnswerEarning, Project
 from coop.quality import qualifications as quals
 from coop.quality import sittings
-from coop.quality.models import Sitting
+from coop.quality.models import Qualification, Sitting
 
 REMOVE = {"label": ["remove"], "reason": ["an insult"]}
 
@@ -91,8 +95,6 @@ def test_a_test_needs_gold_on_every_item_and_stores_nothing_otherwise(make_clien
     assert "c50" in refused.value.message
     with pytest.raises(DomainError):
         make_qualification(client, pass_mark_pct=0)
-    from coop.projects.models import Project
-    from coop.quality.models import Qualification
     assert Qualification.select().count() == 0 and Project.select().count() == 0
 
 
@@ -174,14 +176,11 @@ def test_nobody_else_sees_a_members_test_answers(make_client_user, make_board, m
         access.client_answer(client, answer.id)
     with pytest.raises(NotFound):
         access.visible_project(client, test_id)
-    from coop.projects import queries
     assert queries.projects_for_client(client) == []
     assert queries.projects_for_member(member) == []
 
 
 def _form(rows, **overrides):
-    import io
-
     data = {
         "name": "French comment moderation",
         "description": "Moderating comments in French under a newspaper's charter.",
@@ -199,8 +198,6 @@ def _form(rows, **overrides):
 
 
 def test_the_pages_as_people_use_them(app, make_client_user, make_member):
-    from coop.quality.models import Qualification
-
     client_user, member, other = make_client_user(), make_member(), make_member()
     client_web = app.test_client(user=client_user)
     # A bad file is refused with the line and the reason; nothing is stored.
@@ -257,3 +254,28 @@ def test_the_pages_as_people_use_them(app, make_client_user, make_member):
     assert client_web.get(f"/projects/{test_id}/quality").status_code == 404
     # Not even the member: a test has no quality page showing the expected answers.
     assert member_web.get(f"/projects/{test_id}/quality").status_code == 404
+
+
+def test_the_api_says_what_a_project_requires_and_how_many_hold_it(app, make_client_user,
+                                                                    make_member):
+    client_user = make_client_user()
+    qualification = make_qualification(client_user)
+    project = make_project(client_user, items=1, fair_share=True)
+    quals.require_qualification(client_user, project, qualification)
+    sit(make_member(), qualification, right=4)
+    token = create_token(client_user, "dash")[1]
+    web = app.test_client()
+    body = web.get(f"/api/v1/projects/{project.id}",
+                   headers={"Authorization": f"Bearer {token}"}).json
+    assert body["fair_share"] is True
+    assert body["qualifications"] == [
+        {"id": qualification.id, "name": "French comment moderation", "holders": 1}
+    ]
+    doc = document()
+    Draft202012Validator({**doc["components"]["schemas"]["Project"],
+                          "components": doc["components"]}).validate(body)
+    # The test itself is no project of the client's in the API.
+    listed = web.get("/api/v1/projects", headers={"Authorization": f"Bearer {token}"}).json
+    assert [p["id"] for p in listed["projects"]] == [project.id]
+    assert web.get(f"/api/v1/projects/{qualification.test_id}",
+                   headers={"Authorization": f"Bearer {token}"}).status_code == 404
