@@ -279,3 +279,18 @@ def test_the_api_says_what_a_project_requires_and_how_many_hold_it(app, make_cli
     assert [p["id"] for p in listed["projects"]] == [project.id]
     assert web.get(f"/api/v1/projects/{qualification.test_id}",
                    headers={"Authorization": f"Bearer {token}"}).status_code == 404
+
+
+def test_the_board_sees_how_many_hold_the_coops_qualification_not_who(app, make_board,
+                                                                       make_member):
+    board, member = make_board(), make_member()
+    qualification = make_qualification(board, name="Audio transcription")
+    sit(member, qualification, right=4)
+    web = app.test_client(user=board)
+    for url in ("/qualifications", f"/qualifications/{qualification.id}"):
+        page = web.get(url).get_data(as_text=True)
+        assert "1 member holds it now" in page and member.pseudonym not in page
+    # A member sees their own standing, not the count.
+    page = app.test_client(user=member).get(f"/qualifications/{qualification.id}")
+    assert "You hold it until" in page.get_data(as_text=True)
+    assert "holds it now" not in page.get_data(as_text=True)

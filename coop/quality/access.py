@@ -80,3 +80,10 @@ def visible_qualification(viewer: User, qualification_id: int) -> Qualification:
     ):
         raise NotFound(_("No such qualification."))
     return found
+
+
+def owns_qualification(viewer: User, qualification: Qualification) -> bool:
+    """Say whether viewer answers for a qualification: its client, or the board for the coop's."""
+    if qualification.owner_id is None:
+        return viewer.is_board
+    return qualification.owner_id == viewer.id

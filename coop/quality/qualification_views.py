@@ -28,18 +28,28 @@ def _expired():
     return render_template("error.html", status=400, message=_("The form expired.")), 400
 
 
+def _standing(qualification: Qualification, now):
+    """The viewer's own standing, for members."""
+    if not current_user.is_member:
+        return None
+    return queries.standing(current_user, qualification, now)
+
+
+def _holders(qualification: Qualification, now):
+    """How many hold it, for its owner: the client who defined it, or the board."""
+    if access.owns_qualification(current_user, qualification):
+        return queries.holders(qualification, now)
+    return None
+
+
 @bp.get("/qualifications")
 @login_required
 def index():
     now = utcnow()
-    rows = []
-    for qualification in queries.visible_to(current_user):
-        mine = current_user.is_member
-        rows.append((
-            queries.row(qualification),
-            queries.standing(current_user, qualification, now) if mine else None,
-            None if mine else queries.holders(qualification, now),
-        ))
+    rows = [
+        (queries.row(qualification), _standing(qualification, now), _holders(qualification, now))
+        for qualification in queries.visible_to(current_user)
+    ]
     return render_template("quality/qualifications.html", rows=rows)
 
 
@@ -71,8 +81,7 @@ def new():
             except DomainError as error:
                 if error.status != 400:
                     raise
-                fields = {"template": "config", "pass_mark": "pass_mark"}
-                field = fields.get(error.field, error.field)
+                field = {"template": "config"}.get(error.field, error.field)
                 getattr(form, field if field in form else "items").errors.append(error.message)
             else:
                 flash(_("The qualification and its test are ready."), "success")
@@ -86,13 +95,12 @@ def new():
 def show(qualification_id: int):
     found = access.visible_qualification(current_user, qualification_id)
     now = utcnow()
-    member = current_user.is_member
     return render_template(
         "quality/qualification.html",
         row=queries.row(found),
-        standing=queries.standing(current_user, found, now) if member else None,
-        results=queries.last_results(current_user, found) if member else [],
-        holders=None if member else queries.holders(found, now),
+        standing=_standing(found, now),
+        results=queries.last_results(current_user, found) if current_user.is_member else [],
+        holders=_holders(found, now),
     )
 
 
