@@ -41,6 +41,10 @@ class Params:
     # fewest gold answers a client may ask before the threshold applies.
     quality_threshold_max_bp: int = 8000
     quality_min_gold_answers: int = 10
+    # Fair assignment: on a project that asks for it, the last share of its answers goes only
+    # to members who have worked fewer than fair_share_hours this week.
+    fair_share_bp: int = 2000
+    fair_share_hours: int = 10
 
     @property
     def development_reserve_bp(self) -> int:
@@ -73,6 +77,8 @@ BOUNDS = {
     "client_storage_quota_mb": (1, 1_000_000),
     "quality_threshold_max_bp": (0, 10000),
     "quality_min_gold_answers": (1, 1000),
+    "fair_share_bp": (0, 5000),
+    "fair_share_hours": (1, 80),
 }
 
 

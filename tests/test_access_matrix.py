@@ -32,6 +32,7 @@ from coop.models import (
 )
 from coop.projects import operations as project_ops
 from coop.quality import operations as quality_ops
+from coop.quality import qualifications as qualification_ops
 from coop.statements.operations import current_month
 from ledger.tiles import tiles_for_size
 
@@ -105,6 +106,25 @@ def _gold_world(client, member):
     return answer, contest
 
 
+def _qualification_world(client):
+    """The client's qualification, and a second project of theirs that requires it."""
+    rows = b'external_id,caption,gold_answer\nq1,One,"{""label"": ""dog""}"\n'
+    qualification = qualification_ops.create_qualification(
+        client, name="Pets", description="Tells cats from dogs.", instructions="Cat or dog?",
+        template={"kind": "classify", "text_field": "caption", "labels": ["cat", "dog"]},
+        estimated_seconds=30, pass_mark_pct=100, validity_days=30, retake_days=1,
+        stream=io.BytesIO(rows), filename="test.csv",
+    )
+    gated = project_ops.create_project(
+        client, title="Gated", instructions="Cat or dog?",
+        template={"kind": "classify", "text_field": "caption", "labels": ["cat", "dog"]},
+        price_cents=20, estimated_seconds=30, deadline=utcnow() + timedelta(days=2),
+        budget_cents=1000,
+    )
+    qualification_ops.require_qualification(client, gated, qualification)
+    return qualification, gated
+
+
 @pytest.fixture
 def world(app, make_member, make_client_user, make_board):
     """One of everything, made through the operations, with ids for the URLs."""
@@ -145,6 +165,7 @@ def world(app, make_member, make_client_user, make_board):
     entry = Event.get(Event.subject == f"delivery:{delivery.id}").ledger_index
     project, answer, lease = _project_world(client, member)
     gold_answer, contest = _gold_world(client, member)
+    qualification, gated = _qualification_world(client)
     # Made directly: queued through coop.jobs they would run at once (immediate mode).
     own_job = Job.create(kind=JobKind.TICK, subject="client", owner=client)
     board_job = Job.create(kind=JobKind.ISSUE_STATEMENTS, subject="2025-03",
@@ -174,6 +195,9 @@ def world(app, make_member, make_client_user, make_board):
         "field": "photo",
         "gold_answer": gold_answer.id,
         "contest": contest.id,
+        "qualification": qualification.id,
+        "test": qualification.test_id,
+        "gated": gated.id,
         # The level-0 tile at the right edge of the published tree (public, like its hashes).
         "tile_level": 0,
         "tile": _edge_tile(),
@@ -277,6 +301,15 @@ GET_ROUTES = [
     ("/projects/{project}/quality", {**SIGNED_IN_OK, OC: 404}),
     ("/projects/{project}/aggregated.jsonl", {**CLIENTS_ONLY, OC: 404}),
     ("/board/gold-appeals", BOARD_ONLY),
+    ("/qualifications", SIGNED_IN_OK),
+    ("/qualifications/new", {**CLIENTS_ONLY, B: 200}),
+    ("/qualifications/{qualification}", {**SIGNED_IN_OK, OC: 404}),
+    # A test is a project nobody reviews: members are sent to its qualification's page, and
+    # its client has no page, answers, results or quality page for it.
+    ("/projects/{test}", {A: 302, M: 302, OM: 302, C: 404, OC: 404, B: 302}),
+    ("/projects/{test}/answers", {**CLIENTS_ONLY, C: 404, OC: 404}),
+    ("/projects/{test}/results.csv", {**CLIENTS_ONLY, C: 404, OC: 404}),
+    ("/projects/{test}/quality", {A: 302, M: 404, OM: 404, C: 404, OC: 404, B: 404}),
 ]
 
 POST_ROUTES = [
@@ -337,6 +370,12 @@ POST_ROUTES = [
     ("/gold-contests/{contest}/decide", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/gold-contests/{contest}/appeal", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/board/gold-appeals/{contest}/decide", _allowed(BOARD_ONLY)),
+    ("/qualifications/new", _allowed({**CLIENTS_ONLY, B: 200})),
+    ("/qualifications/{qualification}/take", _allowed(MEMBERS_ONLY)),
+    ("/projects/{project}/qualifications", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/projects/{gated}/qualifications/{qualification}/drop",
+     _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/projects/{project}/fair-share", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/notifications/read-all", _allowed(SIGNED_IN_OK)),
     ("/notifications/preferences", _allowed(SIGNED_IN_OK)),
     ("/notifications/{notification}/open", _allowed({**PARTIES, C: 404, B: 404})),

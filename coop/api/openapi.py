@@ -351,6 +351,11 @@ PROJECT_FIELDS = {
     "budget_cents": _integer("Budget cap, in euro cents.", minimum=1),
     "sensitive": {"type": "boolean"},
     "content_note": {"type": "string", "description": "What the sensitive content is."},
+    "fair_share": {
+        "type": "boolean",
+        "description": "The last share of the answers is kept for members who worked less "
+        "this week (the board's fair_share_bp and fair_share_hours).",
+    },
     "items": _integer("Items uploaded.", minimum=0),
     "created_at": _time("When the project was created"),
     "published_at": _time("When it was first published", nullable=True),
@@ -376,7 +381,20 @@ STATS_FIELDS = {
 PROJECT_SCHEMAS = {
     "ProjectSummary": _object(PROJECT_FIELDS),
     "Project": _object(
-        {**PROJECT_FIELDS, "stats": _object(STATS_FIELDS, "The project's figures.")},
+        {
+            **PROJECT_FIELDS,
+            "qualifications": {
+                "type": "array",
+                "description": "Qualifications a member must hold to receive the items, with "
+                "how many members hold each now (never who).",
+                "items": _object({
+                    "id": _integer("The qualification's id.", minimum=1),
+                    "name": {"type": "string"},
+                    "holders": _integer("Members holding it now.", minimum=0),
+                }),
+            },
+            "stats": _object(STATS_FIELDS, "The project's figures."),
+        },
         "A project with its figures.",
     ),
     "ProjectPage": _object(
@@ -402,6 +420,7 @@ PROJECT_SCHEMAS = {
             "budget_cents": {"type": "integer", "minimum": 1},
             "sensitive": {"type": "boolean", "default": False},
             "content_note": {"type": "string", "maxLength": 300, "default": ""},
+            "fair_share": {"type": "boolean", "default": False},
         },
         "required": [
             "title", "instructions", "template", "price_cents", "estimated_seconds",

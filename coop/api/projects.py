@@ -17,10 +17,11 @@ from coop.api.openapi import CHECKPOINT_SIZE_HEADER, MAX_PER_PAGE, PER_PAGE
 from coop.api.views import MAX_PAGE, bp, rfc3339
 from coop.errors import DomainError, Forbidden, NotFound, UnsupportedMediaType
 from coop.inputs import MAX_ID, parse_page, parse_whole_number
-from coop.models import User
+from coop.models import User, utcnow
 from coop.projects import access, queries, results
 from coop.projects import operations as ops
 from coop.projects.models import Project
+from coop.quality import qualification_queries
 from ledger.results import ResultsFormat
 
 # Upload bodies are named by their media type; the importer picks its parser by file name.
@@ -102,6 +103,7 @@ def project_json(project: Project) -> dict:
         "budget_cents": project.budget_cents,
         "sensitive": project.sensitive,
         "content_note": project.content_note,
+        "fair_share": project.fair_share,
         "items": project.items_count,
         "created_at": rfc3339(project.created_at),
         "published_at": rfc3339(project.published_at),
@@ -111,7 +113,10 @@ def project_json(project: Project) -> dict:
 
 def _detail(project: Project) -> dict:
     stats = queries.project_stats(project)
-    return {**project_json(project), "stats": {
+    required = qualification_queries.required_for(_client(), project, utcnow())
+    return {**project_json(project), "qualifications": [
+        {"id": q.id, "name": q.name, "holders": q.holders} for q in required
+    ], "stats": {
         "items": stats.items,
         "wanted": stats.wanted,
         "answered": stats.answered,
@@ -146,7 +151,10 @@ def projects():
     page = parse_page(request.args.get("page"), MAX_PAGE)
     per_page = parse_whole_number(request.args.get("per_page"), "per_page", PER_PAGE, 1,
                                   MAX_PER_PAGE)
-    query = Project.select().where(Project.client == client.id)
+    # A qualification's test is not a project the client reviews: it is left out.
+    query = Project.select().where(
+        (Project.client == client.id) & (Project.is_test == False)  # noqa: E712 (peewee)
+    )
     total = query.count()
     rows = query.order_by(Project.id.desc()).paginate(page, per_page)
     return {
@@ -174,6 +182,7 @@ def create_project():
         budget_cents=_field(data, "budget_cents", int),
         sensitive=_field(data, "sensitive", bool, False),
         content_note=_field(data, "content_note", str, ""),
+        fair_share=_field(data, "fair_share", bool, False),
     )
     response = jsonify(project_json(project))
     response.status_code = 201

@@ -102,6 +102,15 @@ TEXTS = {
         _l("Fewest gold answers before a threshold applies"),
         _l("A client may ask more gold answers before judging a member, never fewer."),
     ),
+    "fair_share_bp": (
+        _l("Share of a project kept for members who worked less (%)"),
+        _l("On a project with fair assignment, the last answers of this share go only to "
+           "members below the hours below."),
+    ),
+    "fair_share_hours": (
+        _l("Worked less: under this many hours this week"),
+        _l("Hours of tasks taken and of project items answered since Monday."),
+    ),
 }
 
 _PERCENT = re.compile(r"^(\d{1,3})(?:[.,](\d{1,2}))?$")

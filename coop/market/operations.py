@@ -123,6 +123,11 @@ def _minutes_taken(member_id: int, since: datetime, sensitive_only: bool = False
     return int(query.scalar() or 0)
 
 
+def task_minutes(member_id: int, since: datetime) -> int:
+    """Return the estimated minutes of the tasks the member took since a time."""
+    return _minutes_taken(member_id, since)
+
+
 def sensitive_task_minutes(member_id: int, since: datetime) -> int:
     """Return the estimated minutes of sensitive tasks the member took since a time."""
     return _minutes_taken(member_id, since, sensitive_only=True)

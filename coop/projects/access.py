@@ -18,9 +18,13 @@ def _project(project_id: int) -> Project:
 
 
 def client_project(viewer: User, project_id: int) -> Project:
-    """Return the project if viewer is the client who owns it; else NotFound."""
+    """Return the project if viewer is the client who owns it; else NotFound.
+
+    A qualification's test is nobody's to review or download: members' test answers are
+    their own, so its holder has no client pages for it.
+    """
     project = _project(project_id)
-    if project.client_id != viewer.id:
+    if project.client_id != viewer.id or project.is_test:
         raise NotFound(_("No such project among yours."))
     return project
 
@@ -28,6 +32,11 @@ def client_project(viewer: User, project_id: int) -> Project:
 def visible_project(viewer: User, project_id: int) -> Project:
     """Return the project if viewer may see it: its client, the board, or members once live."""
     project = _project(project_id)
+    if project.is_test:
+        # A test is seen only by the members who sit it, from its qualification's page.
+        if viewer.is_member and project.state == ProjectState.PUBLISHED:
+            return project
+        raise NotFound(_("No such project."))
     if project.client_id == viewer.id or viewer.is_board:
         return project
     if viewer.is_member and project.state in MEMBER_VISIBLE:
@@ -48,7 +57,7 @@ def member_assignment(viewer: User, assignment_id: int) -> Assignment:
 def client_answer(viewer: User, answer_id: int) -> Answer:
     """Return an answer on one of the client's projects; else NotFound."""
     answer = Answer.get_or_none(Answer.id == answer_id)
-    if answer is None or answer.project.client_id != viewer.id:
+    if answer is None or answer.project.client_id != viewer.id or answer.project.is_test:
         raise NotFound(_("No such answer among your projects."))
     return answer
 

@@ -88,6 +88,10 @@ class ProjectForm(FlaskForm):
         _l("Content note (required for sensitive content)"),
         validators=[Length(max=ops.MAX_CONTENT_NOTE)],
     )
+    fair_share = BooleanField(
+        _l("Fair assignment: keep the last share of the answers for members who worked less "
+           "this week")
+    )
 
     def template(self):
         """Return the template as data, or None (with an error on the field) if not JSON."""

@@ -74,6 +74,12 @@ class Project(BaseModel):
     gold_rate_bp = peewee.IntegerField(default=1000)
     accuracy_threshold_bp = peewee.IntegerField(default=0)
     min_gold_answers = peewee.IntegerField(default=10)
+    # The test of a qualification (coop/quality/qualifications.py): every member may answer
+    # every item once per sitting, answers are paid on submission, and nobody else sees them.
+    is_test = peewee.BooleanField(default=False)
+    # Fair assignment (coop/projects/fairness.py): the last share of the answers is kept for
+    # members who have worked less this week.
+    fair_share = peewee.BooleanField(default=False)
 
     @property
     def template_data(self) -> dict:
@@ -105,7 +111,11 @@ class Item(BaseModel):
 
 
 class Assignment(BaseModel):
-    """A lease of one item to one member: the clock of the answer starts at started_at."""
+    """A lease of one item to one member: the clock of the answer starts at started_at.
+
+    sitting is 0 on work projects (an item never goes twice to the same member) and the number
+    of the member's sitting on a qualification test (each retake answers the items again).
+    """
 
     item = peewee.ForeignKeyField(Item, backref="assignments", on_delete="CASCADE")
     project = peewee.ForeignKeyField(Project, backref="assignments", on_delete="CASCADE")
@@ -115,9 +125,10 @@ class Assignment(BaseModel):
     state = peewee.CharField(max_length=16, default=AssignmentState.ACTIVE, index=True)
     skip_reason = peewee.CharField(max_length=32, default="")
     ended_at = peewee.DateTimeField(null=True)
+    sitting = peewee.IntegerField(default=0)
 
     class Meta:
-        indexes = ((("item", "member"), True), (("member", "state"), False))
+        indexes = ((("item", "member", "sitting"), True), (("member", "state"), False))
 
 
 class Answer(BaseModel):

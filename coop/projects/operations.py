@@ -24,7 +24,7 @@ from coop.db import locked, write_transaction
 from coop.errors import Conflict, DomainError, NotFound
 from coop.models import NotificationKind, User, utcnow
 from coop.notifications.operations import notify
-from coop.projects import exposure
+from coop.projects import exposure, fairness
 from coop.projects.importer import ImportReport, import_items
 from coop.projects.models import (
     Answer,
@@ -40,7 +40,7 @@ from coop.projects.models import (
 )
 from coop.projects.templates import answer_bytes, parse_answer, validate_config
 from coop.quality import access as quality
-from coop.quality import gold
+from coop.quality import gold, sittings
 from ledger.entry import MAX_ITEMS
 
 MAX_TITLE = 120
@@ -229,6 +229,7 @@ def create_project(
     overlap: int = 1,
     sensitive: bool = False,
     content_note: str = "",
+    fair_share: bool = False,
 ) -> Project:
     """Create a draft project, refusing a price whose net pay is below the floor."""
     _require_client(client)
@@ -261,7 +262,21 @@ def create_project(
             budget_cents=budget_cents,
             sensitive=bool(sensitive),
             content_note=content_note if sensitive else "",
+            fair_share=bool(fair_share),
         )
+
+
+def set_fair_share(client: User, project: Project, on: bool) -> Project:
+    """Keep (or stop keeping) the project's last answers for members who worked less."""
+    _own(client, project)
+    with write_transaction():
+        project = _lock_project(project)
+        if project.state in (ProjectState.FINISHED, ProjectState.CANCELLED):
+            raise DomainError(_("A finished or cancelled project keeps its rules."))
+        Project.update(fair_share=bool(on)).where(Project.id == project.id).execute()
+        record("project.fair_share_set", f"project:{project.id}", project=project.id,
+               fair_share=bool(on))
+    return Project.get_by_id(project.id)
 
 
 def check_accepts_items(client: User, project: Project) -> None:
@@ -466,8 +481,12 @@ def next_assignment(member: User, project: Project) -> Assignment | None:
         if held is not None:
             return held
         exposure.check(member, project, now)
+        if project.is_test:
+            return _next_test_item(member, project, now)
         quality.check_may_receive(member, project)
+        sittings.check_holds(member, project, now)
         _end_leases(_of_project(project) & (Assignment.expires_at <= now), now)
+        fairness.check(member, project, now)
         done_by_member = Assignment.select(Assignment.item).where(
             (Assignment.project == project.id) & (Assignment.member == member.id)
         )
@@ -496,6 +515,35 @@ def next_assignment(member: User, project: Project) -> Assignment | None:
             started_at=now,
             expires_at=now + timedelta(seconds=lease),
         )
+
+
+def _next_test_item(member: User, test: Project, now: datetime) -> Assignment | None:
+    """Lease the next item of the member's open sitting; score the sitting when none is left.
+
+    Every member answers every item of a test once per sitting: the item's free count does not
+    apply, its active count still tracks the open leases.
+    """
+    sitting = sittings.open_sitting(member, test)
+    _end_leases(_of_project(test) & (Assignment.expires_at <= now), now)
+    seen = Assignment.select(Assignment.item).where(
+        (Assignment.project == test.id) & (Assignment.member == member.id)
+        & (Assignment.sitting == sitting.number)
+    )
+    item = Item.select(Item.id).where(
+        (Item.project == test.id) & ~(Item.id.in_(seen))
+    ).order_by(Item.id).first()
+    if item is None:
+        sittings.finish(sitting, test, now)
+        return None
+    Item.update(active_count=Item.active_count + 1).where(Item.id == item.id).execute()
+    return Assignment.create(
+        item=item.id,
+        project=test.id,
+        member=member.id,
+        sitting=sitting.number,
+        started_at=now,
+        expires_at=now + timedelta(seconds=max(idle_cap(test), MIN_LEASE_SECONDS)),
+    )
 
 
 def _own_lease(member: User, assignment: Assignment) -> None:
@@ -566,8 +614,12 @@ def submit_answer(member: User, assignment: Assignment, form) -> Answer:
             unix_ns=event.unix_ns,
             uncertainty_ns=event.entry.time.uncertainty_ns,
         ).where(Answer.id == stored.id).execute()
-        _finish_if_done(project, now)
-        _pause_if_below_floor(project)
+        if project.is_test:
+            # A test answer is paid at once, right or wrong: nobody reviews a member's test.
+            _accept(project, [stored.id], now, auto=True)
+        else:
+            _finish_if_done(project, now)
+            _pause_if_below_floor(project)
     return Answer.get_by_id(stored.id)
 
 

@@ -126,13 +126,17 @@ def project_row(project: Project) -> ProjectRow:
 
 
 def projects_for_client(client: User) -> list[ProjectRow]:
-    query = Project.select().where(Project.client == client.id).order_by(Project.id.desc())
+    query = Project.select().where(
+        (Project.client == client.id) & (Project.is_test == False)  # noqa: E712 (peewee)
+    ).order_by(Project.id.desc())
     return [project_row(p) for p in query]
 
 
 def projects_for_member(member: User) -> list[ProjectRow]:
     """Published projects the member may work on (sensitive ones only with the opt-in)."""
-    query = Project.select().where(Project.state == ProjectState.PUBLISHED)
+    query = Project.select().where(
+        (Project.state == ProjectState.PUBLISHED) & (Project.is_test == False)  # noqa: E712
+    )
     if not member.sensitive_opt_in:
         query = query.where(Project.sensitive == False)  # noqa: E712 (peewee expression)
     return [project_row(p) for p in query.order_by(Project.id.desc())]

@@ -21,7 +21,7 @@ from coop.errors import DomainError, NotFound
 from coop.inputs import parse_whole_number
 from coop.market.forms import to_utc
 from coop.models import utcnow
-from coop.projects import access, exposure, imports, queries, results
+from coop.projects import access, exposure, fairness, imports, queries, results
 from coop.projects import operations as ops
 from coop.projects.forms import (
     KIND_LABELS,
@@ -37,7 +37,9 @@ from coop.projects.forms import (
     UploadForm,
 )
 from coop.projects.models import ProjectState
-from coop.quality import gold
+from coop.quality import gold, qualification_queries
+from coop.quality.forms import RequireForm
+from coop.quality.sittings import qualification_of
 from coop.web import client_required, member_required, role_required
 from ledger.results import ResultsFormat
 
@@ -90,6 +92,7 @@ def new():
                 budget_cents=form.budget.data,
                 sensitive=form.sensitive.data,
                 content_note=form.content_note.data or "",
+                fair_share=form.fair_share.data,
             )
         except DomainError as error:
             if error.status != 400:
@@ -109,6 +112,8 @@ def new():
 
 
 def _client_page(project, upload_form=None, report=None, status=200, price_form=None):
+    require_form = RequireForm(formdata=None)
+    require_form.qualification.choices = qualification_queries.requirable(current_user, project)
     return render_template(
         "projects/client.html",
         project=project,
@@ -121,6 +126,11 @@ def _client_page(project, upload_form=None, report=None, status=200, price_form=
         ProjectState=ProjectState,
         checkpoint=app_ledger.latest_checkpoint(),
         verifier_key=app_ledger.verifier_key(),
+        required=qualification_queries.required_for(current_user, project, utcnow()),
+        require_form=require_form,
+        fair=fairness.rule(project),
+        is_client=True,
+        worked_minutes=None,
     ), status
 
 
@@ -128,9 +138,14 @@ def _client_page(project, upload_form=None, report=None, status=200, price_form=
 @login_required
 def project(project_id: int):
     found = access.visible_project(current_user, project_id)
+    if found.is_test:
+        return redirect(url_for("qualifications.show",
+                                qualification_id=qualification_of(found).id))
     if found.client_id == current_user.id:
         return _client_page(found)
-    held = ops.current_assignment(current_user, found) if current_user.is_member else None
+    now = utcnow()
+    member = current_user.is_member
+    held = ops.current_assignment(current_user, found) if member else None
     return render_template(
         "projects/member.html",
         project=found,
@@ -138,6 +153,10 @@ def project(project_id: int):
         held=held,
         answered=queries.my_answers_count(current_user, found),
         ProjectState=ProjectState,
+        required=qualification_queries.required_for(current_user, found, now),
+        fair=fairness.rule(found),
+        is_client=False,
+        worked_minutes=fairness.week_minutes(current_user, now) if member else None,
     )
 
 
@@ -218,6 +237,19 @@ def price(project_id: int):
                         status=400)
 
 
+@bp.post("/projects/<id:project_id>/fair-share")
+@client_required
+def fair_share(project_id: int):
+    found = access.client_project(current_user, project_id)
+    if not EmptyForm().validate_on_submit():
+        return _expired()
+    on = request.form.get("on") == "1"
+    ops.set_fair_share(current_user, found, on)
+    flash(_("Fair assignment is on for this project.") if on
+          else _("Fair assignment is off for this project."), "success")
+    return redirect(url_for("projects.project", project_id=project_id))
+
+
 @bp.post("/projects/<id:project_id>/publish")
 @client_required
 def publish(project_id: int):
@@ -276,6 +308,12 @@ def _work_page(project, assignment, error=None, values=None, status=200):
 def _next_page(project, following: ops.Next):
     """Show the next item at once, or go back to the project saying why there is none."""
     if following.assignment is None:
+        if project.is_test:
+            # The sitting is scored: its result is on the qualification's page.
+            if following.reason:
+                flash(following.reason, "warning")
+            return redirect(url_for("qualifications.show",
+                                    qualification_id=qualification_of(project).id))
         if following.reason:
             flash(following.reason, "warning")
         else:
@@ -331,7 +369,7 @@ def answer(assignment_id: int):
         if error.field != "answer":
             raise
         return _work_page(project, assignment, error.message, request.form, status=400)
-    if given.gold_correct is False:
+    if given.gold_correct is False and not project.is_test:
         # Feedback teaches: a missed gold item shows its expected answer and why, at once.
         flash(_gold_feedback(assignment.item), "info")
     return _next_page(project, following)

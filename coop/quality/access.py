@@ -6,7 +6,7 @@ from coop.errors import DomainError, NotFound
 from coop.models import User
 from coop.projects.models import Answer, Project
 from coop.quality import scores
-from coop.quality.models import GoldContest
+from coop.quality.models import GoldContest, Qualification
 
 
 class BelowThreshold(DomainError):
@@ -69,3 +69,21 @@ def board_contest(contest_id: int) -> GoldContest:
     if contest is None:
         raise NotFound(_("No such contest."))
     return contest
+
+
+def visible_qualification(viewer: User, qualification_id: int) -> Qualification:
+    """Return a qualification the viewer may read: any for members, the coop's for everyone
+    signed in, a client's own for that client; else NotFound."""
+    found = Qualification.get_or_none(Qualification.id == qualification_id)
+    if found is None or not (
+        viewer.is_member or found.owner_id is None or found.owner_id == viewer.id
+    ):
+        raise NotFound(_("No such qualification."))
+    return found
+
+
+def owns_qualification(viewer: User, qualification: Qualification) -> bool:
+    """Say whether viewer answers for a qualification: its client, or the board for the coop's."""
+    if qualification.owner_id is None:
+        return viewer.is_board
+    return qualification.owner_id == viewer.id

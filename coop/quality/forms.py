@@ -2,9 +2,18 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectChoice, TextAreaField
+from wtforms import (
+    FileField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from coop.projects.forms import ProjectForm
 from coop.quality.models import ContestState
 from coop.quality.operations import MAX_REASON
 
@@ -50,3 +59,31 @@ class DecideForm(FlaskForm):
     note = TextAreaField(
         _l("Why (the member reads it)"), validators=[DataRequired(), Length(max=MAX_REASON)]
     )
+
+
+class QualificationForm(FlaskForm):
+    """A qualification and its test: the template fields of a project, the rules, the items."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("What it shows (members read it before the test)"),
+                                validators=[DataRequired(), Length(max=2000)])
+    instructions = TextAreaField(_l("Instructions (shown beside every test item)"),
+                                 validators=[DataRequired(), Length(max=10_000)])
+    kind = ProjectForm.kind
+    config = ProjectForm.config
+    estimated_seconds = IntegerField(_l("Estimated seconds per item"),
+                                     validators=[InputRequired(), NumberRange(1, 3600)])
+    pass_mark = IntegerField(_l("Pass mark (% of the items right)"),
+                             validators=[InputRequired(), NumberRange(1, 100)])
+    validity_days = IntegerField(_l("Valid for (days)"),
+                                 validators=[InputRequired(), NumberRange(1, 3650)])
+    retake_days = IntegerField(_l("Wait before a retake (days)"),
+                               validators=[InputRequired(), NumberRange(0, 3650)])
+    items = FileField(_l("Test items with their gold answers (.csv or .jsonl)"))
+    media = FileField(_l("Media (.zip, optional)"))
+
+    template = ProjectForm.template
+
+
+class RequireForm(FlaskForm):
+    qualification = SelectField(_l("Qualification"), coerce=int, validate_choice=True)

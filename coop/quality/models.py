@@ -1,5 +1,6 @@
 """Contests of gold items: a member says the expected answer is wrong, the client (or, on
-appeal, the board) decides."""
+appeal, the board) decides. Qualifications: a test of gold items, its sittings, and the
+projects that require it."""
 
 import enum
 
@@ -39,4 +40,51 @@ class GoldContest(BaseModel):
         indexes = ((("item", "member"), True),)
 
 
-MODELS = [GoldContest]
+class Qualification(BaseModel):
+    """A skill shown by passing a test: a client's own, or the coop's (owner None).
+
+    The test is a project of gold items (Project.is_test) held by whoever defined it.
+    """
+
+    owner = peewee.ForeignKeyField(User, null=True, backref="qualifications",
+                                   on_delete="RESTRICT")
+    name = peewee.CharField(max_length=120)
+    description = peewee.TextField()
+    test = peewee.ForeignKeyField(Project, unique=True, on_delete="RESTRICT")
+    pass_mark_bp = peewee.IntegerField()
+    validity_days = peewee.IntegerField()
+    retake_days = peewee.IntegerField()
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class Sitting(BaseModel):
+    """One go of a member at a qualification's test: open until every item is answered."""
+
+    qualification = peewee.ForeignKeyField(Qualification, backref="sittings",
+                                           on_delete="CASCADE")
+    member = peewee.ForeignKeyField(User, backref="sittings", on_delete="RESTRICT")
+    number = peewee.IntegerField()  # 1 for the first, 2 for the first retake, ...
+    started_at = peewee.DateTimeField(default=utcnow)
+    finished_at = peewee.DateTimeField(null=True)
+    correct = peewee.IntegerField(default=0)
+    total = peewee.IntegerField(default=0)
+    passed = peewee.BooleanField(null=True)  # None while open
+    expires_at = peewee.DateTimeField(null=True)  # when a pass stops counting
+
+    class Meta:
+        table_name = "qualification_sitting"
+        indexes = ((("qualification", "member", "number"), True),)
+
+
+class Requirement(BaseModel):
+    """A project that hands out its items only to members holding a qualification."""
+
+    project = peewee.ForeignKeyField(Project, backref="requirements", on_delete="CASCADE")
+    qualification = peewee.ForeignKeyField(Qualification, on_delete="RESTRICT")
+
+    class Meta:
+        table_name = "project_qualification"
+        indexes = ((("project", "qualification"), True),)
+
+
+MODELS = [GoldContest, Qualification, Sitting, Requirement]

@@ -13,7 +13,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from coop.errors import Forbidden
+from coop.errors import Forbidden, NotFound
 from coop.projects import access as project_access
 from coop.quality import access, queries, results
 from coop.quality import operations as ops
@@ -43,6 +43,9 @@ def _back(project_id: int):
 @login_required
 def project(project_id: int):
     found = project_access.visible_project(current_user, project_id)
+    if found.is_test:
+        # A test's answers show on its qualification's page, without the expected answers.
+        raise NotFound(_("No such project."))
     if found.client_id == current_user.id:
         form = RulesForm(formdata=None, gold_rate_pct=found.gold_rate_bp // 100,
                          threshold_pct=found.accuracy_threshold_bp // 100,
