@@ -100,3 +100,17 @@ def test_a_bad_ballot_changes_nothing(app, make_board, make_member):
     assert as_member.post(f"/votes/{vote.id}/ballot", data={"choice": "maybe"}).status_code == 400
     assert as_member.post("/votes/999/ballot", data={"choice": "yes"}).status_code == 404
     assert not Ballot.select().exists()
+
+
+def test_every_member_reads_the_result_entry_and_no_client_does(
+    app, make_board, make_member, make_client_user
+):
+    from coop.governance.operations import count, propose
+
+    now = utcnow()
+    vote = propose(make_board(), "parameters", "Margin", {"margin_bp": 700},
+                   now + timedelta(hours=1), now)
+    counted = count(vote, now + timedelta(hours=2))
+    url = f"/ledger/entries/{counted.result_ledger_index}"
+    assert app.test_client(user=make_member()).get(url).status_code == 200
+    assert app.test_client(user=make_client_user()).get(url).status_code == 404
