@@ -23,7 +23,7 @@ class Change:
 
     name: str
     label: str
-    in_force: str
+    in_force: str | None  # None once counted: the value then in force is the decision's
     proposed: str
 
 
@@ -77,10 +77,11 @@ def status_of(vote: Vote, now: datetime) -> Status:
 
 
 def _changes(vote: Vote) -> list[Change]:
-    in_force = current()
+    in_force = None if vote.counted_at is not None else current()
     return [
         Change(name, str(TEXTS.get(name, (name,))[0]),
-               display_with_unit(name, getattr(in_force, name)), display_with_unit(name, value))
+               None if in_force is None else display_with_unit(name, getattr(in_force, name)),
+               display_with_unit(name, value))
         for name, value in vote.changes_data.items()
     ]
 
