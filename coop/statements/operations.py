@@ -478,6 +478,39 @@ def _zero_figures(member: User) -> dict:
     return {**zero.as_dict(), "pseudonym": member.pseudonym}
 
 
+def share_inputs(figures: dict, month: dict) -> dict:
+    """Return what the member's share was computed from, so they can redo the sums.
+
+    For each key of the work share in force (earnings, hours, equal shares, by their weights):
+    its pot, the member's figure and the coop's total under it; then the capital the member
+    held during the period (time-weighted) against the total, for the dividend.
+    """
+    totals, members = month["totals"], month["members"]
+    basis = totals["basis_pct"]
+    worked = figures["tasks"] > 0
+    keys = [
+        ("earnings", totals["work_share_earnings_cents"], figures["earnings_cents"],
+         totals["earnings_cents"]),
+        ("hours", totals["work_share_hours_cents"], figures["minutes"], totals["minutes"]),
+        ("equal", totals["work_share_equal_cents"], 1 if worked else 0,
+         sum(1 for m in members if m["tasks"] > 0)),
+    ]
+    return {
+        "keys": [
+            {"key": key, "weight_pct": basis.get(key, 0), "pot_cents": pot, "member": mine,
+             "coop": total}
+            for key, pot, mine, total in keys if basis.get(key, 0)
+        ],
+        "work_share_pot_cents": totals["work_share_cents"],
+        "work_share_cents": figures["work_share_cents"],
+        "capital_cents": figures["capital_cents"],
+        "total_capital_cents": sum(m["capital_cents"] for m in members),
+        "dividends_pot_cents": totals["dividends_cents"],
+        "dividend_cents": figures["dividend_cents"],
+        "ledger_url": current_app.config["BASE_URL"] + "/ledger",
+    }
+
+
 def member_values(data: MonthData, member: User, period: Period | None, locale: str) -> (
     StatementValues
 ):
@@ -493,6 +526,7 @@ def member_values(data: MonthData, member: User, period: Period | None, locale: 
         "figures": figures,
         "tasks": data.tasks_by_member.get(member.id, []),
         "totals": data.figures["totals"],
+        "share_inputs": share_inputs(figures, data.figures),
         "year_to_date_cents": ytd,
         "history": _bars(history),
     })
