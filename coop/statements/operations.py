@@ -28,6 +28,7 @@ from coop.db import write_transaction
 from coop.errors import Conflict, DomainError, Forbidden, NotFound, Unavailable
 from coop.models import (
     CapitalMovement,
+    Event,
     Job,
     JobKind,
     MemberStatus,
@@ -256,6 +257,53 @@ def compute(month: str) -> MonthData:
         tasks_by_member=tasks,
         pseudonyms={i: p.pseudonym for i, p in people.items()},
     )
+
+
+# A draft month computed once serves every member's draft until anything it reads changes.
+_CACHE = "coop.month_cache"
+CACHED_MONTHS = 4
+
+
+def _inputs_version(month: str) -> tuple:
+    """Return a cheap fingerprint of what `compute(month)` reads.
+
+    Every completed task, parameter change, capital movement and close appends to the ledger,
+    so its size moves with them; expenses are not on the ledger, and rows made outside the
+    operations (imports, tests) may not be either, so their own counts are in the key too.
+    """
+    from coop.audit.ledger import get_ledger
+    from coop.models import Parameter
+
+    expenses = Expense.select(peewee.fn.COUNT(Expense.id), peewee.fn.MAX(Expense.id),
+                              peewee.fn.SUM(Expense.amount_cents)).where(Expense.month == month)
+    people = User.select(peewee.fn.COUNT(User.id), peewee.fn.SUM(User.capital_cents))
+    return (
+        get_ledger().size(),
+        Event.select(peewee.fn.MAX(Event.id)).scalar(),
+        EarningModel.select(peewee.fn.MAX(EarningModel.id)).scalar(),
+        CapitalMovement.select(peewee.fn.MAX(CapitalMovement.id)).scalar(),
+        Period.select(peewee.fn.MAX(Period.id)).scalar(),
+        tuple(expenses.tuples().first()),
+        tuple(people.tuples().first()),
+        tuple(Parameter.select(Parameter.key, Parameter.value).order_by(Parameter.key).tuples()),
+    )
+
+
+def compute_cached(month: str) -> MonthData:
+    """Return `compute(month)`, reusing the last computation while its inputs are unchanged.
+
+    For drafts only: a closed month's figures are frozen in its Period and never recomputed.
+    """
+    cache = current_app.extensions.setdefault(_CACHE, {})
+    version = _inputs_version(month)
+    hit = cache.get(month)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    data = compute(month)
+    if month not in cache and len(cache) >= CACHED_MONTHS:
+        cache.pop(next(iter(cache)))  # the month cached first
+    cache[month] = (version, data)
+    return data
 
 
 def totals_sha256(totals: dict) -> str:
@@ -749,7 +797,8 @@ def member_pdf(actor: User, month: str, member_id: int, draft: bool, locale: str
         return f"{month}-member-{member.id}.pdf", _load_pdf(statement.pdf_sha256)
     if not draft:
         raise NotFound(_("%(month)s is not closed yet; preview a draft instead.", month=month))
-    values = member_values(compute(month), member, None, locale or _member_locale(member))
+    values = member_values(compute_cached(month), member, None,
+                           locale or _member_locale(member))
     from coop.statements.render import render_statement
 
     return values.filename, render_statement(values)
