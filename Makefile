@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python bench/results.py
 	$(BIN)/python bench/board.py
 	$(BIN)/python bench/statements.py
+	$(BIN)/python bench/statements_draft.py
 	$(BIN)/python bench/projects.py
 	$(BIN)/python bench/load.py
 

@@ -33,6 +33,7 @@ def create_app(config=None) -> Flask:
     from coop.board.views import bp as board_bp
     from coop.capital.views import bp as capital_bp
     from coop.delivery.views import bp as delivery_bp
+    from coop.governance.views import bp as governance_bp
     from coop.job_views import bp as jobs_bp
     from coop.market.views import bp as market_bp
     from coop.notifications.views import bp as notifications_bp
@@ -53,7 +54,7 @@ def create_app(config=None) -> Flask:
     blueprints = (auth_bp, tokens_bp, market_bp, delivery_bp, board_bp, audit_bp, api_bp)
     for blueprint in blueprints + (statements_bp, capital_bp, passwords_bp, projects_bp,
                                    quality_bp, qualifications_bp, jobs_bp,
-                                   notifications_bp):
+                                   notifications_bp, governance_bp):
         app.register_blueprint(blueprint)
 
     from coop import cli

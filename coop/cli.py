@@ -131,8 +131,8 @@ def serve_command(host, port, workers, threads):
 @click.command("tick")
 @with_appcontext
 def tick_command():
-    """Return overdue tasks and expired leases, accept work left unreviewed, tidy the file
-    store, publish a checkpoint (run from cron)."""
+    """Return overdue tasks and expired leases, accept work left unreviewed, open and count
+    the general assembly's votes, tidy the file store, publish a checkpoint (run from cron)."""
     from coop.files import format_size
     from coop.housekeeping import tick
     from coop.models import utcnow
@@ -145,6 +145,8 @@ def tick_command():
     click.echo(f"{accepted} delivery(ies) left unreviewed past the window accepted.")
     click.echo(f"{expired} expired project lease(s) returned to their projects.")
     click.echo(f"{answers} project answer(s) left unreviewed past the window accepted.")
+    click.echo(f"{report.votes_opened} vote(s) opened, members told.")
+    click.echo(f"{report.votes_counted} closed vote(s) counted, results on the ledger.")
     click.echo(f"{swept.temporary_removed} temporary upload file(s) older than a day removed.")
     if swept.staged_published:
         click.echo(f"{swept.staged_published} committed upload(s) moved to their address.")

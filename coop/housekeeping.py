@@ -1,4 +1,4 @@
-"""`coop tick`'s housekeeping: overdue work, expired leases, the file store, a checkpoint.
+"""`coop tick`'s housekeeping: overdue work, expired leases, votes, the file store, a checkpoint.
 
 Run by `coop tick` (cron) and every few minutes by `coop worker`; each step is idempotent.
 """
@@ -34,6 +34,8 @@ class TickReport:
     accepted: int
     expired: int
     answers: int
+    votes_opened: int
+    votes_counted: int
     swept: files.Sweep
     checkpoint_size: int
     unwitnessed: dict  # witness name -> why it has not cosigned the latest checkpoint
@@ -42,9 +44,11 @@ class TickReport:
 
 def tick(now: datetime) -> TickReport:
     """Return overdue tasks and expired leases, accept work left unreviewed past its window,
-    tidy the file store and publish a checkpoint."""
+    announce votes that opened and count those that closed, tidy the file store and publish a
+    checkpoint."""
     from coop.audit.ledger import publish_checkpoint, publish_outside
     from coop.delivery.operations import auto_accept_overdue
+    from coop.governance.operations import count_due, open_due
     from coop.market.operations import return_overdue_tasks
     from coop.projects.operations import auto_accept_answers, expire_leases
 
@@ -52,12 +56,14 @@ def tick(now: datetime) -> TickReport:
     accepted = auto_accept_overdue(now)
     expired = expire_leases(now)
     answers = auto_accept_answers(now)
+    votes_opened = open_due(now)
+    votes_counted = count_due(now)
     swept = sweep_store()
     # Covers entries whose process died between its commit and its publication.
     checkpoint = publish_checkpoint()
     # Outside any transaction: tiles are files, and witnesses are across the network.
     outside = publish_outside(checkpoint)
     return TickReport(
-        returned, accepted, expired, answers, swept, checkpoint.size, outside.witnesses,
-        outside.tsas,
+        returned, accepted, expired, answers, votes_opened, votes_counted, swept,
+        checkpoint.size, outside.witnesses, outside.tsas,
     )

@@ -431,6 +431,8 @@ class NotificationKind(enum.StrEnum):
     DELIVERY_WAITING = "delivery_waiting"  # client: review before the auto-accept deadline
     APPLICATION_RECEIVED = "application_received"  # board: someone applied to join
     DISPUTE_OPENED = "dispute_opened"  # board: a member disputes a rejection
+    VOTE_OPENED = "vote_opened"  # member: the general assembly asks their vote
+    VOTE_COUNTED = "vote_counted"  # member: a vote's result is on the ledger
 
 
 class Notification(BaseModel):

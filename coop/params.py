@@ -45,6 +45,13 @@ class Params:
     # to members who have worked fewer than fair_share_hours this week.
     fair_share_bp: int = 2000
     fair_share_hours: int = 10
+    # The general assembly (statutory defaults for a SCOP): an ordinary decision needs a
+    # quarter of the members to vote and more than half of the votes cast; a change of the
+    # statutes needs half of the members and two thirds of the votes cast (more than 66.66%).
+    ordinary_quorum_bp: int = 2500
+    ordinary_majority_bp: int = 5000
+    statutes_quorum_bp: int = 5000
+    statutes_majority_bp: int = 6666
 
     @property
     def development_reserve_bp(self) -> int:
@@ -79,6 +86,10 @@ BOUNDS = {
     "quality_min_gold_answers": (1, 1000),
     "fair_share_bp": (0, 5000),
     "fair_share_hours": (1, 80),
+    "ordinary_quorum_bp": (0, 10000),
+    "ordinary_majority_bp": (5000, 9999),
+    "statutes_quorum_bp": (0, 10000),
+    "statutes_majority_bp": (5000, 9999),
 }
 
 
@@ -111,6 +122,10 @@ def rule_violations(params: Params) -> dict[str, str]:
         problems["dividends_bp"] = " ".join(filter(None, [problems.get("dividends_bp"), rule]))
     if params.development_reserve_bp < 0:
         problems["dividends_bp"] = _("The reserves, work share and dividends exceed 100%.")
+    if params.statutes_majority_bp < params.ordinary_majority_bp:
+        problems["statutes_majority_bp"] = _(
+            "A change of the statutes needs at least the majority of an ordinary decision."
+        )
     if params.basis_earnings_pct + params.basis_hours_pct + params.basis_equal_pct != 100:
         problems["basis_equal_pct"] = _("The work-share basis weights must add up to 100%.")
     return problems

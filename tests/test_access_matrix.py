@@ -17,6 +17,7 @@ from coop.auth.operations import apply_for_membership
 from coop.auth.tokens import create_token
 from coop.db import database
 from coop.delivery import operations as delivery_ops
+from coop.governance import operations as governance_ops
 from coop.market import operations as market_ops
 from coop.models import (
     ApiToken,
@@ -125,6 +126,20 @@ def _qualification_world(client):
     return qualification, gated
 
 
+def _votes(users):
+    """An open vote the member has voted in, and a counted one."""
+    board, now = users["board"], utcnow()
+    vote = governance_ops.propose(board, "parameters", "Margin", {"margin_bp": 700},
+                                  now + timedelta(days=1), now)
+    governance_ops.cast_ballot(users["member"], vote, "yes", now)
+    counted = governance_ops.propose(board, "parameters", "Floor",
+                                     {"pay_floor_cents_per_hour": 1300},
+                                     now + timedelta(hours=1), now)
+    governance_ops.cast_ballot(users["member"], counted, "no", now)
+    counted = governance_ops.count(counted, now + timedelta(hours=2))
+    return vote, counted
+
+
 @pytest.fixture
 def world(app, make_member, make_client_user, make_board):
     """One of everything, made through the operations, with ids for the URLs."""
@@ -170,7 +185,10 @@ def world(app, make_member, make_client_user, make_board):
     own_job = Job.create(kind=JobKind.TICK, subject="client", owner=client)
     board_job = Job.create(kind=JobKind.ISSUE_STATEMENTS, subject="2025-03",
                            owner=users["board"], board=True)
+    vote, counted_vote = _votes(users)
     ids = {
+        "vote": vote.id,
+        "counted_vote": counted_vote.id,
         "job": own_job.id,
         "board_job": board_job.id,
         "open": open_task.id,
@@ -310,6 +328,10 @@ GET_ROUTES = [
     ("/projects/{test}/answers", {**CLIENTS_ONLY, C: 404, OC: 404}),
     ("/projects/{test}/results.csv", {**CLIENTS_ONLY, C: 404, OC: 404}),
     ("/projects/{test}/quality", {A: 302, M: 404, OM: 404, C: 404, OC: 404, B: 404}),
+    ("/votes", MEMBERS_ONLY),
+    ("/votes/{vote}", MEMBERS_ONLY),
+    ("/votes/{counted_vote}", MEMBERS_ONLY),
+    ("/board/votes", BOARD_ONLY),
 ]
 
 POST_ROUTES = [
@@ -379,6 +401,9 @@ POST_ROUTES = [
     ("/notifications/read-all", _allowed(SIGNED_IN_OK)),
     ("/notifications/preferences", _allowed(SIGNED_IN_OK)),
     ("/notifications/{notification}/open", _allowed({**PARTIES, C: 404, B: 404})),
+    ("/votes/{vote}/ballot", _allowed(MEMBERS_ONLY)),
+    ("/board/votes", _allowed(BOARD_ONLY)),
+    ("/board/votes/{vote}/count", _allowed(BOARD_ONLY)),
 ]
 
 def _call(app, world, method, url, role):

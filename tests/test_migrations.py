@@ -11,6 +11,7 @@ import pytest
 import ledger.store
 from coop import migrations
 from coop.db import database
+from coop.governance.models import MODELS as GOVERNANCE_MODELS
 from coop.migrations.m0001_initial import frozen_models
 from coop.models import MODELS, ApiToken, SchemaVersion, utcnow
 from coop.projects.models import MODELS as PROJECT_MODELS
@@ -18,8 +19,8 @@ from coop.quality.models import MODELS as QUALITY_MODELS
 from coop.statements.models import MODELS as STATEMENT_MODELS
 
 LIVE_MODELS = [
-    SchemaVersion, *MODELS, *STATEMENT_MODELS, *PROJECT_MODELS, *QUALITY_MODELS, ApiToken,
-    *ledger.store.TABLES,
+    SchemaVersion, *MODELS, *STATEMENT_MODELS, *PROJECT_MODELS, *QUALITY_MODELS,
+    *GOVERNANCE_MODELS, ApiToken, *ledger.store.TABLES,
 ]
 
 

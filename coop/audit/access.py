@@ -6,6 +6,7 @@ agree. Entries about parameters and periods are the board's records.
 """
 
 from coop.delivery.access import can_see_delivery, can_see_dispute
+from coop.governance.access import can_see_vote
 from coop.market.access import can_see_task_entry
 from coop.models import Delivery, Dispute, Event, Task, User
 
@@ -30,6 +31,8 @@ def visible_event(user: User | None, event: Event) -> bool:
         return dispute is not None and can_see_dispute(user, dispute)
     if kind == "user":
         return ident == user.id
+    if kind == "vote":
+        return can_see_vote(user)  # the assembly's records are every member's
     if kind == "statement":
         return event.payload.get("member") == user.pseudonym
     return False

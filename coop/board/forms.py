@@ -111,6 +111,24 @@ TEXTS = {
         _l("Worked less: under this many hours this week"),
         _l("Hours of tasks taken and of project items answered since Monday."),
     ),
+    "ordinary_quorum_bp": (
+        _l("General assembly: quorum of an ordinary decision (% of members)"),
+        _l("Ballots, abstentions included, needed for the vote to count; statutory default 25%."),
+    ),
+    "ordinary_majority_bp": (
+        _l("General assembly: majority of an ordinary decision (% of votes cast)"),
+        _l("Votes for must be more than this share of the votes cast (for and against); "
+           "statutory default 50%, a majority."),
+    ),
+    "statutes_quorum_bp": (
+        _l("General assembly: quorum of a change of the statutes (% of members)"),
+        _l("Statutory default 50%."),
+    ),
+    "statutes_majority_bp": (
+        _l("General assembly: majority of a change of the statutes (% of votes cast)"),
+        _l("Votes for must be more than this share of the votes cast; the default 66.66% "
+           "is two thirds."),
+    ),
 }
 
 _PERCENT = re.compile(r"^(\d{1,3})(?:[.,](\d{1,2}))?$")

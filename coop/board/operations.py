@@ -45,6 +45,15 @@ def update_parameters(actor: User, values: dict[str, int]) -> Params:
         SCOP rule; nothing is saved then.
     """
     _require_board(actor)
+    with write_transaction():
+        return apply_parameters(values)
+
+
+def check_parameter_values(values: dict[str, int]) -> None:
+    """Refuse unknown names and values that are not whole numbers.
+
+    :raises InvalidParameters: with a message per bad field.
+    """
     errors = {}
     for key, value in values.items():
         if key not in PARAMETER_NAMES:
@@ -53,6 +62,16 @@ def update_parameters(actor: User, values: dict[str, int]) -> Params:
             errors[key] = _("Must be a whole number.")
     if errors:
         raise InvalidParameters(errors)
+
+
+def apply_parameters(values: dict[str, int], **because) -> Params:
+    """Store the changed values and record them, inside the caller's write transaction.
+
+    because adds to the ledger entry why they changed (the vote that decided it); the board's
+    page and a passed vote both come through here, so the same rules hold for both.
+    :raises InvalidParameters: as `update_parameters`.
+    """
+    check_parameter_values(values)
     with write_transaction():
         stored = {p.key: int(p.value) for p in locked(Parameter.select())}
         old = Params(**{k: v for k, v in stored.items() if k in PARAMETER_NAMES})
@@ -73,7 +92,7 @@ def update_parameters(actor: User, values: dict[str, int]) -> Params:
                 )
                 .execute()
             )
-        record("parameters.changed", "parameters", **new.as_dict(), changed=changed)
+        record("parameters.changed", "parameters", **new.as_dict(), changed=changed, **because)
     return new
 
 

@@ -21,6 +21,8 @@ MEMBER_KINDS = (
     K.DISPUTE_RESOLVED,
     K.TASK_PAID,
     K.ANSWERS_REJECTED,
+    K.VOTE_OPENED,
+    K.VOTE_COUNTED,
 )
 CLIENT_KINDS = (K.DELIVERY_WAITING,)
 BOARD_KINDS = (K.APPLICATION_RECEIVED, K.DISPUTE_OPENED)
@@ -35,6 +37,7 @@ EMAIL_BY_DEFAULT = frozenset(
         K.DELIVERY_WAITING,
         K.APPLICATION_RECEIVED,
         K.DISPUTE_OPENED,
+        K.VOTE_OPENED,
     }
 )
 
@@ -58,6 +61,8 @@ def kind_label(kind: str) -> str:
         K.DELIVERY_WAITING: _("A delivery waits for my review"),
         K.APPLICATION_RECEIVED: _("Someone applied to join the coop"),
         K.DISPUTE_OPENED: _("A member disputed a rejection"),
+        K.VOTE_OPENED: _("The general assembly asks my vote"),
+        K.VOTE_COUNTED: _("A vote of the general assembly is counted"),
     }
     return labels.get(kind, kind)
 
@@ -92,6 +97,17 @@ def describe(kind: str, values: dict, when: Callable[[datetime], str], money: Ca
         return _("A client disputes the time stated for “%(title)s”.", title=title)
     if kind == K.DISPUTE_OPENED:
         return _("A member disputes the rejection of “%(title)s”.", title=title)
+    if kind == K.VOTE_OPENED:
+        closes = datetime.fromisoformat(values["closes_at"])
+        return _("The general assembly votes on “%(title)s”; your ballot counts until "
+                 "%(closes)s.", title=title, closes=when(closes))
+    if kind == K.VOTE_COUNTED and values.get("applied"):
+        return _("The vote on “%(title)s” passed; the decision is applied.", title=title)
+    if kind == K.VOTE_COUNTED and values.get("outcome") == "passed":
+        return _("The vote on “%(title)s” passed, but its values break a rule of the "
+                 "parameters in force now: nothing changes.", title=title)
+    if kind == K.VOTE_COUNTED:
+        return _("The vote on “%(title)s” did not pass; nothing changes.", title=title)
     return kind
 
 
@@ -101,6 +117,7 @@ def target(subject: str) -> tuple[str, dict]:
     endpoints = {
         "task": ("market.task", "task_id"),
         "project": ("projects.project", "project_id"),
+        "vote": ("governance.vote", "vote_id"),
     }
     if name in endpoints:
         endpoint, key = endpoints[name]

@@ -28,6 +28,7 @@ from coop.db import write_transaction
 from coop.errors import Conflict, DomainError, Forbidden, NotFound, Unavailable
 from coop.models import (
     CapitalMovement,
+    Event,
     Job,
     JobKind,
     MemberStatus,
@@ -258,6 +259,53 @@ def compute(month: str) -> MonthData:
     )
 
 
+# A draft month computed once serves every member's draft until anything it reads changes.
+_CACHE = "coop.month_cache"
+CACHED_MONTHS = 4
+
+
+def _inputs_version(month: str) -> tuple:
+    """Return a cheap fingerprint of what `compute(month)` reads.
+
+    Every completed task, parameter change, capital movement and close appends to the ledger,
+    so its size moves with them; expenses are not on the ledger, and rows made outside the
+    operations (imports, tests) may not be either, so their own counts are in the key too.
+    """
+    from coop.audit.ledger import get_ledger
+    from coop.models import Parameter
+
+    expenses = Expense.select(peewee.fn.COUNT(Expense.id), peewee.fn.MAX(Expense.id),
+                              peewee.fn.SUM(Expense.amount_cents)).where(Expense.month == month)
+    people = User.select(peewee.fn.COUNT(User.id), peewee.fn.SUM(User.capital_cents))
+    return (
+        get_ledger().size(),
+        Event.select(peewee.fn.MAX(Event.id)).scalar(),
+        EarningModel.select(peewee.fn.MAX(EarningModel.id)).scalar(),
+        CapitalMovement.select(peewee.fn.MAX(CapitalMovement.id)).scalar(),
+        Period.select(peewee.fn.MAX(Period.id)).scalar(),
+        tuple(expenses.tuples().first()),
+        tuple(people.tuples().first()),
+        tuple(Parameter.select(Parameter.key, Parameter.value).order_by(Parameter.key).tuples()),
+    )
+
+
+def compute_cached(month: str) -> MonthData:
+    """Return `compute(month)`, reusing the last computation while its inputs are unchanged.
+
+    For drafts only: a closed month's figures are frozen in its Period and never recomputed.
+    """
+    cache = current_app.extensions.setdefault(_CACHE, {})
+    version = _inputs_version(month)
+    hit = cache.get(month)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    data = compute(month)
+    if month not in cache and len(cache) >= CACHED_MONTHS:
+        cache.pop(next(iter(cache)))  # the month cached first
+    cache[month] = (version, data)
+    return data
+
+
 def totals_sha256(totals: dict) -> str:
     return hashlib.sha256(canonical_json(totals)).hexdigest()
 
@@ -478,6 +526,39 @@ def _zero_figures(member: User) -> dict:
     return {**zero.as_dict(), "pseudonym": member.pseudonym}
 
 
+def share_inputs(figures: dict, month: dict) -> dict:
+    """Return what the member's share was computed from, so they can redo the sums.
+
+    For each key of the work share in force (earnings, hours, equal shares, by their weights):
+    its pot, the member's figure and the coop's total under it; then the capital the member
+    held during the period (time-weighted) against the total, for the dividend.
+    """
+    totals, members = month["totals"], month["members"]
+    basis = totals["basis_pct"]
+    worked = figures["tasks"] > 0
+    keys = [
+        ("earnings", totals["work_share_earnings_cents"], figures["earnings_cents"],
+         totals["earnings_cents"]),
+        ("hours", totals["work_share_hours_cents"], figures["minutes"], totals["minutes"]),
+        ("equal", totals["work_share_equal_cents"], 1 if worked else 0,
+         sum(1 for m in members if m["tasks"] > 0)),
+    ]
+    return {
+        "keys": [
+            {"key": key, "weight_pct": basis.get(key, 0), "pot_cents": pot, "member": mine,
+             "coop": total}
+            for key, pot, mine, total in keys if basis.get(key, 0)
+        ],
+        "work_share_pot_cents": totals["work_share_cents"],
+        "work_share_cents": figures["work_share_cents"],
+        "capital_cents": figures["capital_cents"],
+        "total_capital_cents": sum(m["capital_cents"] for m in members),
+        "dividends_pot_cents": totals["dividends_cents"],
+        "dividend_cents": figures["dividend_cents"],
+        "ledger_url": current_app.config["BASE_URL"] + "/ledger",
+    }
+
+
 def member_values(data: MonthData, member: User, period: Period | None, locale: str) -> (
     StatementValues
 ):
@@ -493,6 +574,7 @@ def member_values(data: MonthData, member: User, period: Period | None, locale: 
         "figures": figures,
         "tasks": data.tasks_by_member.get(member.id, []),
         "totals": data.figures["totals"],
+        "share_inputs": share_inputs(figures, data.figures),
         "year_to_date_cents": ytd,
         "history": _bars(history),
     })
@@ -715,7 +797,8 @@ def member_pdf(actor: User, month: str, member_id: int, draft: bool, locale: str
         return f"{month}-member-{member.id}.pdf", _load_pdf(statement.pdf_sha256)
     if not draft:
         raise NotFound(_("%(month)s is not closed yet; preview a draft instead.", month=month))
-    values = member_values(compute(month), member, None, locale or _member_locale(member))
+    values = member_values(compute_cached(month), member, None,
+                           locale or _member_locale(member))
     from coop.statements.render import render_statement
 
     return values.filename, render_statement(values)

@@ -1,0 +1,1 @@
+"""The general assembly: the board proposes, members vote, the count decides."""
