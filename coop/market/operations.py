@@ -20,6 +20,7 @@ from coop.auth.roles import require_member as _require_member
 from coop.db import locked, write_transaction
 from coop.errors import Conflict, DomainError, NotFound
 from coop.files import FileTooLarge, StoredFile, format_size
+from coop.formats import money as format_money
 from coop.market.access import can_see_task, content_hidden
 from coop.models import (
     CATEGORIES,
@@ -36,7 +37,7 @@ from coop.models import (
     User,
     utcnow,
 )
-from coop.money import format_cents, minimum_price
+from coop.money import minimum_price
 from coop.notifications.operations import notify
 
 # A member is still working on a task in these states: they count against the active-task
@@ -92,23 +93,23 @@ def _check_floor(amount_cents: int, minutes: int, floor: int, what: str, field: 
             "price": _(
                 "The pay floor is %(floor)s/h: for %(minutes)s minutes the price must be at "
                 "least %(minimum)s.",
-                floor=format_cents(floor),
+                floor=format_money(floor),
                 minutes=minutes,
-                minimum=format_cents(minimum),
+                minimum=format_money(minimum),
             ),
             "budget": _(
                 "The pay floor is %(floor)s/h: for %(minutes)s minutes the budget must be at "
                 "least %(minimum)s.",
-                floor=format_cents(floor),
+                floor=format_money(floor),
                 minutes=minutes,
-                minimum=format_cents(minimum),
+                minimum=format_money(minimum),
             ),
             "bid": _(
                 "The pay floor is %(floor)s/h: for %(minutes)s minutes a bid must be at "
                 "least %(minimum)s.",
-                floor=format_cents(floor),
+                floor=format_money(floor),
                 minutes=minutes,
-                minimum=format_cents(minimum),
+                minimum=format_money(minimum),
             ),
         }
         raise DomainError(messages[what], field=field)
@@ -261,16 +262,16 @@ def _check_floor_in_force(task: Task, price_cents: int, floor: int, mode: str) -
             "The pay floor is now %(floor)s/h: for %(minutes)s minutes this task must pay at "
             "least %(minimum)s, and it pays %(price)s. The client has to raise the price "
             "before it can be taken.",
-            floor=format_cents(floor), minutes=task.estimated_minutes,
-            minimum=format_cents(minimum), price=format_cents(price_cents),
+            floor=format_money(floor), minutes=task.estimated_minutes,
+            minimum=format_money(minimum), price=format_money(price_cents),
         )
     else:
         message = _(
             "The pay floor is now %(floor)s/h: for %(minutes)s minutes a bid must be at least "
             "%(minimum)s, and this one is %(price)s. Raise the budget if it is below that, "
             "and award a bid at or above the floor.",
-            floor=format_cents(floor), minutes=task.estimated_minutes,
-            minimum=format_cents(minimum), price=format_cents(price_cents),
+            floor=format_money(floor), minutes=task.estimated_minutes,
+            minimum=format_money(minimum), price=format_money(price_cents),
         )
     raise DomainError(message)
 
@@ -481,7 +482,7 @@ def raise_price(client: User, task_id: int, amount_cents: int) -> Task:
         current = task.price_cents if task.pricing == Pricing.FIXED else task.budget_cents
         if amount_cents <= current:
             raise DomainError(
-                _("Enter more than the current %(amount)s.", amount=format_cents(current)),
+                _("Enter more than the current %(amount)s.", amount=format_money(current)),
                 field="amount",
             )
         floor = params_module.current().pay_floor_cents_per_hour
@@ -632,7 +633,7 @@ def place_bid(
             raise DomainError(
                 _(
                     "Your bid is above the client's budget of %(budget)s.",
-                    budget=format_cents(task.budget_cents),
+                    budget=format_money(task.budget_cents),
                 ),
                 field="amount",
             )
