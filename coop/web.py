@@ -8,7 +8,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from coop import formats
+from coop import formats, labels
 from coop.errors import DomainError
 
 SECURITY_HEADERS = {
@@ -72,6 +72,7 @@ def board_required(view):
 
 def init_app(app) -> None:
     formats.init_app(app)
+    labels.init_app(app)
     # The names before coop.formats, for templates written against them (new ones use these).
     app.jinja_env.filters["cents"] = formats.money
     app.jinja_env.filters["local_time"] = lambda value, style=None: formats.datetime_(value)
