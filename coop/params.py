@@ -4,6 +4,7 @@ from dataclasses import asdict, dataclass, fields
 
 from flask_babel import gettext as _
 
+from coop import formats
 from coop.models import Parameter
 
 
@@ -116,8 +117,8 @@ def rule_violations(params: Params) -> dict[str, str]:
     if params.dividends_bp > reserves_bp and params.development_reserve_bp >= 0:
         rule = _(
             "Loi 78-763, art. 33: capital remuneration may never exceed the reserves allocated "
-            "for the period (here %(reserves)s%%).",
-            reserves=f"{reserves_bp / 100:.2f}",
+            "for the period (here %(reserves)s).",
+            reserves=formats.percent(reserves_bp),
         )
         problems["dividends_bp"] = " ".join(filter(None, [problems.get("dividends_bp"), rule]))
     if params.development_reserve_bp < 0:

@@ -1,16 +1,15 @@
 """Web plumbing shared by every blueprint: error pages, security headers, role checks, filters."""
 
-from datetime import UTC, datetime
 from functools import wraps
 
 from flask import abort, jsonify, make_response, render_template, request
-from flask_babel import format_datetime, get_locale, gettext
+from flask_babel import get_locale, gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from coop import formats, labels
 from coop.errors import DomainError
-from coop.money import format_cents
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
@@ -71,23 +70,12 @@ def board_required(view):
     )(view)
 
 
-def local_time(value, fmt="medium"):
-    """Format a naive UTC datetime in the viewer's time zone (Flask-Babel's selector)."""
-    if value is None:
-        return ""
-    return format_datetime(value.replace(tzinfo=UTC), fmt)
-
-
-def ns_time(unix_ns: int) -> str:
-    """Format a ledger time (ns since the epoch) in the viewer's time zone, to the centisecond."""
-    moment = datetime.fromtimestamp(unix_ns / 1e9, tz=UTC)
-    return format_datetime(moment, "d MMM y HH:mm:ss.SS zzz")
-
-
 def init_app(app) -> None:
-    app.jinja_env.filters["cents"] = format_cents
-    app.jinja_env.filters["local_time"] = local_time
-    app.jinja_env.filters["ns_time"] = ns_time
+    formats.init_app(app)
+    labels.init_app(app)
+    # The names before coop.formats, for templates written against them (new ones use these).
+    app.jinja_env.filters["cents"] = formats.money
+    app.jinja_env.filters["local_time"] = lambda value, style=None: formats.datetime_(value)
     app.jinja_env.globals["get_locale"] = get_locale
 
     @app.after_request

@@ -49,7 +49,7 @@ def test_the_page_shows_euros_percent_and_the_development_reserve(board_web):
     assert 'name="pay_floor_cents_per_hour" type="text" value="12.00"' in page
     assert 'name="margin_bp" type="text" value="8"' in page
     assert 'name="legal_reserve_bp" type="text" value="15"' in page
-    assert "Development reserve (the rest of the surplus): 30 %" in page
+    assert "Development reserve (the rest of the surplus): 30.00%" in page
 
 
 def test_a_valid_change_saves_the_changed_keys_and_records_one_event(board_web):
@@ -89,7 +89,7 @@ def test_only_a_real_change_is_an_event(board, board_web):
         ("pay_floor_cents_per_hour", "-12.00", "Must not be negative."),
         ("pay_floor_cents_per_hour", "0.50", "Must be between €1.00 and €1,000.00."),
         ("margin_bp", "8.125", "at most two decimals"),
-        ("margin_bp", "60", "Must be between 0 % and 50 %."),
+        ("margin_bp", "60", "Must be between 0.00% and 50.00%."),
         ("max_active_tasks", "0", "Must be between 1 and 50."),
         ("max_active_tasks", "2.5", "Enter a whole number"),
         ("review_window_hours", "", "Enter a whole number"),

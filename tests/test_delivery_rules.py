@@ -277,8 +277,8 @@ def test_the_board_sees_each_clients_rejection_rate(
         return [c.strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)]
 
     # Rejected, reviewed (automatic acceptances do not count), rate, held for the board.
-    assert cells(picky)[2:] == ["2", "3", "66.66 %", "no"]
-    assert cells(fair)[2:] == ["1", "10", "10 %", "no"]
+    assert cells(picky)[2:] == ["2", "3", "66.66%", "no"]
+    assert cells(fair)[2:] == ["1", "10", "10.00%", "no"]
     assert page.index("Picky") < page.index("Fair")
 
 

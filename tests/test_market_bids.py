@@ -71,7 +71,7 @@ def test_bid_above_budget_or_below_floor(app, make_member, bid_task):
     member, task = make_member(), bid_task()
     with pytest.raises(DomainError, match="above the client's budget of €20.00"):
         ops.place_bid(member, task.id, amount_cents=2001, eta_hours=5)
-    with pytest.raises(DomainError, match="for 30 minutes a bid must be at least €6.00"):
+    with pytest.raises(DomainError, match="for 30 minutes a bid must be at least €6.52"):
         ops.place_bid(member, task.id, amount_cents=599, eta_hours=5)
     assert Bid.select().count() == 0
 
@@ -103,7 +103,7 @@ def test_bids_on_closed_or_fixed_tasks(app, make_member, bid_task, make_task):
         ({"amount": "-3", "eta_hours": "5"}, "Enter an amount in euros"),
         ({"amount": "lots", "eta_hours": "5"}, "Enter an amount in euros"),
         ({"amount": "25", "eta_hours": "5"}, "above the client&#39;s budget of €20.00"),
-        ({"amount": "5", "eta_hours": "5"}, "a bid must be at least €6.00"),
+        ({"amount": "5", "eta_hours": "5"}, "a bid must be at least €6.52"),
         ({"amount": "15", "eta_hours": "0"}, "Number must be between"),
         ({"amount": "15", "eta_hours": "5", "note": "x" * 501}, "500 characters"),
     ],

@@ -259,3 +259,37 @@ def test_client_dashboard(app, make_client_user, make_member, make_task):
     assert "2 live bids" in page
     assert f'href="/tasks/{delivered.id}">T-delivered</a> — attempt 1' in page
     assert login_client(app, make_member()).get("/client").status_code == 403
+
+
+def board_cells(page: str, css: str) -> list[str]:
+    """The text of the board's cells of one class, in order."""
+    return [cell.split("</td>")[0] for cell in page.split(f'<td class="{css}">')[1:]]
+
+
+def test_members_see_what_they_earn_after_the_margin(app, make_member, make_task):
+    """The board, the task page and "My bids" show net pay and net €/h; a task open to bids
+    shows at most its budget's net until the member bids, then the net of their own bid."""
+    fixed = make_task(title="T-fixed", price_cents=1500, estimated_minutes=60)
+    now = utcnow()
+    bids = make_task(title="T-bids", pricing="bids", budget_cents=2000, estimated_minutes=30,
+                     pay_per_hour_cents=4000, bidding_deadline=now + timedelta(days=1))
+    Task.update(price_cents=None).where(Task.id == bids.id).execute()
+    member = make_member()
+    web = login_client(app, member)
+    page = web.get("/tasks").get_data(as_text=True)
+    # 15 € less the 8 % margin: 13.80 € for an hour; the budget nets at most 18.40 € (36.80 €/h).
+    assert board_cells(page, "net") == ["up to €18.40", "€13.80"]
+    assert board_cells(page, "net-hour") == ["up to €36.80", "€13.80"]
+    assert "€15.00" in page  # the price the client pays is still shown
+    ops.place_bid(member, bids.id, amount_cents=1000, eta_hours=4)
+    page = web.get("/tasks").get_data(as_text=True)
+    assert board_cells(page, "net") == ["€9.20 on your bid", "€13.80"]
+    assert board_cells(page, "net-hour") == ["€18.40 on your bid", "€13.80"]
+    task_page = web.get(f"/tasks/{bids.id}").get_data(as_text=True)
+    assert '<td id="net-per-hour">€18.40 on your bid</td>' in task_page
+    assert '<td id="net-per-hour">€13.80</td>' in web.get(f"/tasks/{fixed.id}").get_data(
+        as_text=True)
+    other = login_client(app, make_member()).get("/tasks").get_data(as_text=True)
+    assert board_cells(other, "net") == ["up to €18.40", "€13.80"]  # not someone else's bid
+    my_bids = web.get("/my-bids").get_data(as_text=True)
+    assert "<td>€9.20</td>" in my_bids and "<td>€18.40</td>" in my_bids

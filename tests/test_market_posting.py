@@ -102,12 +102,13 @@ def test_post_bids_task_with_attachments(app, make_client_user):
         ({"sensitive": "y", "content_note": ""}, "Say what the sensitive content is"),
         (
             {"price": "5.99"},
-            "The pay floor is €12.00/h: for 30 minutes the price must be at least €6.00.",
+            "The pay floor is €12.00/h for the member, after the coop&#39;s margin of 8.00%: for "
+            "30 minutes the price must be at least €6.52.",
         ),
         (
             {"pricing": "bids", "price": "", "budget": "5",
              "bidding_deadline": local_input(timedelta(days=1))},
-            "for 30 minutes the budget must be at least €6.00.",
+            "for 30 minutes the budget must be at least €6.52.",
         ),
         (
             {"pricing": "bids", "price": "", "budget": "20",
@@ -154,7 +155,7 @@ def test_floor_follows_the_parameters(app, make_client_user):
     web = login_client(app, make_client_user())
     response = web.post("/tasks/new", data=fixed_form(price="9"))
     assert response.status_code == 400
-    assert "The pay floor is €24.00/h: for 30 minutes the price must be at least €12.00." in (
+    assert "for 30 minutes the price must be at least €13.04." in (
         response.get_data(as_text=True)
     )
 
@@ -178,3 +179,27 @@ def test_cancel_refused_once_started_or_not_yours(app, make_client_user, make_me
     assert Task.get_by_id(task.id).state == TaskState.ASSIGNED
     with pytest.raises(NotFound):
         ops.cancel_task(owner, 999_999)
+
+
+def test_the_floor_is_net_of_the_margin_so_the_gross_floor_is_refused(app, make_client_user):
+    """At the 12 €/h floor, 6.00 € for 30 minutes pays the member only 5.52 € (11.04 €/h) after
+    the 8 % margin: refused, naming the least price that nets the floor (6.52 € nets 6.00 €)."""
+    web = login_client(app, make_client_user())
+    for pricing in ({"price": "6.00"}, {"pricing": "bids", "price": "", "budget": "6.00",
+                                        "bidding_deadline": local_input(timedelta(days=1))}):
+        response = web.post("/tasks/new", data=fixed_form(**pricing))
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400
+        assert "The pay floor is €12.00/h for the member, after the coop&#39;s margin of " \
+               "8.00%: for 30 minutes the" in page
+        assert "must be at least €6.52." in page
+    assert Task.select().count() == 0
+    assert web.post("/tasks/new", data=fixed_form(price="6.52")).status_code == 302
+    assert Task.get().price_cents == 652
+
+
+def test_a_french_refusal_gives_the_minimum_in_french(app, make_client_user):
+    web = login_client(app, make_client_user())
+    response = web.post("/tasks/new", data=fixed_form(price="6"),
+                        headers={"Accept-Language": "fr"})
+    assert response.status_code == 400 and "6,52\u00a0€" in response.get_data(as_text=True)

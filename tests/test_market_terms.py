@@ -63,7 +63,7 @@ def test_a_raised_floor_refuses_claims_below_it(app, make_member, make_task):
     with app.test_request_context(), pytest.raises(DomainError) as refused:
         ops.claim_task(make_member(), task.id)
     assert "The pay floor is now €25.00/h" in refused.value.message
-    assert "at least €12.50" in refused.value.message
+    assert "at least €13.59" in refused.value.message  # €12.50 net of the 8% margin
     assert "The client has to raise the price" in refused.value.message
     assert Task.get_by_id(task.id).state == TaskState.OPEN and not awarded(task)
 
@@ -78,8 +78,8 @@ def test_a_raised_floor_refuses_awards_below_it(app, make_member, make_client_us
             pricing="bids", budget_cents=2000, bidding_deadline=now + timedelta(days=1))
         cheap = ops.place_bid(low, task.id, amount_cents=700, eta_hours=2, note="")
         fair = ops.place_bid(high, task.id, amount_cents=1500, eta_hours=2, note="")
-        set_param("pay_floor_cents_per_hour", 2500)  # a 30-minute bid must now be >= €12.50
-        with pytest.raises(DomainError, match="a bid must be at least €12.50, and this one "
+        set_param("pay_floor_cents_per_hour", 2500)  # a 30-minute bid must now be >= €13.59
+        with pytest.raises(DomainError, match="a bid must be at least €13.59, and this one "
                                               "is €7.00"):
             ops.award_bid(client, cheap.id)
         assert Task.get_by_id(task.id).state == TaskState.OPEN
@@ -94,9 +94,9 @@ def test_the_client_is_asked_to_raise_the_price_and_can(app, make_member, make_t
     set_param("pay_floor_cents_per_hour", 2500)
     owner = login_client(app, task.client)
     page = owner.get(f"/tasks/{task.id}").get_data(as_text=True)
-    assert "raised its pay floor" in page and "€12.50" in page
+    assert "raised its pay floor" in page and "€13.59" in page
     for amount, error in (("9", "Enter more than the current €10.00."),
-                          ("12", "the price must be at least €12.50"), ("nope", "Enter an")):
+                          ("13.58", "the price must be at least €13.59"), ("nope", "Enter an")):
         response = owner.post(f"/tasks/{task.id}/price", data={"amount": amount})
         assert response.status_code == 400 and error in response.get_data(as_text=True)
         assert Task.get_by_id(task.id).price_cents == 1000
@@ -105,9 +105,9 @@ def test_the_client_is_asked_to_raise_the_price_and_can(app, make_member, make_t
     member = make_member()
     assert login_client(app, member).post(f"/tasks/{task.id}/price",
                                           data={"amount": "20"}).status_code == 403
-    assert owner.post(f"/tasks/{task.id}/price", data={"amount": "12.50"}).status_code == 302
+    assert owner.post(f"/tasks/{task.id}/price", data={"amount": "13.59"}).status_code == 302
     raised = Task.get_by_id(task.id)
-    assert (raised.price_cents, raised.pay_per_hour_cents) == (1250, 2500)
+    assert (raised.price_cents, raised.pay_per_hour_cents) == (1359, 2718)
     assert "raised its pay floor" not in owner.get(f"/tasks/{task.id}").get_data(as_text=True)
     with app.test_request_context():
         ops.claim_task(member, task.id)

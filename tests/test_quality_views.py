@@ -65,7 +65,7 @@ def test_a_missed_gold_is_explained_listed_and_contested(setup):
     assert "Quote" not in page and "the client kept the expected answer" in page
     assert "Quoting an insult repeats it." in page and "Appeal to the board" in page
     page = web.get(f"/projects/{project.id}/quality").get_data(as_text=True)
-    assert member.pseudonym in page and "0–79%" in page  # n = 1, Wilson's interval
+    assert member.pseudonym in page and "0%–79%" in page  # n = 1, Wilson's interval
     response = member_web.post(f"/gold-contests/{contest.id}/appeal",
                                data={"reason": "Reporting an insult is not insulting anyone."})
     assert response.status_code == 302

@@ -393,3 +393,18 @@ def test_cli_close_and_render(example_month, statements_app, tmp_path):
         Period.get().summary_sha256}
     result = runner.invoke(args=["statements", "close", "--month", "2025-13"])
     assert result.exit_code != 0 and "YYYY-MM" in result.output
+
+
+def test_a_french_summary_has_french_months_hours_and_percentages(example_month, make_board,
+                                                                   tmp_path):
+    """The figures go through coop.formats in the statement's language: the month by name,
+    hours and percentages with a decimal comma, euros after the amount."""
+    _, pdf = operations.summary_pdf(make_board(), MONTH, draft=True, locale="fr", now=AFTER)
+    text = pdftext(pdf, tmp_path).replace("\u00a0", " ").replace("\u202f", " ")
+    assert "mars 2025" in text and "2025-03" not in text.split("SHA-256")[0]
+    assert "15,00 %" in text  # the legal reserve's share
+    assert "7,00" in text  # 420 minutes of work, in hours
+    assert "17,13 €" in text
+    _, english = operations.summary_pdf(make_board(), MONTH, draft=True, locale="en", now=AFTER)
+    text = pdftext(english, tmp_path)
+    assert "March 2025" in text and "15.00%" in text and "€17.13" in text

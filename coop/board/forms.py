@@ -6,8 +6,9 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 
+from coop import formats
 from coop.board.operations import PARAMETER_NAMES
-from coop.money import format_cents, parse_cents
+from coop.money import parse_cents
 from coop.params import BOUNDS, Params
 
 MONEY, PERCENT, WHOLE = "money", "percent", "whole"
@@ -154,18 +155,19 @@ def display(name: str, value: int) -> str:
     """Show a stored parameter value in the unit people type it in."""
     kind = kind_of(name)
     if kind == MONEY:
-        return format_cents(value, currency="").replace(",", "")
+        return f"{value // 100}.{value % 100:02d}"
     if kind == PERCENT:
         return format_percent(value)
     return str(value)
 
 
 def display_with_unit(name: str, value: int) -> str:
+    """Show a value in the reader's language, with its unit: '€12.00', '15,00 %'."""
     kind = kind_of(name)
     if kind == MONEY:
-        return format_cents(value)
+        return formats.money(value)
     if kind == PERCENT:
-        return format_percent(value) + " %"
+        return formats.percent(value)
     return str(value)
 
 

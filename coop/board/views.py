@@ -9,7 +9,7 @@ from coop import params as params_module
 from coop.auth import operations as auth_operations
 from coop.auth.forms import EmptyForm, ReasonForm
 from coop.board import operations
-from coop.board.forms import ParametersForm, display_with_unit, format_percent
+from coop.board.forms import ParametersForm
 from coop.models import TaskState, User, utcnow
 from coop.web import board_required
 
@@ -92,8 +92,6 @@ def parameters():
             "board/parameters.html",
             form=form,
             current=current,
-            development_reserve=format_percent(current.development_reserve_bp),
-            display_with_unit=display_with_unit,
         ),
         status,
     )
@@ -106,7 +104,6 @@ def _members_page(status=200):
         "board/members.html",
         members=rows,
         clients=clients,
-        format_percent=format_percent,
         current=params_module.current(),
         form=EmptyForm(),
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
+from coop import formats
 from coop.audit import events
 from coop.auth.roles import require_board_or_operator as _require_board
 from coop.db import locked, write_transaction
@@ -90,12 +91,12 @@ def record_movement(actor: User | None, kind: str, member_id: int, amount_cents:
             if amount_cents > owed:
                 raise DomainError(
                     _("Only subscribed shares can be paid up: %(name)s owes %(owed)s.",
-                      name=member.name, owed=f"€{owed / 100:,.2f}"), "amount")
+                      name=member.name, owed=formats.money(owed)), "amount")
             return [_line(actor, member, kind, 0, amount_cents, note=note)]
         if amount_cents > member.capital_cents:
             raise DomainError(
                 _("%(name)s holds %(held)s of paid-up capital: no more can leave.",
-                  name=member.name, held=f"€{member.capital_cents / 100:,.2f}"), "amount")
+                  name=member.name, held=formats.money(member.capital_cents)), "amount")
         if kind == CapitalKind.REDEMPTION:
             return [_line(actor, member, kind, -amount_cents, -amount_cents, note=note)]
         if counterparty_id is None or counterparty_id == member.id:

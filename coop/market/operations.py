@@ -20,6 +20,8 @@ from coop.auth.roles import require_member as _require_member
 from coop.db import locked, write_transaction
 from coop.errors import Conflict, DomainError, NotFound
 from coop.files import FileTooLarge, StoredFile, format_size
+from coop.formats import money as format_money
+from coop.formats import percent as format_percent
 from coop.market.access import can_see_task, content_hidden
 from coop.models import (
     CATEGORIES,
@@ -36,7 +38,7 @@ from coop.models import (
     User,
     utcnow,
 )
-from coop.money import format_cents, minimum_price
+from coop.money import minimum_gross_price
 from coop.notifications.operations import notify
 
 # A member is still working on a task in these states: they count against the active-task
@@ -85,30 +87,40 @@ def pay_per_hour(amount_cents: int, minutes: int) -> int:
     return amount_cents * 60 // minutes
 
 
-def _check_floor(amount_cents: int, minutes: int, floor: int, what: str, field: str) -> None:
-    minimum = minimum_price(floor, minutes)
+def minimum_pay(minutes: int, terms: params_module.Params) -> int:
+    """Return the smallest price (or bid, or budget) whose net pay meets the floor for minutes.
+
+    The pay floor is the member's net hourly pay: what is left of the price after the coop's
+    margin must pay the floor for the estimated minutes.
+    """
+    return minimum_gross_price(terms.pay_floor_cents_per_hour, terms.margin_bp, minutes * 60)
+
+
+def _check_floor(amount_cents: int, minutes: int, terms: params_module.Params, what: str,
+                 field: str) -> None:
+    minimum = minimum_pay(minutes, terms)
     if amount_cents < minimum:
+        values = {
+            "floor": format_money(terms.pay_floor_cents_per_hour),
+            "margin": format_percent(terms.margin_bp),
+            "minutes": minutes,
+            "minimum": format_money(minimum),
+        }
         messages = {
             "price": _(
-                "The pay floor is %(floor)s/h: for %(minutes)s minutes the price must be at "
-                "least %(minimum)s.",
-                floor=format_cents(floor),
-                minutes=minutes,
-                minimum=format_cents(minimum),
+                "The pay floor is %(floor)s/h for the member, after the coop's margin of "
+                "%(margin)s: for %(minutes)s minutes the price must be at least %(minimum)s.",
+                **values,
             ),
             "budget": _(
-                "The pay floor is %(floor)s/h: for %(minutes)s minutes the budget must be at "
-                "least %(minimum)s.",
-                floor=format_cents(floor),
-                minutes=minutes,
-                minimum=format_cents(minimum),
+                "The pay floor is %(floor)s/h for the member, after the coop's margin of "
+                "%(margin)s: for %(minutes)s minutes the budget must be at least %(minimum)s.",
+                **values,
             ),
             "bid": _(
-                "The pay floor is %(floor)s/h: for %(minutes)s minutes a bid must be at "
-                "least %(minimum)s.",
-                floor=format_cents(floor),
-                minutes=minutes,
-                minimum=format_cents(minimum),
+                "The pay floor is %(floor)s/h for the member, after the coop's margin of "
+                "%(margin)s: for %(minutes)s minutes a bid must be at least %(minimum)s.",
+                **values,
             ),
         }
         raise DomainError(messages[what], field=field)
@@ -256,26 +268,30 @@ def _get_task(task_id: int, lock: bool = False) -> Task:
     return task
 
 
-def _check_floor_in_force(task: Task, price_cents: int, floor: int, mode: str) -> None:
-    """Refuse to assign below the pay floor in force now, though it was raised after posting."""
-    minimum = minimum_price(floor, task.estimated_minutes)
+def _check_floor_in_force(task: Task, price_cents: int, terms: params_module.Params,
+                          mode: str) -> None:
+    """Refuse to assign below the pay floor (net of the margin) in force now, though the floor
+    or the margin was raised after posting."""
+    minimum = minimum_pay(task.estimated_minutes, terms)
     if price_cents >= minimum:
         return
+    values = {"floor": format_money(terms.pay_floor_cents_per_hour),
+              "margin": format_percent(terms.margin_bp), "minutes": task.estimated_minutes,
+              "minimum": format_money(minimum), "price": format_money(price_cents)}
     if mode == "claim":
         message = _(
-            "The pay floor is now %(floor)s/h: for %(minutes)s minutes this task must pay at "
-            "least %(minimum)s, and it pays %(price)s. The client has to raise the price "
-            "before it can be taken.",
-            floor=format_cents(floor), minutes=task.estimated_minutes,
-            minimum=format_cents(minimum), price=format_cents(price_cents),
+            "The pay floor is now %(floor)s/h for the member, after the coop's margin of "
+            "%(margin)s: for %(minutes)s minutes this task must pay at least %(minimum)s, and "
+            "it pays %(price)s. The client has to raise the price before it can be taken.",
+            **values,
         )
     else:
         message = _(
-            "The pay floor is now %(floor)s/h: for %(minutes)s minutes a bid must be at least "
-            "%(minimum)s, and this one is %(price)s. Raise the budget if it is below that, "
-            "and award a bid at or above the floor.",
-            floor=format_cents(floor), minutes=task.estimated_minutes,
-            minimum=format_cents(minimum), price=format_cents(price_cents),
+            "The pay floor is now %(floor)s/h for the member, after the coop's margin of "
+            "%(margin)s: for %(minutes)s minutes a bid must be at least %(minimum)s, and this "
+            "one is %(price)s. Raise the budget if it is below that, and award a bid at or "
+            "above the floor.",
+            **values,
         )
     raise DomainError(message)
 
@@ -287,7 +303,7 @@ def _assign(task: Task, member: User, price_cents: int, now: datetime, mode: str
     the member's pay is settled when they take it, whatever the board changes later.
     """
     terms = params_module.current()
-    _check_floor_in_force(task, price_cents, terms.pay_floor_cents_per_hour, mode)
+    _check_floor_in_force(task, price_cents, terms, mode)
     rows = (
         Task.update(
             state=TaskState.ASSIGNED,
@@ -385,14 +401,14 @@ def post_task(
         raise DomainError(
             _("Say what the sensitive content is, so members can decide."), field="content_note"
         )
-    floor = params_module.current().pay_floor_cents_per_hour
+    terms = params_module.current()
     if pricing == Pricing.FIXED:
         price_cents = _check_amount(price_cents, "price")
-        _check_floor(price_cents, estimated_minutes, floor, "price", "price")
+        _check_floor(price_cents, estimated_minutes, terms, "price", "price")
         budget_cents, bidding_deadline, amount = None, None, price_cents
     elif pricing == Pricing.BIDS:
         budget_cents = _check_amount(budget_cents, "budget")
-        _check_floor(budget_cents, estimated_minutes, floor, "budget", "budget")
+        _check_floor(budget_cents, estimated_minutes, terms, "budget", "budget")
         if bidding_deadline is None or bidding_deadline <= now:
             raise DomainError(
                 _("The bidding deadline must be in the future."), field="bidding_deadline"
@@ -468,8 +484,7 @@ def floor_shortfall(task: Task) -> int | None:
     if task.state != TaskState.OPEN:
         return None
     amount = task.price_cents if task.pricing == Pricing.FIXED else task.budget_cents
-    floor = params_module.current().pay_floor_cents_per_hour
-    minimum = minimum_price(floor, task.estimated_minutes)
+    minimum = minimum_pay(task.estimated_minutes, params_module.current())
     return minimum if amount is not None and amount < minimum else None
 
 
@@ -486,12 +501,12 @@ def raise_price(client: User, task_id: int, amount_cents: int) -> Task:
         current = task.price_cents if task.pricing == Pricing.FIXED else task.budget_cents
         if amount_cents <= current:
             raise DomainError(
-                _("Enter more than the current %(amount)s.", amount=format_cents(current)),
+                _("Enter more than the current %(amount)s.", amount=format_money(current)),
                 field="amount",
             )
-        floor = params_module.current().pay_floor_cents_per_hour
         what = "price" if task.pricing == Pricing.FIXED else "budget"
-        _check_floor(amount_cents, task.estimated_minutes, floor, what, "amount")
+        _check_floor(amount_cents, task.estimated_minutes, params_module.current(), what,
+                     "amount")
         changes = {Task.pay_per_hour_cents: pay_per_hour(amount_cents, task.estimated_minutes)}
         changes[Task.price_cents if what == "price" else Task.budget_cents] = amount_cents
         Task.update(changes).where(Task.id == task.id).execute()
@@ -560,8 +575,7 @@ def claim_refusal(member: User, task: Task, now: datetime) -> str | None:
     try:
         _check_claimable(task, member, now)
         check_limits(member, task, now)
-        _check_floor_in_force(task, task.price_cents or 0,
-                              params_module.current().pay_floor_cents_per_hour, "claim")
+        _check_floor_in_force(task, task.price_cents or 0, params_module.current(), "claim")
     except DomainError as error:
         return error.message
     return None
@@ -637,12 +651,12 @@ def place_bid(
             raise DomainError(
                 _(
                     "Your bid is above the client's budget of %(budget)s.",
-                    budget=format_cents(task.budget_cents),
+                    budget=format_money(task.budget_cents),
                 ),
                 field="amount",
             )
-        floor = params_module.current().pay_floor_cents_per_hour
-        _check_floor(amount_cents, task.estimated_minutes, floor, "bid", "amount")
+        _check_floor(amount_cents, task.estimated_minutes, params_module.current(), "bid",
+                     "amount")
         bid = Bid.get_or_none((Bid.task == task.id) & (Bid.member == fresh.id))
         if bid is None:
             return Bid.create(
@@ -866,7 +880,8 @@ def bid_of(member: User, task: Task) -> Bid | None:
 def bids_of(member: User) -> list[Bid]:
     """Return the member's bids, newest first, with their tasks."""
     return list(
-        Bid.select(Bid, Task.id, Task.title, Task.state, Task.budget_cents, Task.bidding_deadline)
+        Bid.select(Bid, Task.id, Task.title, Task.state, Task.budget_cents, Task.bidding_deadline,
+                   Task.estimated_minutes, Task.margin_bp)
         .join(Task)
         .where(Bid.member == member.id)
         .order_by(Bid.updated_at.desc(), Bid.id.desc())

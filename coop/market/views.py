@@ -17,7 +17,7 @@ from coop import files, params
 from coop.auth.forms import EmptyForm
 from coop.delivery import operations as delivery_ops
 from coop.errors import DomainError, NotFound
-from coop.market import access
+from coop.market import access, queries
 from coop.market import operations as ops
 from coop.market.forms import (
     BID_STATE_LABELS,
@@ -74,7 +74,10 @@ def board():
         current_user, form.filters(), page, current_app.config["TASKS_PER_PAGE"]
     )
     args = {k: v for k, v in form.filters().__dict__.items() if v}
-    return render_template("market/board.html", form=form, result=result, args=args)
+    margin_bp = params.current().margin_bp
+    pay = queries.board_net_pay(current_user, result.tasks, margin_bp)
+    return render_template("market/board.html", form=form, result=result, args=args, pay=pay,
+                           margin_bp=margin_bp)
 
 
 @bp.route("/tasks/new", methods=["GET", "POST"])
@@ -110,8 +113,11 @@ def new_task():
             flash(_("Your task is on the board."), "success")
             return redirect(url_for("market.task", task_id=task.id))
     status = 400 if request.method == "POST" else 200
-    floor = params.current().pay_floor_cents_per_hour
-    return render_template("market/new_task.html", form=form, floor=floor), status
+    terms = params.current()
+    return render_template(
+        "market/new_task.html", form=form, floor=terms.pay_floor_cents_per_hour,
+        margin_bp=terms.margin_bp,
+    ), status
 
 
 def _task_page(task, bid_form=None, status=200, price_form=None):
@@ -134,6 +140,7 @@ def _task_page(task, bid_form=None, status=200, price_form=None):
         and task.deadline > now
     )
     claim_refusal = ops.claim_refusal(viewer, task, now) if can_claim else None
+    live_bid = my_bid.amount_cents if my_bid and my_bid.state == BidState.LIVE else None
     return render_template(
         "market/task.html",
         task=task,
@@ -144,6 +151,7 @@ def _task_page(task, bid_form=None, status=200, price_form=None):
         bids=bids,
         records=records,
         my_bid=my_bid,
+        pay=queries.net_pay(task, params.current().margin_bp, live_bid),
         bid_form=bid_form,
         deliveries=delivery_ops.deliveries_for(viewer, task),
         floor_minimum=ops.floor_shortfall(task) if is_client else None,
@@ -312,4 +320,7 @@ def client_dashboard():
 @bp.get("/my-bids")
 @member_required
 def my_bids():
-    return render_template("market/my_bids.html", bids=ops.bids_of(current_user))
+    bids = ops.bids_of(current_user)
+    margin_bp = params.current().margin_bp
+    pay = {b.id: queries.bid_net_pay(b, margin_bp) for b in bids}
+    return render_template("market/my_bids.html", bids=bids, pay=pay)

@@ -9,15 +9,14 @@ import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from flask import current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from coop import mail
+from coop import formats, mail
 from coop.db import after_commit, write_transaction
 from coop.errors import DomainError
 from coop.models import (
@@ -29,7 +28,6 @@ from coop.models import (
     User,
     utcnow,
 )
-from coop.money import format_cents
 from coop.notifications import texts
 
 log = logging.getLogger(__name__)
@@ -123,9 +121,12 @@ def _write(letter: Letter, locale: str) -> tuple[str, str]:
     zone = ZoneInfo(letter.timezone or current_app.config["TIMEZONE"])
 
     def when(moment: datetime) -> str:
-        return format_datetime(moment.replace(tzinfo=UTC), "medium", tzinfo=zone, locale=locale)
+        return formats.datetime_(moment, locale=locale, zone=zone)
 
-    sentence = texts.describe(letter.kind, letter.values, when, format_cents)
+    def money(cents: int) -> str:
+        return formats.money(cents, locale=locale)
+
+    sentence = texts.describe(letter.kind, letter.values, when, money)
     endpoint, values = texts.target(letter.subject)
     body = "\n\n".join(
         [

@@ -5,13 +5,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from coop import formats
 from coop.errors import NotFound
 from coop.inputs import parse_page
 from coop.models import Notification
-from coop.money import format_cents
 from coop.notifications import operations, queries, texts
 from coop.notifications.forms import EmptyForm, PreferencesForm
-from coop.web import local_time
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -40,7 +39,7 @@ def index():
     lines = [
         {
             "id": line.id,
-            "text": texts.describe(line.kind, line.values, local_time, format_cents),
+            "text": texts.describe(line.kind, line.values, formats.datetime_, formats.money),
             "created_at": line.created_at,
             "unread": line.unread,
         }

@@ -15,7 +15,7 @@ from flask_babel import force_locale
 
 from coop.db import database
 from coop.errors import DomainError
-from coop.money import format_cents
+from coop.formats import money as format_money
 
 
 @click.group("project")
@@ -150,9 +150,9 @@ def status_command(project_id):
                f"(pending {stats.pending}, accepted {stats.accepted}, rejected {stats.rejected}),"
                f" skipped {stats.skipped}")
     median = "-" if stats.median_seconds is None else f"{stats.median_seconds} s"
-    hourly = "-" if stats.net_per_hour_cents is None else format_cents(stats.net_per_hour_cents)
+    hourly = "-" if stats.net_per_hour_cents is None else format_money(stats.net_per_hour_cents)
     click.echo(f"median {median}, net per hour {hourly}")
-    click.echo(f"spent {format_cents(stats.spent_cents)} of {format_cents(stats.budget_cents)}")
+    click.echo(f"spent {format_money(stats.spent_cents)} of {format_money(stats.budget_cents)}")
 
 
 @project_group.command("export")

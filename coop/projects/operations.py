@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 
-from coop import money
+from coop import formats, money
 from coop import params as params_module
 from coop.audit.events import record
 from coop.auth.roles import require_client as _require_client
@@ -77,26 +77,11 @@ ACCEPTS_ITEMS = (ProjectState.DRAFT, ProjectState.PAUSED)
 # -- money -----------------------------------------------------------------------------------
 
 
-def net_of(price_cents: int, margin_bp: int) -> int:
-    """Return what the member earns of a price: the price less the coop's margin (as tasks)."""
-    return price_cents - money.percent_of(price_cents, margin_bp)
-
-
-def floor_pay(floor_cents_per_hour: int, seconds: int) -> int:
-    """Return the floor's pay for seconds of work, rounded up to the cent."""
-    return -(-floor_cents_per_hour * seconds // 3600)
-
-
-def minimum_item_price(floor_cents_per_hour: int, margin_bp: int, seconds: int) -> int:
-    """Return the smallest price per item whose net pay meets the floor for seconds of work."""
-    need = floor_pay(floor_cents_per_hour, seconds)
-    price = -(-need * 10_000 // (10_000 - margin_bp)) if margin_bp < 10_000 else need
-    # percent_of rounds half up, so the closed form can miss by a cent either way.
-    while price > 1 and net_of(price - 1, margin_bp) >= need:
-        price -= 1
-    while net_of(price, margin_bp) < need:
-        price += 1
-    return price
+# Items are priced like tasks: the member nets the price less the margin, and the net pay
+# must meet the floor (coop.money holds the arithmetic both use).
+net_of = money.net_of
+floor_pay = money.floor_pay
+minimum_item_price = money.minimum_gross_price
 
 
 def net_per_hour(net_cents: int, seconds: int) -> int:
@@ -110,12 +95,12 @@ def _check_floor(price_cents: int, seconds: int, floor: int, margin_bp: int) -> 
         raise DomainError(
             _(
                 "The pay floor is %(floor)s/h for the member, after the coop's margin of "
-                "%(margin)s%%: for %(seconds)s seconds per item the price must be at least "
+                "%(margin)s: for %(seconds)s seconds per item the price must be at least "
                 "%(minimum)s.",
-                floor=money.format_cents(floor),
-                margin=f"{margin_bp / 100:g}",
+                floor=formats.money(floor),
+                margin=formats.percent(margin_bp),
                 seconds=seconds,
-                minimum=money.format_cents(minimum),
+                minimum=formats.money(minimum),
             ),
             field="price",
         )
@@ -130,8 +115,8 @@ def _check_budget(project: Project, items: int) -> None:
                 "at least %(needed)s.",
                 items=items,
                 overlap=project.overlap,
-                price=money.format_cents(project.price_cents),
-                needed=money.format_cents(needed),
+                price=formats.money(project.price_cents),
+                needed=formats.money(needed),
             ),
             field="budget",
         )
@@ -345,7 +330,7 @@ def publish_project(client: User, project: Project) -> Project:
                     "Members take %(median)s seconds per item (the median): raise the price to "
                     "at least %(minimum)s to meet the pay floor.",
                     median=median,
-                    minimum=money.format_cents(minimum_item_price(floor, margin, median)),
+                    minimum=formats.money(minimum_item_price(floor, margin, median)),
                 ),
                 field="price",
             )
@@ -870,7 +855,7 @@ def raise_price(client: User, project: Project, price_cents: int,
                     "Members take %(median)s seconds per item (the median): the price must be "
                     "at least %(minimum)s to meet the pay floor.",
                     median=median,
-                    minimum=money.format_cents(minimum_item_price(
+                    minimum=formats.money(minimum_item_price(
                         project.floor_cents_per_hour, project.margin_bp, median)),
                 ),
                 field="price",

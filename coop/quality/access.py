@@ -2,6 +2,7 @@
 
 from flask_babel import gettext as _
 
+from coop import formats
 from coop.errors import DomainError, NotFound
 from coop.models import User
 from coop.projects.models import Answer, Project
@@ -25,16 +26,16 @@ def check_may_receive(member: User, project: Project) -> None:
         return
     raise BelowThreshold(
         _(
-            "Your accuracy on this project's gold items is %(rate)s%% over %(n)s answers (95%% "
-            "interval %(low)s–%(high)s%%), below the client's threshold of %(threshold)s%%: you "
+            "Your accuracy on this project's gold items is %(rate)s over %(n)s answers (95%% "
+            "interval %(low)s–%(high)s), below the client's threshold of %(threshold)s: you "
             "will receive no more of its items. Every answer you gave is paid. Your gold "
             "answers, with the expected ones and their explanations, are on the project's "
             "quality page, where you can contest any of them.",
-            rate=f"{100 * found.rate:.0f}",
+            rate=formats.percent(round(10_000 * found.rate), places=0),
             n=found.n,
-            low=f"{100 * found.interval[0]:.0f}",
-            high=f"{100 * found.interval[1]:.0f}",
-            threshold=f"{found.threshold_bp / 100:g}",
+            low=formats.percent(round(10_000 * found.interval[0]), places=0),
+            high=formats.percent(round(10_000 * found.interval[1]), places=0),
+            threshold=formats.percent(found.threshold_bp, places=0),
         )
     )
 

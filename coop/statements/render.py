@@ -12,7 +12,6 @@ import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from multiprocessing import get_context
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -255,13 +254,13 @@ def bar_chart(bars, money, width: int = 480, height: int = 140) -> Markup:
 def statement_html(values: StatementValues) -> str:
     """Render the statement's HTML in its language (needs the app, for templates and babel)."""
     from flask import render_template
-    from flask_babel import force_locale, format_currency
+    from flask_babel import force_locale
 
-    def money(cents: int) -> str:
-        return format_currency(Decimal(cents).scaleb(-2), "EUR")
+    from coop.formats import money, month
 
     with force_locale(values.locale):
-        chart = bar_chart(values.history, money)
+        history = [Bar(month(bar.label, short=True), bar.cents) for bar in values.history]
+        chart = bar_chart(history, money)
         categories = bar_chart(values.categories, money)
         return render_template(
             f"statements/pdf_{values.kind}.html",
