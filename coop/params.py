@@ -41,6 +41,8 @@ class Params:
     # fewest gold answers a client may ask before the threshold applies.
     quality_threshold_max_bp: int = 8000
     quality_min_gold_answers: int = 10
+    # Days a declined applicant waits before applying again (0: at once).
+    reapply_after_days: int = 90
 
     @property
     def development_reserve_bp(self) -> int:
@@ -73,6 +75,7 @@ BOUNDS = {
     "client_storage_quota_mb": (1, 1_000_000),
     "quality_threshold_max_bp": (0, 10000),
     "quality_min_gold_answers": (1, 1000),
+    "reapply_after_days": (0, 3650),
 }
 
 

@@ -102,6 +102,10 @@ TEXTS = {
         _l("Fewest gold answers before a threshold applies"),
         _l("A client may ask more gold answers before judging a member, never fewer."),
     ),
+    "reapply_after_days": (
+        _l("Days before a declined applicant may apply again"),
+        _l("Counted from the day the board declined; 0 lets them apply again at once."),
+    ),
 }
 
 _PERCENT = re.compile(r"^(\d{1,3})(?:[.,](\d{1,2}))?$")
