@@ -111,6 +111,7 @@ class User(UserMixin, BaseModel):
     member_status = peewee.CharField(max_length=16, null=True, index=True)
     application_note = peewee.TextField(default="")
     decline_reason = peewee.TextField(default="")
+    declined_at = peewee.DateTimeField(null=True)  # the last decline; re-applying waits from it
     pseudonym = peewee.CharField(max_length=32, unique=True)
     sensitive_opt_in = peewee.BooleanField(default=False)
     capital_cents = peewee.BigIntegerField(default=0)

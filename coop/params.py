@@ -53,6 +53,8 @@ class Params:
     ordinary_majority_bp: int = 5000
     statutes_quorum_bp: int = 5000
     statutes_majority_bp: int = 6666
+    # Days a declined applicant waits before applying again (0: at once).
+    reapply_after_days: int = 90
 
     @property
     def development_reserve_bp(self) -> int:
@@ -91,6 +93,7 @@ BOUNDS = {
     "ordinary_majority_bp": (5000, 9999),
     "statutes_quorum_bp": (0, 10000),
     "statutes_majority_bp": (5000, 9999),
+    "reapply_after_days": (0, 3650),
 }
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import pytest
 
-from coop import files
+from coop import calendar, files
 from coop.audit import ledger as app_ledger
 from coop.auth.operations import apply_for_membership
 from coop.auth.tokens import create_token
@@ -34,6 +34,7 @@ from coop.models import (
 from coop.projects import operations as project_ops
 from coop.quality import operations as quality_ops
 from coop.quality import qualifications as qualification_ops
+from coop.statements.models import Expense
 from coop.statements.operations import current_month
 from ledger.tiles import tiles_for_size
 
@@ -170,6 +171,9 @@ def world(app, make_member, make_client_user, make_board):
     market_ops.claim_task(member, held_task.id)
     held = _deliver(member, held_task)
     Parameter.create(key="rejection_review_min_reviews", value=1)
+    # Last month's expense makes last month the one to close next (its confirmation page).
+    last_month = calendar.shift_month(current_month(), -1)
+    expense = Expense.create(month=last_month, label="Hosting", amount_cents=1200)
     delivery_ops.reject_delivery(client, held.id, "Half the comments were skipped.", "wrong")
     applicant = apply_for_membership("new@example.test", "New", "long password 123", "Hello")
     token_row, _ = create_token(client, "ci")
@@ -206,6 +210,8 @@ def world(app, make_member, make_client_user, make_board):
         "entry": entry,
         "member_id": member.id,
         "month": current_month(),
+        "last_month": last_month,
+        "expense": expense.id,
         "project": project.id,
         "answer": answer.id,
         "assignment": lease.id,
@@ -332,6 +338,17 @@ GET_ROUTES = [
     ("/votes/{vote}", MEMBERS_ONLY),
     ("/votes/{counted_vote}", MEMBERS_ONLY),
     ("/board/votes", BOARD_ONLY),
+    # Confirmation pages of irreversible actions: read-only, for whoever may take the action.
+    ("/tasks/{open}/cancel", {**CLIENTS_ONLY, OC: 404}),
+    # Delivered, so no longer releasable: its holder goes back to the task with the reason.
+    ("/tasks/{delivered}/release", {**MEMBERS_ONLY, M: 302, OM: 404, B: 404}),
+    ("/bids/{bid}/award", {**CLIENTS_ONLY, OC: 404}),
+    ("/board/applications/{applicant}/admit", BOARD_ONLY),
+    ("/board/applications/{applicant}/decline", BOARD_ONLY),
+    ("/board/disputes/{dispute}/resolve", BOARD_ONLY),
+    ("/settings/tokens/{token}/revoke", {**PARTIES, M: 404, B: 404}),
+    ("/statements/{last_month}/close", BOARD_ONLY),
+    ("/statements/expenses/{expense}", BOARD_ONLY),
 ]
 
 POST_ROUTES = [
@@ -375,6 +392,9 @@ POST_ROUTES = [
     ("/board/capital/", _allowed(BOARD_ONLY)),
     ("/statements/{month}/expenses", _allowed(BOARD_ONLY)),
     ("/statements/{month}/close", _allowed(BOARD_ONLY)),
+    ("/statements/expenses/{expense}", _allowed(BOARD_ONLY)),
+    ("/statements/expenses/{expense}/delete", _allowed(BOARD_ONLY)),
+    ("/settings/reapply", _allowed(SIGNED_IN_OK)),
     ("/statements/{month}/issue", {**BOARD_ONLY, B: 404}),  # the month is not closed
     ("/projects/new", _allowed(CLIENTS_ONLY)),
     ("/projects/{project}/items", _allowed({**CLIENTS_ONLY, OC: 404})),

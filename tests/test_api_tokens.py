@@ -79,7 +79,7 @@ def test_revoked_token_no_longer_opens_the_api(app, make_client_user):
     headers = {"Authorization": f"Bearer {token}"}
     assert app.test_client().get("/api/v1/tasks", headers=headers).status_code == 200
 
-    response = web.post(f"/settings/tokens/{row.id}/revoke")
+    response = web.post(f"/settings/tokens/{row.id}/revoke", data={"confirmed": "1"})
     assert response.status_code == 302
     assert ApiToken.get_by_id(row.id).revoked_at is not None
     refused = app.test_client().get("/api/v1/tasks", headers=headers)
@@ -98,17 +98,28 @@ def test_nobody_sees_or_revokes_someone_elses_token(app, make_client_user, make_
     row = ApiToken.get(ApiToken.user == owner.id)
     web = signed_in(app, other)
     assert "owner&#39;s" not in web.get("/settings/tokens").get_data(as_text=True)
-    assert web.post(f"/settings/tokens/{row.id}/revoke").status_code == 404
-    assert web.post("/settings/tokens/999999/revoke").status_code == 404
+    assert web.post(f"/settings/tokens/{row.id}/revoke", data={"confirmed": "1"}).status_code \
+        == 404
+    assert web.get(f"/settings/tokens/{row.id}/revoke").status_code == 404
+    assert web.post("/settings/tokens/999999/revoke", data={"confirmed": "1"}).status_code == 404
     assert ApiToken.get_by_id(row.id).revoked_at is None
     api = app.test_client().get("/api/v1/tasks", headers={"Authorization": f"Bearer {token}"})
     assert api.status_code == 200
 
 
-def test_revoke_is_post_only(app, make_client_user):
+def test_revoking_asks_first_and_only_a_confirmed_post_revokes(app, make_client_user):
     user = make_client_user()
     web = signed_in(app, user)
     web.post("/settings/tokens", data={"name": "ci"})
     row = ApiToken.get(ApiToken.user == user.id)
-    assert web.get(f"/settings/tokens/{row.id}/revoke").status_code == 405
-    assert ApiToken.get_by_id(row.id).revoked_at is None
+    tokens_page = web.get("/settings/tokens").get_data(as_text=True)
+    assert f'<a href="/settings/tokens/{row.id}/revoke" role="button"' in tokens_page
+    for first in (web.get, web.post):
+        page = first(f"/settings/tokens/{row.id}/revoke")
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert "lose access to the API at once" in text and "This cannot be undone." in text
+        assert ApiToken.get_by_id(row.id).revoked_at is None
+    assert web.post(f"/settings/tokens/{row.id}/revoke", data={"confirmed": "1"}).status_code \
+        == 302
+    assert ApiToken.get_by_id(row.id).revoked_at is not None

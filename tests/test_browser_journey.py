@@ -151,7 +151,8 @@ def test_from_posting_to_an_offline_verified_bundle(server, browser, tmp_path):
     board = _page(browser, base)
     _sign_in(board, BOARD_EMAIL, PASSWORD)
     board.goto("/board/applications")
-    board.click("button:has-text('Admit')")
+    board.click("article:has-text('Farid') a:has-text('Admit')")
+    board.click("button#confirm")
 
     member.goto("/tasks")
     member.click("text=Clip 10 product photos")
@@ -213,7 +214,8 @@ def test_notifications_tell_of_an_application_an_award_and_a_rejection(server, b
     board.goto("/notifications")
     board.click("button:has-text('Gina applied to join the coop.')")
     assert board.url.endswith("/board/applications")
-    board.click("article:has-text('Gina') button:has-text('Admit')")
+    board.click("article:has-text('Gina') a:has-text('Admit')")
+    board.click("button#confirm")
 
     client = _page(browser, base)
     client.goto("/register")
@@ -244,7 +246,9 @@ def test_notifications_tell_of_an_application_an_award_and_a_rejection(server, b
     member.fill("input[name=eta_hours]", "5")
     member.click("button:has-text('Send the bid')")
     client.goto(task_url)
-    client.click("button:has-text('Award')")
+    client.click("a:has-text('Award')")
+    assert "You cannot choose another bid afterwards." in client.content()
+    client.click("button#confirm")
 
     member.goto("/my-work")
     assert member.locator("ul.nav-wide mark").inner_text() == "1"

@@ -210,7 +210,8 @@ def test_moderation_project_from_csv_to_verified_results(server, browser, tmp_pa
     board = browser.new_context(base_url=base, java_script_enabled=False).new_page()
     _sign_in(board, BOARD_EMAIL, PASSWORD)
     board.goto("/board/applications")
-    board.click("button:has-text('Admit')")
+    board.click("a:has-text('Admit')")
+    board.click("button#confirm")
     board.context.close()
 
     member.goto("/projects")

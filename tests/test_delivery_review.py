@@ -249,7 +249,7 @@ def test_dispute_upheld_by_the_board_pays_the_member(app, delivered, make_board)
 
     response = board.post(
         f"/board/disputes/{opened.id}/resolve",
-        data={"outcome": "upheld", "reason": "Rows 3-40 show every bicycle."},
+        data={"outcome": "upheld", "reason": "Rows 3-40 show every bicycle.", "confirmed": "1"},
     )
     assert response.status_code == 302
     assert Dispute.get_by_id(opened.id).state == "upheld"
@@ -318,11 +318,13 @@ def test_disputes_need_the_right_person_and_a_reason(
 
     opened = dispute(app, member, delivery)
     url = f"/board/disputes/{opened.id}/resolve"
-    assert web.post(url, data={"outcome": "upheld", "reason": "mine"}).status_code == 403
+    confirmed = {"confirmed": "1"}
+    assert web.post(url, data={"outcome": "upheld", "reason": "mine", **confirmed}).status_code \
+        == 403
     assert web.get("/board/disputes").status_code == 403
     board = login_client(app, make_board())
-    assert board.post(url, data={"outcome": "upheld", "reason": ""}).status_code == 400
-    assert board.post(url, data={"outcome": "maybe", "reason": "x"}).status_code == 400
+    for bad in ({"outcome": "upheld", "reason": ""}, {"outcome": "maybe", "reason": "x"}):
+        assert board.post(url, data={**bad, **confirmed}).status_code == 400
     assert Dispute.get_by_id(opened.id).state == "open"
     assert Task.get_by_id(task.id).state == TaskState.DISPUTED
     assert not Event.select().where(Event.kind == "dispute.resolved").exists()

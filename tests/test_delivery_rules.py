@@ -93,7 +93,8 @@ def test_a_board_member_who_is_a_party_cannot_resolve_the_dispute(
         operations.resolve_dispute(judge, opened.id, upheld=party == "member", reason="Mine.")
     web = login_client(app, judge)
     response = web.post(
-        f"/board/disputes/{opened.id}/resolve", data={"outcome": "upheld", "reason": "Mine."}
+        f"/board/disputes/{opened.id}/resolve",
+        data={"outcome": "upheld", "reason": "Mine.", "confirmed": "1"},
     )
     assert response.status_code == 403
     assert "party to this task" in response.get_data(as_text=True)
@@ -114,7 +115,7 @@ def test_a_board_member_who_is_a_party_cannot_resolve_the_dispute(
     )
     response = other.post(
         f"/board/disputes/{opened.id}/resolve",
-        data={"outcome": "upheld", "reason": "Every box is there."},
+        data={"outcome": "upheld", "reason": "Every box is there.", "confirmed": "1"},
     )
     assert response.status_code == 302
     assert Dispute.get_by_id(opened.id).state == "upheld"

@@ -47,7 +47,7 @@ def many(example_month, make_member):  # noqa: F811
 
 
 def _close(app, board):
-    response = login_client(app, board).post(f"/statements/{MONTH}/close")
+    response = login_client(app, board).post(f"/statements/{MONTH}/close", data={"confirmed": "1"})
     assert response.status_code == 302, response.data[-400:]
     job_id = int(response.location.rsplit("/", 1)[1])
     return Job.get_by_id(job_id)

@@ -138,7 +138,7 @@ def test_award_assigns_once_and_marks_the_others(app, make_member, bid_task):
     ops.place_bid(quitter, task.id, amount_cents=1000, eta_hours=6)
     ops.withdraw_bid(quitter, task.id)
     web = login_client(app, task.client)
-    assert web.post(f"/bids/{won.id}/award").status_code == 302
+    assert web.post(f"/bids/{won.id}/award", data={"confirmed": "1"}).status_code == 302
     task = Task.get_by_id(task.id)
     assert (task.state, task.member_id, task.price_cents) == ("assigned", winner.id, 1400)
     assert task.pay_per_hour_cents == 2800
@@ -154,7 +154,7 @@ def test_award_assigns_once_and_marks_the_others(app, make_member, bid_task):
     assert "Not selected" in loser_web.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "Not selected" in loser_web.get("/my-bids").get_data(as_text=True)
     other = Bid.get(Bid.member == loser.id)
-    assert web.post(f"/bids/{other.id}/award").status_code == 409
+    assert web.post(f"/bids/{other.id}/award", data={"confirmed": "1"}).status_code == 409
     with pytest.raises(DomainError, match="Bidding is closed"):
         ops.place_bid(loser, task.id, amount_cents=1200, eta_hours=6)
 
@@ -163,10 +163,13 @@ def test_award_by_another_client_is_not_found(app, make_member, make_client_user
     task = bid_task()
     bid = ops.place_bid(make_member(), task.id, amount_cents=1400, eta_hours=6)
     stranger = make_client_user()
-    assert login_client(app, stranger).post(f"/bids/{bid.id}/award").status_code == 404
+    confirmed = {"confirmed": "1"}
+    assert login_client(app, stranger).post(f"/bids/{bid.id}/award", data=confirmed).status_code \
+        == 404
     with pytest.raises(NotFound):
         ops.award_bid(stranger, bid.id)
-    assert login_client(app, make_member()).post(f"/bids/{bid.id}/award").status_code == 403
+    assert login_client(app, make_member()).post(
+        f"/bids/{bid.id}/award", data=confirmed).status_code == 403
     assert Task.get_by_id(task.id).state == TaskState.OPEN
 
 
@@ -214,7 +217,7 @@ def test_client_sees_sorted_bids_with_track_records(app, make_member, make_task,
     assert veteran.pseudonym in page and "75% of 4 reviewed deliveries accepted" in page
     assert veteran.name not in page and veteran.email not in page
     for bid in Bid.select():
-        assert f'action="/bids/{bid.id}/award"' in page
+        assert f'href="/bids/{bid.id}/award"' in page
     member_page = login_client(app, newcomer).get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "/award" not in member_page and veteran.pseudonym not in member_page
     assert page.index(newcomer.pseudonym) < page.index(slow.pseudonym) < page.index(

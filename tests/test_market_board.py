@@ -193,7 +193,7 @@ def test_task_page_escapes_text_and_shows_actions(app, make_member, make_task):
     assert "Use &lt;b&gt;bold&lt;/b&gt;" in page
     assert f'action="/tasks/{task.id}/claim"' in page
     owner_page = login_client(app, task.client).get(f"/tasks/{task.id}").get_data(as_text=True)
-    assert f'action="/tasks/{task.id}/cancel"' in owner_page
+    assert f'href="/tasks/{task.id}/cancel"' in owner_page
     assert f'action="/tasks/{task.id}/claim"' not in owner_page
 
 

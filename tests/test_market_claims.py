@@ -170,7 +170,7 @@ def test_release_puts_the_task_back(app, make_member, make_task):
     member = make_member()
     task = make_task()
     ops.claim_task(member, task.id)
-    response = login_client(app, member).post(f"/tasks/{task.id}/release")
+    response = login_client(app, member).post(f"/tasks/{task.id}/release", data={"confirmed": "1"})
     assert response.status_code == 302
     task = Task.get_by_id(task.id)
     assert (task.state, task.member_id, task.assigned_at) == (TaskState.OPEN, None, None)
@@ -187,7 +187,8 @@ def test_release_refused_for_others_and_delivered(app, make_member, make_task):
     member = make_member()
     task = make_task()
     ops.claim_task(member, task.id)
-    assert login_client(app, make_member()).post(f"/tasks/{task.id}/release").status_code == 404
+    assert login_client(app, make_member()).post(
+        f"/tasks/{task.id}/release", data={"confirmed": "1"}).status_code == 404
     delivered = make_task(state=TaskState.DELIVERED, member=member, assigned_at=utcnow())
     with pytest.raises(DomainError, match="can be released"):
         ops.release_task(member, delivered.id)

@@ -163,7 +163,7 @@ def test_floor_follows_the_parameters(app, make_client_user):
 def test_client_cancels_an_open_task(app, make_client_user, make_task):
     owner = make_client_user()
     task = make_task(client=owner)
-    response = login_client(app, owner).post(f"/tasks/{task.id}/cancel")
+    response = login_client(app, owner).post(f"/tasks/{task.id}/cancel", data={"confirmed": "1"})
     assert response.status_code == 302
     assert Task.get_by_id(task.id).state == TaskState.CANCELLED
 
@@ -171,9 +171,10 @@ def test_client_cancels_an_open_task(app, make_client_user, make_task):
 def test_cancel_refused_once_started_or_not_yours(app, make_client_user, make_member, make_task):
     owner = make_client_user()
     task = make_task(client=owner)
-    assert login_client(app, make_client_user()).post(f"/tasks/{task.id}/cancel").status_code == 404
+    assert login_client(app, make_client_user()).post(
+        f"/tasks/{task.id}/cancel", data={"confirmed": "1"}).status_code == 404
     ops.claim_task(make_member(), task.id)
-    response = login_client(app, owner).post(f"/tasks/{task.id}/cancel")
+    response = login_client(app, owner).post(f"/tasks/{task.id}/cancel", data={"confirmed": "1"})
     assert response.status_code == 400
     assert "nobody has started" in response.get_data(as_text=True)
     assert Task.get_by_id(task.id).state == TaskState.ASSIGNED

@@ -94,7 +94,8 @@ def test_an_award_tells_the_winning_bidder_only(app, people):
     )
     bid = market_ops.place_bid(member, task.id, amount_cents=1800, eta_hours=5, note="")
     market_ops.place_bid(other, task.id, amount_cents=1900, eta_hours=5, note="")
-    assert login_client(app, client).post(f"/bids/{bid.id}/award").status_code == 302
+    assert login_client(app, client).post(
+        f"/bids/{bid.id}/award", data={"confirmed": "1"}).status_code == 302
     assert everyone(*people.values()) == {
         member.name: [K.BID_AWARDED], other.name: [], client.name: [],
         people["board"].name: [], people["board2"].name: [],

@@ -80,7 +80,7 @@ def test_a_refused_award_stays_on_the_task_page_with_the_bids(
     bid = ops.place_bid(bidder, task.id, amount_cents=1500, eta_hours=4)
     Parameter.create(key="max_active_tasks", value=1)
     ops.claim_task(bidder, make_task().id)
-    response = login_client(app, client).post(f"/bids/{bid.id}/award")
+    response = login_client(app, client).post(f"/bids/{bid.id}/award", data={"confirmed": "1"})
     assert response.status_code == 400
     text = page(response)
     assert "Check 40 IDs" in text and bidder.pseudonym in text

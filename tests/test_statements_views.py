@@ -20,6 +20,8 @@ from coop.models import Event
 from coop.statements import operations
 from coop.statements.models import Expense, Period
 
+CONFIRMED = {"confirmed": "1"}
+
 
 def current():
     return operations.current_month()
@@ -53,7 +55,7 @@ def test_board_previews_closes_and_downloads(web, people):  # noqa: F811
     assert f"/statements/{MONTH}/close".encode() in page.data
     assert page.data.count(b"/close\"") == 1
     previous = calendar.shift_month(current(), -1)
-    assert board.post(f"/statements/{previous}/close").status_code == 400
+    assert board.post(f"/statements/{previous}/close", data=CONFIRMED).status_code == 400
 
     draft = board.get(f"/statements/{current()}/summary.pdf?draft=1")
     assert draft.status_code == 200 and draft.data.startswith(b"%PDF")
@@ -61,7 +63,7 @@ def test_board_previews_closes_and_downloads(web, people):  # noqa: F811
 
     added = board.post(f"/statements/{MONTH}/expenses", data={"label": "Domain", "amount": "12"})
     assert added.status_code == 302
-    closed = board.post(f"/statements/{MONTH}/close")
+    closed = board.post(f"/statements/{MONTH}/close", data=CONFIRMED)
     assert closed.status_code == 302
     assert Period.get().totals_data["expenses_cents"] == 678 + 1200
     assert Event.select().where(Event.kind == "statement.issued").count() == 4
@@ -75,7 +77,7 @@ def test_board_previews_closes_and_downloads(web, people):  # noqa: F811
     names = zipfile.ZipFile(io.BytesIO(archive.data)).namelist()
     assert len(names) == 4 and f"{MONTH}-summary.pdf" in names
 
-    again = board.post(f"/statements/{MONTH}/close")
+    again = board.post(f"/statements/{MONTH}/close", data=CONFIRMED)
     assert again.status_code == 409
     late = board.post(f"/statements/{MONTH}/expenses", data={"label": "Late", "amount": "5"})
     assert late.status_code == 409
@@ -84,7 +86,7 @@ def test_board_previews_closes_and_downloads(web, people):  # noqa: F811
 
 def test_a_month_in_progress_cannot_close(web, people):
     board = login_client(web, people["board"])
-    assert board.post(f"/statements/{current()}/close").status_code == 400
+    assert board.post(f"/statements/{current()}/close", data=CONFIRMED).status_code == 400
     assert Period.select().count() == 0
 
 
@@ -161,7 +163,9 @@ def test_bad_months_are_404(web, people, month):
     for url in (f"/statements/{month}/summary.pdf?draft=1", f"/statements/{month}/all.zip",
                 f"/statements/{month}/members/{people['bob'].id}.pdf?draft=1"):
         assert board.get(url).status_code == 404
+    assert board.get(f"/statements/{month}/close").status_code == 404
     assert board.post(f"/statements/{month}/close").status_code == 404
+    assert board.post(f"/statements/{month}/close", data=CONFIRMED).status_code == 404
     assert board.post(f"/statements/{month}/expenses",
                       data={"label": "x", "amount": "1"}).status_code == 404
     assert Expense.select().count() == 2

@@ -77,6 +77,20 @@ class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
 
 
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason for declining (shown to the applicant)"),
+        validators=[DataRequired(), Length(max=2000)],
+    )
+
+
+class ReapplyForm(FlaskForm):
+    note = TextAreaField(
+        _l("Why you want to join, and the work you know"),
+        validators=[DataRequired(), Length(max=2000)],
+    )
+
+
 class EmptyForm(FlaskForm):
     """A form with only its CSRF token, for buttons that change something."""
 

@@ -1,9 +1,12 @@
 """Account operations: each takes the actor explicitly and owns its transaction."""
 
 import secrets
+from datetime import datetime, timedelta
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 
+from coop import params
 from coop.audit.events import record
 from coop.auth.passwords import check_new_password, check_password, hash_password
 from coop.auth.sessions import end_sessions
@@ -163,8 +166,50 @@ def decline_member(actor: User, applicant_id: int, reason: str) -> User:
         applicant = _pending_applicant(applicant_id)
         applicant.member_status = MemberStatus.DECLINED
         applicant.decline_reason = reason
+        applicant.declined_at = utcnow()
         applicant.save()
     return applicant
+
+
+def reapply_from(user: User) -> datetime | None:
+    """Return when a declined applicant may apply again, or None if they are not declined.
+
+    The board's waiting period counts from the decline (from the account's creation for a
+    decline older than its recorded date).
+    """
+    if user.role not in (Role.MEMBER, Role.BOARD) or user.member_status != MemberStatus.DECLINED:
+        return None
+    since = user.declined_at or user.created_at
+    return since + timedelta(days=params.current().reapply_after_days)
+
+
+def reapply(actor: User, note: str, now: datetime | None = None) -> User:
+    """Make a declined applicant's application again, once the waiting period has passed.
+
+    :raises DomainError: actor's application was not declined, the waiting period runs on, or
+        the note is empty or too long.
+    """
+    now = now or utcnow()
+    note = (note or "").strip()
+    with write_transaction():
+        user = User.get_by_id(actor.id)
+        allowed_from = reapply_from(user)
+        if allowed_from is None:
+            raise DomainError(_("Only a declined application can be made again."))
+        if now < allowed_from:
+            raise DomainError(
+                _("You may apply again from %(date)s.", date=format_date(allowed_from))
+            )
+        if not note or len(note) > 2000:
+            raise DomainError(
+                _("Say in 1 to 2000 characters why you want to join."), field="note"
+            )
+        user.member_status = MemberStatus.APPLICANT
+        user.application_note = note
+        user.save()
+        notify(board_ids(), NotificationKind.APPLICATION_RECEIVED, f"user:{user.id}",
+               name=user.name)
+    return user
 
 
 def set_role(user: User, role: str) -> User:

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length
 
 from coop.auth.forms import EmptyForm
 from coop.auth.tokens import create_token, revoke_token, tokens_of
+from coop.confirm import Confirmation, is_confirmed, render_confirmation
 from coop.errors import DomainError
 from coop.models import ApiToken, TokenScope
 
@@ -63,12 +64,38 @@ def create():
     return page, status, {"Cache-Control": "no-store"}
 
 
-@tokens_bp.post("/settings/tokens/<id:token_id>/revoke")
-@login_required
-def revoke(token_id: int):
+def _own_token(token_id: int) -> ApiToken:
     row = ApiToken.get_or_none((ApiToken.id == token_id) & (ApiToken.user == current_user.id))
     if row is None:
         abort(404)
+    return row
+
+
+def _confirm_revoke(token_id: int):
+    row = _own_token(token_id)
+    if row.revoked_at is not None:
+        flash(_("Token “%(name)s” is already revoked.", name=row.name), "error")
+        return redirect(url_for(".index"))
+    return render_confirmation(Confirmation(
+        title=_("Revoke the token “%(name)s”?", name=row.name),
+        consequences=[
+            _("Programs that use the token starting with %(prefix)s lose access to the API at "
+              "once.", prefix=row.prefix),
+        ],
+        final=_("A revoked token never works again; create a new one if a program still needs "
+                "access."),
+        action=url_for(".revoke", token_id=row.id),
+        submit=_("Revoke the token"),
+        back=url_for(".index"),
+    ))
+
+
+@tokens_bp.route("/settings/tokens/<id:token_id>/revoke", methods=["GET", "POST"])
+@login_required
+def revoke(token_id: int):
+    row = _own_token(token_id)
+    if not is_confirmed():
+        return _confirm_revoke(token_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     revoke_token(current_user, row.id)

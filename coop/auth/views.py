@@ -21,12 +21,15 @@ from coop.auth.forms import (
     EmptyForm,
     LanguageForm,
     LoginForm,
+    ReapplyForm,
     RegisterForm,
     SettingsForm,
 )
 from coop.auth.limits import guessing_limits
+from coop.auth.roles import role_label
 from coop.errors import DomainError
 from coop.extensions import login_manager
+from coop.models import utcnow
 
 bp = Blueprint("auth", __name__)
 
@@ -108,6 +111,19 @@ def apply():
     return _register(ApplyForm(), create, "auth/apply.html")
 
 
+def _settings_page(form, reapply_form=None, status=200):
+    user = current_user._get_current_object()
+    page = render_template(
+        "auth/settings.html",
+        form=form,
+        role=role_label(user),
+        reapply_from=operations.reapply_from(user),
+        reapply_form=reapply_form or ReapplyForm(formdata=None),
+        now=utcnow(),
+    )
+    return page, status
+
+
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings():
@@ -116,8 +132,24 @@ def settings():
         operations.update_preferences(current_user, form.sensitive_opt_in.data, form.timezone.data)
         flash(_("Settings saved."), "success")
         return redirect(url_for("auth.settings"))
-    status = 400 if form.errors else 200
-    return render_template("auth/settings.html", form=form), status
+    return _settings_page(form, status=400 if form.errors else 200)
+
+
+@bp.post("/settings/reapply")
+@login_required
+def reapply():
+    """A declined applicant applies again, after the board's waiting period."""
+    form = ReapplyForm()
+    if form.validate_on_submit():
+        try:
+            operations.reapply(current_user._get_current_object(), form.note.data)
+        except DomainError as error:
+            # Said above the page: the form is not shown while the waiting period runs.
+            flash(error.message, "error")
+        else:
+            flash(_("Your application is with the board again."), "success")
+            return redirect(url_for("auth.settings"))
+    return _settings_page(SettingsForm(obj=current_user), form, status=400)
 
 
 @bp.post("/language")

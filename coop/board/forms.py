@@ -130,6 +130,10 @@ TEXTS = {
         _l("Votes for must be more than this share of the votes cast; the default 66.66% "
            "is two thirds."),
     ),
+    "reapply_after_days": (
+        _l("Days before a declined applicant may apply again"),
+        _l("Counted from the day the board declined; 0 lets them apply again at once."),
+    ),
 }
 
 _PERCENT = re.compile(r"^(\d{1,3})(?:[.,](\d{1,2}))?$")

@@ -208,7 +208,7 @@ def pending_applications(actor: User) -> list[User]:
 
 
 def recent_decisions(actor: User, limit: int = 20) -> list[Decision]:
-    """Return the latest admissions (dated by their event) and the latest declines."""
+    """Return the latest admissions (dated by their event) and declines (dated since m0022)."""
     _require_board(actor)
     admitted = list(
         Event.select(Event.subject, Event.created_at)
@@ -217,7 +217,6 @@ def recent_decisions(actor: User, limit: int = 20) -> list[Decision]:
         .limit(limit)
     )
     when = {int(e.subject.split(":")[1]): e.created_at for e in admitted}
-    # No decision time is stored for a decline; the newest accounts come first instead.
     users = list(
         User.select()
         .where(
@@ -226,17 +225,20 @@ def recent_decisions(actor: User, limit: int = 20) -> list[Decision]:
         )
         .order_by(User.id.desc())
     )
-    decisions = [
-        Decision(
-            id=u.id,
-            name=u.name,
-            email=u.email,
-            status=u.member_status or "",
-            decided_at=when.get(u.id),
-            reason=u.decline_reason if u.member_status == MemberStatus.DECLINED else "",
+    decisions = []
+    for u in users:
+        declined = u.member_status == MemberStatus.DECLINED
+        decisions.append(
+            Decision(
+                id=u.id,
+                name=u.name,
+                email=u.email,
+                status=u.member_status or "",
+                # A decline from before m0022 has no date; it sorts after the dated ones.
+                decided_at=u.declined_at if declined else when.get(u.id),
+                reason=u.decline_reason if declined else "",
+            )
         )
-        for u in users
-    ]
     decisions.sort(key=lambda d: (d.decided_at is not None, d.decided_at or 0, d.id), reverse=True)
     return decisions[:limit]
 

@@ -2,15 +2,17 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from coop import calendar
 from coop import params as params_module
 from coop.auth import operations as auth_operations
-from coop.auth.forms import EmptyForm, ReasonForm
+from coop.auth.forms import DeclineForm, EmptyForm
 from coop.board import operations
 from coop.board.forms import ParametersForm
-from coop.models import TaskState, User, utcnow
+from coop.confirm import Confirmation, is_confirmed, render_confirmation
+from coop.models import MemberStatus, TaskState, User, utcnow
 from coop.web import board_required
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -27,15 +29,12 @@ def dashboard():
     return render_template("board/dashboard.html", figures=figures, states=list(TaskState))
 
 
-def _applications_page(failed_id=None, failed_form=None, status=200):
+def _applications_page(status=200):
     return (
         render_template(
             "board/applications.html",
             pending=operations.pending_applications(current_user),
             decisions=operations.recent_decisions(current_user),
-            failed_id=failed_id,
-            failed_form=failed_form,
-            form=EmptyForm(),
         ),
         status,
     )
@@ -47,24 +46,94 @@ def applications():
     return _applications_page()
 
 
-@bp.post("/applications/<id:applicant_id>/admit")
+def _application(applicant_id: int) -> User:
+    """Return the member account the application belongs to (404 for any other id)."""
+    applicant = User.get_or_none(
+        (User.id == applicant_id) & User.role.in_(operations.MEMBER_ROLES)
+    )
+    if applicant is None:
+        abort(404)
+    return applicant
+
+
+def _decided(applicant: User) -> bool:
+    return applicant.member_status != MemberStatus.APPLICANT
+
+
+def _already_decided():
+    """Back to the applications, saying why (a confirmed POST lets the operation refuse)."""
+    flash(_("This application has already been decided."), "error")
+    return redirect(url_for("board.applications"))
+
+
+def _confirm_admit(applicant_id: int):
+    applicant = _application(applicant_id)
+    if _decided(applicant):
+        return _already_decided()
+    return render_confirmation(Confirmation(
+        title=_("Admit %(name)s?", name=applicant.name),
+        consequences=[
+            _("%(name)s becomes a member of the coop: they may claim tasks, bid, join projects "
+              "and receive profit-sharing statements.", name=applicant.name),
+            _("The admission is recorded on the public ledger."),
+        ],
+        final=_("A member cannot be made an applicant again; the board can only disable the "
+                "account later."),
+        action=url_for("board.admit", applicant_id=applicant.id),
+        submit=_("Admit %(name)s", name=applicant.name),
+        back=url_for("board.applications"),
+        danger=False,
+    ))
+
+
+@bp.route("/applications/<id:applicant_id>/admit", methods=["GET", "POST"])
 @board_required
 def admit(applicant_id: int):
-    form = EmptyForm()
-    if not form.validate_on_submit():
+    if not is_confirmed():
+        return _confirm_admit(applicant_id)
+    if not EmptyForm().validate_on_submit():
         return _applications_page(status=400)
     applicant = auth_operations.admit_member(current_user, applicant_id)
     flash(_("%(name)s is now a member.", name=applicant.name), "success")
     return redirect(url_for("board.applications"))
 
 
-@bp.post("/applications/<id:applicant_id>/decline")
+def _decline_page(applicant: User, form: DeclineForm, status: int = 200):
+    days = params_module.current().reapply_after_days
+    return render_confirmation(
+        Confirmation(
+            title=_("Decline the application of %(name)s?", name=applicant.name),
+            consequences=[
+                _("%(name)s is told that the board declined, with the reason you write below.",
+                  name=applicant.name),
+                ngettext("They may apply again in %(num)d day.",
+                         "They may apply again in %(num)d days.", days)
+                if days else _("They may apply again at once."),
+            ],
+            final=_("This application is closed: only a new application can be admitted."),
+            action=url_for("board.decline", applicant_id=applicant.id),
+            submit=_("Decline the application"),
+            back=url_for("board.applications"),
+        ),
+        form=form,
+        fields=["reason"],
+        status=status,
+    )
+
+
+@bp.route("/applications/<id:applicant_id>/decline", methods=["GET", "POST"])
 @board_required
 def decline(applicant_id: int):
-    form = ReasonForm()
+    applicant = _application(applicant_id)
+    if not is_confirmed():
+        if _decided(applicant):
+            return _already_decided()
+        # The first step only shows the page, with what was written so far.
+        return _decline_page(applicant, DeclineForm())
+    form = DeclineForm()
     if not form.validate_on_submit():
-        return _applications_page(failed_id=applicant_id, failed_form=form, status=400)
-    applicant = auth_operations.decline_member(current_user, applicant_id, form.reason.data)
+        return _decline_page(applicant, form, status=400)
+    auth_operations.decline_member(current_user, applicant.id, form.reason.data)
     flash(_("The application of %(name)s was declined.", name=applicant.name), "success")
     return redirect(url_for("board.applications"))
 

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from coop import files as file_store
+from coop.confirm import Confirmation, is_confirmed, render_confirmation
 from coop.delivery import operations
 from coop.delivery.forms import (
     REJECTION_CATEGORY_LABELS,
@@ -16,7 +17,8 @@ from coop.delivery.forms import (
     ResolveForm,
 )
 from coop.errors import DomainError
-from coop.models import Delivery, Dispute, RejectionReview, Task
+from coop.formats import money as format_money
+from coop.models import Delivery, Dispute, DisputeKind, DisputeState, RejectionReview, Task
 from coop.web import board_required, client_required, member_required
 
 bp = Blueprint("delivery", __name__)
@@ -220,17 +222,66 @@ def disputes():
     )
 
 
-@bp.post("/board/disputes/<id:dispute_id>/resolve")
-@board_required
-def resolve_dispute(dispute_id: int):
+def _dispute(dispute_id: int) -> Dispute:
     item = Dispute.get_or_none(Dispute.id == dispute_id)
     if item is None:
         abort(404)
+    return item
+
+
+def _resolve_page(item: Dispute, form: ResolveForm, status: int = 200):
+    """The confirmation page of a dispute's decision: what each outcome does, then the form."""
+    if item.kind == DisputeKind.STATED_TIME:
+        consequences = [
+            _("Uphold: the client pays the price and the top-up of %(topup)s, so the member's "
+              "pay for their stated time meets the floor.",
+              topup=format_money(item.delivery.topup_cents)),
+            _("Dismiss: the client pays the price alone."),
+        ]
+    else:
+        consequences = [
+            _("Uphold: the delivery is accepted, the task is complete and the member is paid."),
+            _("Dismiss: the rejection stands and the task goes back on the board for another "
+              "member."),
+        ]
+    consequences.append(
+        _("The client and the member read your reason; the decision is recorded on the public "
+          "ledger.")
+    )
+    return render_confirmation(
+        Confirmation(
+            title=_("Resolve the dispute on “%(title)s”", title=item.task.title),
+            consequences=consequences,
+            final=_("A resolved dispute cannot be reopened, and the payment it decides stands."),
+            action=url_for(".resolve_dispute", dispute_id=item.id),
+            submit=_("Decide"),
+            back=url_for(".disputes") + f"#dispute-{item.id}",
+            danger=False,
+        ),
+        form=form,
+        fields=["outcome", "reason"],
+        status=status,
+    )
+
+
+@bp.route("/board/disputes/<id:dispute_id>/resolve", methods=["GET", "POST"])
+@board_required
+def resolve_dispute(dispute_id: int):
+    item = _dispute(dispute_id)
     form = ResolveForm()
-    args = (_("Resolve the dispute"), url_for(".resolve_dispute", dispute_id=dispute_id),
-            _("Decide"), item.task)
+    if not is_confirmed():
+        if item.state != DisputeState.OPEN:
+            flash(_("This dispute has already been resolved."), "error")
+            return redirect(url_for(".disputes"))
+        if operations.is_party(current_user, item.task, item.delivery):
+            # Not offered to a party (the disputes page says so); the operation refuses too.
+            flash(_("You are a party to this task: another board member decides."), "error")
+            return redirect(url_for(".disputes"))
+        # The page, or the decision written on the disputes page shown once more before it
+        # is final: nothing changes yet.
+        return _resolve_page(item, form)
     if not form.validate_on_submit():
-        return _form_page(form, *args, 400)
+        return _resolve_page(item, form, 400)
     try:
         operations.resolve_dispute(
             current_user, dispute_id, upheld=form.outcome.data == "upheld",
@@ -239,7 +290,7 @@ def resolve_dispute(dispute_id: int):
     except DomainError as error:
         if not _attach(form, error):
             raise
-        return _form_page(form, *args, error.status)
+        return _resolve_page(item, form, error.status)
     flash(_("Dispute resolved."), "success")
     return redirect(url_for(".disputes"))
 

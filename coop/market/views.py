@@ -11,12 +11,15 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from coop import files, params
 from coop.auth.forms import EmptyForm
+from coop.confirm import Confirmation, is_confirmed, render_confirmation
 from coop.delivery import operations as delivery_ops
 from coop.errors import DomainError, NotFound
+from coop.formats import money as format_money
 from coop.market import access, queries
 from coop.market import operations as ops
 from coop.market.forms import (
@@ -213,9 +216,48 @@ def _button(action, success: str, task_id: int):
     return redirect(url_for("market.task", task_id=task_id))
 
 
-@bp.post("/tasks/<id:task_id>/cancel")
+def _own_task(task_id: int):
+    """Return the viewer's own task (as its client), or raise NotFound."""
+    task = ops.visible_task(current_user, task_id)
+    if task.client_id != current_user.id:
+        raise NotFound(_("No such task."))
+    return task
+
+
+def _cannot(message: str, task_id: int):
+    """Send the person back to the task with why the action is not offered any more."""
+    flash(message, "error")
+    return redirect(url_for("market.task", task_id=task_id))
+
+
+def _confirm_cancel(task_id: int):
+    task = _own_task(task_id)
+    if task.state != TaskState.OPEN or task.member_id is not None:
+        return _cannot(_("Only a task nobody has started can be cancelled."), task.id)
+    live = Bid.select().where((Bid.task == task.id) & (Bid.state == BidState.LIVE)).count()
+    consequences = [
+        _("“%(title)s” leaves the task board: no member can claim it or bid on it any more.",
+          title=task.title),
+    ]
+    if live:
+        consequences.append(
+            ngettext("The live bid is declined.", "The %(num)d live bids are declined.", live)
+        )
+    return render_confirmation(Confirmation(
+        title=_("Cancel this task?"),
+        consequences=consequences,
+        final=_("A cancelled task cannot be reopened; post it again if you still need it."),
+        action=url_for("market.cancel", task_id=task.id),
+        submit=_("Cancel the task"),
+        back=url_for("market.task", task_id=task.id),
+    ))
+
+
+@bp.route("/tasks/<id:task_id>/cancel", methods=["GET", "POST"])
 @client_required
 def cancel(task_id: int):
+    if not is_confirmed():
+        return _confirm_cancel(task_id)
     return _button(
         lambda: ops.cancel_task(current_user, task_id), _("The task is cancelled."), task_id
     )
@@ -229,9 +271,36 @@ def claim(task_id: int):
     )
 
 
-@bp.post("/tasks/<id:task_id>/release")
+def _confirm_release(task_id: int):
+    task = ops.visible_task(current_user, task_id)
+    if task.member_id != current_user.id:
+        raise NotFound(_("No such task."))
+    if task.state not in ops.RELEASABLE_STATES:
+        return _cannot(
+            _("Only a task you are working on, or one the client rejected, can be released."),
+            task.id,
+        )
+    return render_confirmation(Confirmation(
+        title=_("Release this task?"),
+        consequences=[
+            _("“%(title)s” goes back on the task board, where any member may claim it.",
+              title=task.title),
+            _("Work you have not delivered is not paid; the task no longer counts against your "
+              "caps."),
+        ],
+        final=_("The task is no longer yours; you can only claim it again if nobody else "
+                "has taken it."),
+        action=url_for("market.release", task_id=task.id),
+        submit=_("Release the task"),
+        back=url_for("market.task", task_id=task.id),
+    ))
+
+
+@bp.route("/tasks/<id:task_id>/release", methods=["GET", "POST"])
 @member_required
 def release(task_id: int):
+    if not is_confirmed():
+        return _confirm_release(task_id)
     return _button(
         lambda: ops.release_task(current_user, task_id),
         _("You released the task: it is back on the board."),
@@ -293,9 +362,49 @@ def withdraw(task_id: int):
     )
 
 
-@bp.post("/bids/<id:bid_id>/award")
+def _own_bid(bid_id: int) -> Bid:
+    """Return a bid on one of the viewer's tasks, or raise NotFound."""
+    bid = Bid.get_or_none(Bid.id == bid_id)
+    if bid is None or bid.task.client_id != current_user.id:
+        raise NotFound(_("No such bid."))
+    return bid
+
+
+def _confirm_award(bid_id: int):
+    bid = _own_bid(bid_id)
+    task = bid.task
+    if task.state != TaskState.OPEN or bid.state != BidState.LIVE:
+        return _cannot(_("This bid can no longer be awarded."), task.id)
+    others = (
+        Bid.select()
+        .where((Bid.task == task.id) & (Bid.state == BidState.LIVE) & (Bid.id != bid.id))
+        .count()
+    )
+    consequences = [
+        _("Member %(member)s gets “%(title)s” at %(amount)s, to deliver within %(eta)s hours.",
+          member=bid.member.pseudonym, title=task.title, amount=format_money(bid.amount_cents),
+          eta=bid.eta_hours),
+        _("The task leaves the board; the award is recorded on the public ledger."),
+    ]
+    if others:
+        consequences.append(ngettext("The other bid is declined.",
+                                     "The %(num)d other bids are declined.", others))
+    return render_confirmation(Confirmation(
+        title=_("Award this bid?"),
+        consequences=consequences,
+        final=_("You cannot choose another bid afterwards."),
+        action=url_for("market.award", bid_id=bid.id),
+        submit=_("Award the task"),
+        back=url_for("market.task", task_id=task.id),
+        danger=False,
+    ))
+
+
+@bp.route("/bids/<id:bid_id>/award", methods=["GET", "POST"])
 @client_required
 def award(bid_id: int):
+    if not is_confirmed():
+        return _confirm_award(bid_id)
     if not EmptyForm().validate_on_submit():
         return render_template("error.html", status=400, message=_("The form expired.")), 400
     try:

@@ -318,10 +318,8 @@ def _refuse_if_closed(month: str) -> None:
         raise Conflict(_("%(month)s is closed: its figures are final.", month=month))
 
 
-def add_expense(actor: User | None, month: str, label: str, amount_cents: int) -> Expense:
-    """Enter an operating expense for a month that is not closed yet."""
-    _require_board(actor)
-    month = _viewable_month(month, None)
+def _checked_expense(label: str, amount_cents: int) -> str:
+    """Return the label trimmed, or raise DomainError naming the bad field."""
     label = (label or "").strip()
     if not label or len(label) > 120:
         raise DomainError(_("Give the expense a label of 1 to 120 characters."), "label")
@@ -329,10 +327,57 @@ def add_expense(actor: User | None, month: str, label: str, amount_cents: int) -
         raise DomainError(
             _("An expense is between €0.01 and %(max)s.", max="€100,000,000.00"), "amount"
         )
+    return label
+
+
+def add_expense(actor: User | None, month: str, label: str, amount_cents: int) -> Expense:
+    """Enter an operating expense for a month that is not closed yet."""
+    _require_board(actor)
+    month = _viewable_month(month, None)
+    label = _checked_expense(label, amount_cents)
     with write_transaction():
         _refuse_if_closed(month)
         return Expense.create(month=month, label=label, amount_cents=amount_cents,
                               created_by=actor)
+
+
+def correct_expense(actor: User | None, expense: Expense, label: str, amount_cents: int) -> (
+    Expense
+):
+    """Correct an expense of a month not closed yet (once closed, its figures are final)."""
+    _require_board(actor)
+    label = _checked_expense(label, amount_cents)
+    with write_transaction():
+        _refuse_if_closed(expense.month)
+        Expense.update(label=label, amount_cents=amount_cents).where(
+            Expense.id == expense.id
+        ).execute()
+    return Expense.get_by_id(expense.id)
+
+
+def delete_expense(actor: User | None, expense: Expense) -> None:
+    """Remove an expense entered by mistake, while its month is not closed."""
+    _require_board(actor)
+    with write_transaction():
+        _refuse_if_closed(expense.month)
+        Expense.delete().where(Expense.id == expense.id).execute()
+
+
+def close_refusal(month: str, now: datetime | None = None) -> str | None:
+    """Return why month cannot close now, or None if it can (close_month checks again).
+
+    :raises NotFound: the month is before the coop or too far ahead to have a page.
+    """
+    month = _viewable_month(month, now)
+    if Period.select().where(Period.month == month).exists():
+        return _("%(month)s is closed: its figures are final.", month=month)
+    if _now_ns(now) < month_bounds(month)[1]:
+        return _("%(month)s has not ended yet (coop time zone %(tz)s); preview a draft instead.",
+                 month=month, tz=str(_tz()))
+    first_open = first_open_month()
+    if first_open is not None and month != first_open:
+        return _("Months close in order: %(first)s is the next month to close.", first=first_open)
+    return None
 
 
 def first_open_month() -> str | None:

@@ -1,6 +1,6 @@
 """The statements page, built as plain values (links included) for the template."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import url_for
@@ -19,8 +19,10 @@ class Link:
 
 @dataclass(frozen=True)
 class ExpenseRow:
+    id: int
     label: str
     amount_cents: int
+    edit_url: str  # correct or delete it (only while its month is open)
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class MonthRow:
     summary_url: str  # the issued summary once closed, else its draft
     zip_url: str
     expense_url: str
-    close_url: str
+    close_url: str  # the close's confirmation page
     closable: bool  # ended, and the first open month (months close in order)
     pending: int = 0  # PDFs of a closed month not issued yet
     job_url: str | None = None  # the issuing job, running or last run
@@ -55,9 +57,17 @@ class Overview:
 
     current: str
     draft_url: str  # the viewer's own statement of the month in progress
-    months: list[MonthRow]
     own: list[OwnRow]
     closed: list[tuple[str, int, str]]  # (month, surplus cents, summary URL): every closed month
+    # The board's view: the months still open (the one to close next first, then the month in
+    # progress), the open months that wait for it, and every closed month, newest first.
+    open_months: list[MonthRow] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    closed_months: list[MonthRow] = field(default_factory=list)
+
+    @property
+    def months(self) -> list[MonthRow]:
+        return [*self.open_months, *self.closed_months]
 
 
 def _statement_url(month: str, member_id: int, draft: bool = False) -> str:
@@ -88,7 +98,7 @@ def _month_row(month: str, current: str, period: Period | None, expenses: list,
     )
 
 
-def overview(actor: User, now: datetime | None = None, months_back: int = 12) -> Overview:
+def overview(actor: User, now: datetime | None = None) -> Overview:
     """Return the statements page's content for actor."""
     current = current_month(now)
     own_rows = (
@@ -104,36 +114,49 @@ def overview(actor: User, now: datetime | None = None, months_back: int = 12) ->
         (p.month, p.totals_data["surplus_cents"], url_for("statements.summary", month=p.month))
         for p in Period.select().order_by(Period.month.desc())
     ]
-    rows: list[MonthRow] = []
+    open_months: list[MonthRow] = []
+    closed_months: list[MonthRow] = []
+    waiting: list[str] = []
     if actor.is_board:
-        # The last months, and every closed month however old.
         periods = {p.month: p for p in Period.select()}
-        recent = {calendar.shift_month(current, -i) for i in range(months_back)}
-        # The month to close next is listed however old, or it could never be closed.
+        # The month to close next (however old, or it could never be closed), then this one.
         first_open = first_open_month()
-        pending = {first_open} if first_open and first_open < current else set()
-        months = sorted(recent | set(periods) | pending, reverse=True)
+        shown_open = [m for m in (first_open, current) if m and m <= current]
+        shown_open = sorted(set(shown_open))
+        if shown_open and shown_open[0] < current:
+            month = calendar.shift_month(shown_open[0], 1)
+            while month < current:
+                waiting.append(month)
+                month = calendar.shift_month(month, 1)
+        months = [*shown_open, *periods]
         expenses: dict[str, list] = {}
         for e in Expense.select().where(Expense.month.in_(months)).order_by(Expense.id):
-            expenses.setdefault(e.month, []).append(ExpenseRow(e.label, e.amount_cents))
+            edit = url_for("statements.edit_expense", expense_id=e.id)
+            expenses.setdefault(e.month, []).append(ExpenseRow(e.id, e.label, e.amount_cents, edit))
         issued: dict[str, list] = {}
         # The member's id comes from the joined User row: selecting Statement.member beside a
         # join to User would hand back a User without its id.
         issued_rows = (
             Statement.select(Period.month, User.id, User.name)
             .join(Period).switch(Statement).join(User)
-            .where(Period.month.in_(months)).order_by(User.name, User.id)
+            .order_by(User.name, User.id)
         )
         for st in issued_rows:
             link = Link(st.member.name, _statement_url(st.period.month, st.member.id))
             issued.setdefault(st.period.month, []).append(link)
-        for month in months:
-            rows.append(_month_row(month, current, periods.get(month),
-                                   expenses.get(month, []), issued.get(month, []), first_open))
+
+        def row(month: str) -> MonthRow:
+            return _month_row(month, current, periods.get(month), expenses.get(month, []),
+                              issued.get(month, []), first_open)
+
+        open_months = [row(m) for m in shown_open]
+        closed_months = [row(m) for m in sorted(periods, reverse=True)]
     return Overview(
         current=current,
         draft_url=_statement_url(current, actor.id, draft=True),
-        months=rows,
         own=own,
         closed=closed,
+        open_months=open_months,
+        waiting=waiting,
+        closed_months=closed_months,
     )

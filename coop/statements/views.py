@@ -1,13 +1,16 @@
 """Statements pages: months and their close for the board, own statements for members."""
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from coop.confirm import Confirmation, is_confirmed, render_confirmation
 from coop.errors import DomainError, NotFound
+from coop.formats import money as format_money
 from coop.statements import operations, queries
 from coop.statements.forms import CloseForm, ExpenseForm
+from coop.statements.models import Expense
 from coop.web import board_required, member_required
 
 bp = Blueprint("statements", __name__, url_prefix="/statements")
@@ -85,9 +88,46 @@ def add_expense(month):
     return _index(form, month, 400)
 
 
-@bp.post("/<month>/close")
+def _confirm_close(month):
+    """Say what closing the month does, with its figures as they stand, before it is final."""
+    month = operations.parse_month(month)
+    refusal = operations.close_refusal(month)
+    if refusal is not None:
+        flash(refusal, "error")
+        return redirect(url_for("statements.index"))
+    figures = operations.compute(month).figures
+    totals = figures["totals"]
+    members = len(figures["members"])
+    return render_confirmation(Confirmation(
+        title=_("Close %(month)s?", month=month),
+        consequences=[
+            _("The figures of %(month)s are frozen as they stand now: a surplus of %(surplus)s "
+              "after %(expenses)s of expenses.", month=month,
+              surplus=format_money(totals["surplus_cents"]),
+              expenses=format_money(totals["expenses_cents"]))
+            if not totals["loss_carried_cents"] else
+            _("The figures of %(month)s are frozen as they stand now: no surplus, and a loss of "
+              "%(loss)s carried to the next month, after %(expenses)s of expenses.", month=month,
+              loss=format_money(totals["loss_carried_cents"]),
+              expenses=format_money(totals["expenses_cents"])),
+            ngettext("%(num)d member's statement is issued as a PDF, with the board's summary.",
+                     "%(num)d members' statements are issued as PDFs, with the board's summary.",
+                     members),
+            _("The close and the hash of its figures are recorded on the public ledger."),
+        ],
+        final=_("No expense of %(month)s can be added or corrected afterwards, and the "
+                "statements are final.", month=month),
+        action=url_for("statements.close", month=month),
+        submit=_("Close %(month)s and issue the statements", month=month),
+        back=url_for("statements.index"),
+    ))
+
+
+@bp.route("/<month>/close", methods=["GET", "POST"])
 @board_required
 def close(month):
+    if not is_confirmed():
+        return _confirm_close(month)
     month = operations.parse_month(month)
     if not CloseForm().validate_on_submit():
         flash(_("The form expired or was not sent by this site."), "error")
@@ -95,6 +135,57 @@ def close(month):
     _period, job = operations.close_and_queue(current_user, month)
     flash(_("%(month)s is closed; its statements are being issued.", month=month), "success")
     return redirect(url_for("jobs.show", job_id=job.id))
+
+
+def _expense(expense_id: int) -> Expense:
+    expense = Expense.get_or_none(Expense.id == expense_id)
+    if expense is None:
+        raise NotFound(_("No such expense."))
+    return expense
+
+
+def _expense_page(expense: Expense, form: ExpenseForm, status: int = 200):
+    page = render_template(
+        "statements/expense.html", expense=expense, form=form,
+        closed=operations.closed_period(expense.month) is not None, delete_form=CloseForm(),
+    )
+    return page, status
+
+
+@bp.route("/expenses/<id:expense_id>", methods=["GET", "POST"])
+@board_required
+def edit_expense(expense_id: int):
+    """Correct an expense of a month not closed yet."""
+    expense = _expense(expense_id)
+    if request.method == "GET":
+        euros, cents = divmod(expense.amount_cents, 100)
+        form = ExpenseForm(formdata=None, label=expense.label, amount=f"{euros}.{cents:02d}")
+        return _expense_page(expense, form)
+    form = ExpenseForm()
+    if form.validate_on_submit():
+        try:
+            operations.correct_expense(current_user, expense, form.label.data, form.amount_cents)
+        except DomainError as error:
+            if error.status != 400:
+                raise
+            getattr(form, error.field or "label").errors.append(error.message)
+        else:
+            flash(_("Expense corrected."), "success")
+            return redirect(url_for("statements.index"))
+    return _expense_page(expense, form, 400)
+
+
+@bp.post("/expenses/<id:expense_id>/delete")
+@board_required
+def delete_expense(expense_id: int):
+    expense = _expense(expense_id)
+    if not CloseForm().validate_on_submit():
+        flash(_("The form expired or was not sent by this site."), "error")
+        return redirect(url_for("statements.edit_expense", expense_id=expense.id)), 400
+    operations.delete_expense(current_user, expense)
+    flash(_("Expense “%(label)s” removed from %(month)s.", label=expense.label,
+            month=expense.month), "success")
+    return redirect(url_for("statements.index"))
 
 
 @bp.post("/<month>/issue")
