@@ -31,6 +31,8 @@ def from_environment() -> dict:
         "TILES_DIR": os.environ.get("COOP_TILES_DIR", ""),
         "WITNESSES": os.environ.get("COOP_WITNESSES", ""),
         "WITNESS_TIMEOUT": float(os.environ.get("COOP_WITNESS_TIMEOUT", 2.0)),
+        # Seconds between two checkpoint publications of one process (0: after every commit).
+        "CHECKPOINT_INTERVAL": float(os.environ.get("COOP_CHECKPOINT_INTERVAL", 1.0)),
         "NTP_SERVERS": os.environ.get("COOP_NTP_SERVERS", DEFAULT_NTP_SERVERS),
         "TIMEZONE": os.environ.get("COOP_TIMEZONE", "Europe/Paris"),
         "SMTP_URL": os.environ.get("COOP_SMTP_URL", ""),

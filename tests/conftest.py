@@ -116,6 +116,9 @@ def app(database_url, tmp_path):
             "SESSION_COOKIE_SECURE": False,
             "RATELIMIT_ENABLED": False,
             "NTP_SERVERS": "",
+            # Every commit publishes at once, so a test reads the checkpoint covering its
+            # writes; test_checkpoint_publication.py tests the throttle.
+            "CHECKPOINT_INTERVAL": 0,
             # Jobs run in the request that queues them; test_jobs.py runs a real worker.
             "QUEUE_URL": "immediate://",
             "RENDER_PROCESSES": 1,  # no process pool per test; test_jobs.py runs one
