@@ -139,7 +139,7 @@ def _check_budget(project: Project, items: int) -> None:
 
 def median_seconds(project: Project) -> int | None:
     """Return the median measured seconds of the project's answers (the lower middle)."""
-    count = Answer.select().where(Answer.project == project.id).count()
+    count = project.answers_count
     if not count:
         return None
     middle = (
@@ -161,8 +161,7 @@ def below_floor_on_median(project: Project, every: int = 1) -> tuple[bool, int |
     median seconds).
     """
     params = params_module.current()
-    count = Answer.select().where(Answer.project == project.id).count()
-    past = count - params.floor_check_min_answers
+    past = project.answers_count - params.floor_check_min_answers
     if past < 0 or past % every or project.margin_bp is None:
         return False, None
     median = median_seconds(project)
@@ -540,6 +539,10 @@ def submit_answer(member: User, assignment: Assignment, form) -> Answer:
         Item.update(
             answers_count=Item.answers_count + 1, active_count=Item.active_count - 1
         ).where(Item.id == assignment.item_id).execute()
+        Project.update(answers_count=Project.answers_count + 1).where(
+            Project.id == project.id
+        ).execute()
+        project.answers_count += 1  # read under the lock above: now the count with this one
         stored = Answer.create(
             assignment=assignment.id,
             item=assignment.item_id,
