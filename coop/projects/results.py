@@ -5,28 +5,18 @@ tree size: the answers whose ledger entries the checkpoint covers. Answers given
 with the next checkpoint. Rows and proof are streamed (memory flat in the number of answers).
 """
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
 from coop.audit import ledger as app_ledger
+from coop.db import database
 from coop.errors import NotFound, Unavailable
-from coop.models import User
-from coop.projects.models import Answer, Item, Project
+from coop.projects.models import Project
 from ledger.entry import rfc3339_ns
-from ledger.results import (
-    AnswerStatus,
-    ResultRow,
-    ResultsFormat,
-    iter_results,
-    make_proof,
-    uncertainty_ms,
-)
+from ledger.results import ResultsFormat, iter_result_cells, make_proof
 from ledger.store import LedgerCheckpoint
-
-BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -54,66 +44,54 @@ def cut_at(size: int | None = None) -> Cut:
     return Cut(size, row.note)
 
 
-# A results row's columns, the ledger index first (the batches continue after the last one).
-_ROW = (
-    Answer.ledger_index, Answer.data, Answer.seconds, Answer.state, Answer.unix_ns,
-    Answer.uncertainty_ns, Answer.sha256, Item.external_id, User.pseudonym,
+# Rows per query: keyset pages by ledger index, so memory stays flat however many answers.
+BATCH = 5000
+
+# The driver's cursor, not peewee's query builder and row conversion: at 300,000 rows those
+# were most of an export's time. Only the placeholder is interpolated.
+_CELLS_SQL = (
+    "SELECT a.ledger_index, i.external_id, a.data, u.pseudonym, a.seconds, a.state, a.unix_ns,"
+    " a.uncertainty_ns, a.sha256 FROM answer a"
+    " JOIN item i ON i.id = a.item_id JOIN \"user\" u ON u.id = a.member_id"
+    " WHERE a.project_id = {p} AND a.ledger_index > {p} AND a.ledger_index < {p}"
+    " ORDER BY a.ledger_index LIMIT {p}"
+)
+_INDEXES_SQL = (
+    "SELECT ledger_index FROM answer WHERE project_id = {p} AND ledger_index > {p}"
+    " AND ledger_index < {p} ORDER BY ledger_index LIMIT {p}"
 )
 
 
-def _answers(project: Project, cut: Cut, columns=_ROW) -> Iterator[tuple]:
-    """Yield tuples of columns (the ledger index first) of the answers below the cut.
-
-    By ledger index, in batches. Tuples, not models: building a model with its joined item
-    and member cost two thirds of an export (7,600 rows/s for 300,000 rows on SQLite).
-    """
+def _pages(sql: str, project: Project, cut: Cut) -> Iterator[list[tuple]]:
+    """Yield the rows of sql (the ledger index first) for the answers below the cut, by pages."""
+    sql = sql.format(p=database.param)
     last = -1
     while True:
-        query = Answer.select(*columns)
-        if Item.external_id in columns:
-            query = query.join(Item, on=(Answer.item == Item.id)).switch(Answer)
-        if User.pseudonym in columns:
-            query = query.join(User, on=(Answer.member == User.id))
-        batch = list(
-            query.where(
-                (Answer.project == project.id)
-                & (Answer.ledger_index > last)
-                & (Answer.ledger_index < cut.size)
-            )
-            .order_by(Answer.ledger_index)
-            .limit(BATCH)
-            .tuples()
-        )
-        if not batch:
+        page = database.execute_sql(sql, (project.id, last, cut.size, BATCH)).fetchall()
+        if not page:
             return
-        yield from batch
-        last = batch[-1][0]
+        yield page
+        last = page[-1][0]
 
 
-def rows(project: Project, cut: Cut) -> Iterator[ResultRow]:
-    """Yield the results rows of the project's answers covered by the cut."""
-    for index, data, seconds, state, unix_ns, uncertainty_ns, sha256, external_id, member in (
-        _answers(project, cut)
-    ):
-        yield ResultRow(
-            external_id=external_id,
-            answer=json.loads(data),
-            member=member,
-            seconds=seconds,
-            status=AnswerStatus(state),
-            ledger_index=index,
-            timestamp=rfc3339_ns(unix_ns),
-            uncertainty_ms=uncertainty_ms(uncertainty_ns),
-            answer_sha256=sha256,
-        )
+def cells(project: Project, cut: Cut) -> Iterator[tuple]:
+    """Yield the results rows of the project's answers covered by the cut, as FIELDS cells.
+
+    The stored answer text is the answer's canonical JSON already (submit_answer stores
+    answer_bytes), so it goes out as it is.
+    """
+    for page in _pages(_CELLS_SQL, project, cut):
+        for index, external_id, data, member, seconds, state, unix_ns, unc_ns, sha256 in page:
+            yield (external_id, data, member, seconds, state, index, rfc3339_ns(unix_ns),
+                   -(-unc_ns // 1_000_000), sha256)  # fmt: skip
 
 
 def results_file(project: Project, fmt: ResultsFormat, cut: Cut) -> Iterator[bytes]:
     """Yield the results file (CSV or JSON Lines) in blocks of bytes."""
-    return iter_results(rows(project, cut), fmt)
+    return iter_result_cells(cells(project, cut), fmt)
 
 
 def proof_file(project: Project, cut: Cut) -> Iterator[bytes]:
     """Yield the proof file binding every row of the same cut to its checkpoint."""
-    indexes = (a[0] for a in _answers(project, cut, (Answer.ledger_index,)))
+    indexes = (row[0] for page in _pages(_INDEXES_SQL, project, cut) for row in page)
     return make_proof(app_ledger.get_ledger(), indexes, cut.note)
