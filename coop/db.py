@@ -21,15 +21,40 @@ SQLITE_PRAGMAS = {
 }
 
 
+# Connections are pooled: a request takes one and gives it back. Opening one per request cost
+# more than the answer it served: on SQLite closing the last connection checkpoints the WAL
+# into the database file (20 ms), and a new connection reads the schema again; on PostgreSQL
+# each is a new server process. Idle ones close after STALE_SECONDS. No cap on how many are
+# open (peewee's default is 20, past which connect() fails): as before the pool, each thread
+# at work holds one.
+STALE_SECONDS = 300
+POOL = {"stale_timeout": STALE_SECONDS, "max_connections": None}
+
+
 def open_database(url: str) -> peewee.Database:
-    """Return a database object for the URL, with the pragmas SQLite needs for concurrency."""
-    if url.startswith("sqlite:///"):
+    """Return a pooled database object for the URL, with the pragmas SQLite needs."""
+    scheme, rest = url.split("://", 1)
+    pooled = f"{scheme}+pool://{rest}"
+    if scheme == "sqlite":
         path = sqlite_path(url)
         if path is not None:
             # Created here with mode 0600: SQLite would create it from the umask (0644).
             create_private_file(path)
-        return connect(url, pragmas=SQLITE_PRAGMAS, timeout=30)
-    return connect(url)
+        # A pooled connection serves one thread at a time, but not always the one that
+        # opened it. busy_timeout (above) is SQLite's wait for the write lock.
+        return connect(pooled, pragmas=SQLITE_PRAGMAS, check_same_thread=False, **POOL)
+    return connect(pooled, **POOL)
+
+
+def close_all() -> None:
+    """Close every connection of the bound database, pooled ones included (tests, tools)."""
+    db = database.obj
+    if db is None:
+        return
+    if not db.is_closed():
+        db.close()
+    if hasattr(db, "close_all"):
+        db.close_all()
 
 
 def bind(url: str) -> peewee.Database:

@@ -19,7 +19,7 @@ from flask_login.utils import _create_identifier
 from coop import create_app
 from coop.audit.ledger import publish_checkpoint
 from coop.auth.passwords import hash_password
-from coop.db import database
+from coop.db import close_all, database
 from coop.models import MemberStatus, Role, Task, User, utcnow
 
 PASSWORD = "correct horse battery"
@@ -134,8 +134,7 @@ def app(database_url, tmp_path):
             # As `coop init` does on a new database: readers find a published checkpoint.
             publish_checkpoint()
         yield app
-        if not database.is_closed():
-            database.close()
+        close_all()
 
 
 @pytest.fixture
