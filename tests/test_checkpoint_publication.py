@@ -199,8 +199,8 @@ def _reader(config, owner_id, urls, done, failures):
 
 
 def _appender(config, ready, done):
-    # The default interval (config leaves CHECKPOINT_INTERVAL out): the appends are throttled,
-    # and the process publishes the last of them before it exits.
+    # With the default interval the appends are throttled, and the process publishes the last
+    # of them before it exits.
     app = _child_app(config)
     with app.app_context():
         database.connect(reuse_if_open=True)
@@ -218,6 +218,7 @@ def _appender(config, ready, done):
 def test_eight_readers_and_an_appender_see_no_error(app, delivered):
     owner, task, delivery = delivered
     config = {key: app.config[key] for key in _CHILD_CONFIG}
+    config["CHECKPOINT_INTERVAL"] = 1.0  # the default: the appender's commits are throttled
     urls = ["/ledger/checkpoint", "/ledger", f"/tasks/{task.id}",
             f"/deliveries/{delivery.id}/bundle.json"]
     database.close()

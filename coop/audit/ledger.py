@@ -15,7 +15,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from coop.db import after_commit
+from coop.db import after_commit, database
 from coop.instance import make_private_folder
 from ledger.note import Signer, generate_signer_key, load_signer_key, write_signer_key
 from ledger.store import Ledger
@@ -119,16 +119,16 @@ def _publish_quietly() -> None:
         current_app.logger.exception("could not publish a ledger checkpoint")
 
 
-def _publish_in_background(app) -> None:
+def _publish_in_background(app, bound) -> None:
     """Publish the checkpoint a throttled commit left due (runs in the pending timer's thread)."""
-    from coop.db import database
-
     state = app.extensions[_EXTENSION]
     with state["lock"]:
         # Cleared before signing: a commit from here on finds no pending publication and
         # arranges its own, since this one may read the tree before that commit.
         state["pending"] = None
         state["published_at"] = time.monotonic()
+    if database.obj is not bound:
+        return  # the process bound another app's database meanwhile (tools, tests)
     with app.app_context():
         database.connect(reuse_if_open=True)
         try:
@@ -155,7 +155,7 @@ def _publish_throttled() -> None:
             return
         wait = state["published_at"] + interval - time.monotonic()
         if interval > 0 and wait > 0:
-            timer = threading.Timer(wait, _publish_in_background, args=(app,))
+            timer = threading.Timer(wait, _publish_in_background, args=(app, database.obj))
             timer.name = "coop-checkpoint"
             state["pending"] = timer
             timer.start()
