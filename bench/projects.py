@@ -161,7 +161,14 @@ def fill(project_id: int, first: int, count: int, pool_from: int) -> dict:
     from coop.audit.ledger import get_ledger, publish_checkpoint
     from coop.db import write_transaction
     from coop.models import User, utcnow
-    from coop.projects.models import Answer, AnswerState, Assignment, AssignmentState, Item
+    from coop.projects.models import (
+        Answer,
+        AnswerState,
+        Assignment,
+        AssignmentState,
+        Item,
+        Project,  # fmt: skip
+    )
     from coop.projects.templates import answer_bytes, parse_answer, validate_config
 
     template = validate_config(TEMPLATE)
@@ -225,6 +232,9 @@ def fill(project_id: int, first: int, count: int, pool_from: int) -> dict:
             ).where(Answer.id.in_([a for a, _ in entries])).execute()
             Item.update(answers_count=Item.answers_count + Item.free, free=0).where(
                 Item.id.in_([item_id for item_id, _, _ in batch])
+            ).execute()
+            Project.update(answers_count=Project.answers_count + len(entries)).where(
+                Project.id == project_id
             ).execute()
             done += len(entries)
     return {"answers": done, "checkpoint": publish_checkpoint().size}

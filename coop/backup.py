@@ -211,8 +211,9 @@ def _target_is_empty() -> bool:
 
 def _restore_sqlite(part: Path) -> None:
     target = sqlite_path(current_app.config["DATABASE_URL"])
-    if not database.is_closed():
-        database.close()
+    from coop.db import close_all
+
+    close_all()  # the pool's idle connections too: none may hold the old pages
     copy, live = sqlite3.connect(part), sqlite3.connect(target)
     try:
         copy.backup(live)

@@ -24,7 +24,7 @@ def from_environment() -> dict:
         "STORAGE_URL": os.environ.get("COOP_STORAGE_URL", ""),
         "MAX_FILE_BYTES": int(os.environ.get("COOP_MAX_FILE_BYTES", 25 * 1024 * 1024)),
         # PostgreSQL only: connections kept open per process, and the longest a statement runs.
-        "DATABASE_POOL_SIZE": int(os.environ.get("COOP_DATABASE_POOL_SIZE", 8)),
+        "DATABASE_POOL_SIZE": int(os.environ.get("COOP_DATABASE_POOL_SIZE", 0)),
         "STATEMENT_TIMEOUT_MS": int(os.environ.get("COOP_STATEMENT_TIMEOUT_MS", 30000)),
         # Empty: no /metrics. Otherwise the bearer token Prometheus presents to scrape it.
         "METRICS_TOKEN": os.environ.get("COOP_METRICS_TOKEN", ""),
@@ -47,6 +47,8 @@ def from_environment() -> dict:
         "TSA_URLS": os.environ.get("COOP_TSA_URLS", ""),
         "TSA_INTERVAL": float(os.environ.get("COOP_TSA_INTERVAL", 60.0)),
         "TSA_TIMEOUT": float(os.environ.get("COOP_TSA_TIMEOUT", 5.0)),
+        # Seconds between two checkpoint publications of one process (0: after every commit).
+        "CHECKPOINT_INTERVAL": float(os.environ.get("COOP_CHECKPOINT_INTERVAL", 1.0)),
         "NTP_SERVERS": os.environ.get("COOP_NTP_SERVERS", DEFAULT_NTP_SERVERS),
         # The kernel's clock discipline (chronyd, ntpd) as a source beside the NTP servers.
         "KERNEL_CLOCK": _env_bool("COOP_KERNEL_CLOCK", True),

@@ -25,33 +25,42 @@ SQLITE_PRAGMAS = {
 
 POSTGRES_SCHEMES = ("postgres://", "postgresql://")
 WITHOUT_DATABASE = {"static", "ops.healthz"}
+# Connections are pooled: a request takes one and gives it back. Opening one per request cost
+# more than the answer it served: on SQLite closing the last connection checkpoints the WAL
+# into the database file (20 ms), and a new connection reads the schema again; on PostgreSQL
+# each is a new server process. Idle ones close after STALE_SECONDS (the server or a proxy may
+# have dropped them).
+STALE_SECONDS = 300
 
 
 def open_database(
     url: str, pool_size: int = 0, statement_timeout_ms: int = 0
 ) -> peewee.Database:
-    """Return a database object for the URL, with the pragmas SQLite needs for concurrency.
+    """Return a pooled database object for the URL, with the pragmas SQLite needs.
 
-    On PostgreSQL, pool_size > 0 keeps up to that many connections per process open between
-    requests (opening one costs a few milliseconds and a server process), and a statement that
-    runs longer than statement_timeout_ms is cancelled by the server rather than holding a
-    worker and its locks.
+    Each thread at work holds one connection. On PostgreSQL, pool_size > 0 caps how many a
+    process opens (a request then waits up to 10 s for a free one; 0: no cap, as many as its
+    threads, bounded by the server's max_connections), and a statement that runs longer than
+    statement_timeout_ms is cancelled by the server rather than holding a worker and its locks.
     """
-    if url.startswith("sqlite:///"):
+    scheme, rest = url.split("://", 1)
+    if scheme == "sqlite":
         path = sqlite_path(url)
         if path is not None:
             # Created here with mode 0600: SQLite would create it from the umask (0644).
             create_private_file(path)
-        return connect(url, pragmas=SQLITE_PRAGMAS, timeout=30)
+        # A pooled connection serves one thread at a time, but not always the one that
+        # opened it. busy_timeout (above) is SQLite's wait for the write lock.
+        return connect(f"sqlite+pool://{rest}", pragmas=SQLITE_PRAGMAS, check_same_thread=False,
+                       stale_timeout=STALE_SECONDS, max_connections=None)
     options = {}
     if url.startswith(POSTGRES_SCHEMES):
         if statement_timeout_ms > 0:
             options["options"] = f"-c statement_timeout={statement_timeout_ms}"
+        url = f"postgresql+pool://{rest}"
+        options.update(stale_timeout=STALE_SECONDS, max_connections=pool_size or None)
         if pool_size > 0:
-            url = "postgresql+pool://" + url.split("://", 1)[1]
-            # A connection idle for five minutes is closed rather than reused: the server or a
-            # proxy may have dropped it. `timeout`: wait for a free connection, then fail.
-            options.update(max_connections=pool_size, stale_timeout=300, timeout=10)
+            options["timeout"] = 10
     return connect(url, **options)
 
 

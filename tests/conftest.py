@@ -36,6 +36,9 @@ for _name in ("COOP_LEDGER_KEY", "COOP_LEDGER_KEY_FILE", "COOP_MODE"):
 os.environ["COOP_KERNEL_CLOCK"] = "0"
 
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("COOP_TEST_POSTGRES_URL") else [])
+# Apps the tests make themselves publish after every commit too: a throttled publication
+# would run after its test, when the database proxy may be another test's.
+os.environ.setdefault("COOP_CHECKPOINT_INTERVAL", "0")
 
 
 class CoopTestClient(FlaskClient):
@@ -128,6 +131,9 @@ def app(database_url, tmp_path):
             "RATELIMIT_ENABLED": False,
             "NTP_SERVERS": "",
             "KERNEL_CLOCK": False,
+            # Every commit publishes at once, so a test reads the checkpoint covering its
+            # writes; test_checkpoint_publication.py tests the throttle.
+            "CHECKPOINT_INTERVAL": 0,
             # Jobs run in the request that queues them; test_jobs.py runs a real worker.
             "QUEUE_URL": "immediate://",
             "RENDER_PROCESSES": 1,  # no process pool per test; test_jobs.py runs one

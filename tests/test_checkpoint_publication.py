@@ -1,8 +1,9 @@
 """Checkpoints are published on the write side and only read by GETs: a GET never changes the
 checkpoint table, reads stay error-free while another process appends (eight reader processes,
 on SQLite and PostgreSQL), an entry newer than the latest checkpoint is said to be not yet
-covered (page) or refused with a 503 (bundle), and `coop tick` publishes what a killed process
-left unpublished."""
+covered (page) or refused with a 503 (bundle), `coop tick` publishes what a killed process
+left unpublished, and publication is throttled: commits within COOP_CHECKPOINT_INTERVAL of a
+publication share one, made at the interval's end (and before a process exits)."""
 
 import multiprocessing
 import time
@@ -10,7 +11,7 @@ import time
 import pytest
 
 from coop.audit import events
-from coop.audit.ledger import get_ledger
+from coop.audit.ledger import get_ledger, pending_publication
 from coop.auth.tokens import create_token
 from coop.db import database, is_sqlite, write_transaction
 from ledger.store import LedgerCheckpoint
@@ -112,6 +113,58 @@ def test_ledger_checkpoint_command_publishes_and_prints(app, delivered):
     assert int(result.output.split("\n")[1]) == get_ledger().size() == _checkpoints()[-1][0]
 
 
+# -- the throttle -----------------------------------------------------------------------------
+
+
+def _record(n: int) -> None:
+    for i in range(n):
+        with write_transaction():
+            events.record("test.appended", f"test:{i}", n=i)
+
+
+def _published_just_now(app, interval: float) -> None:
+    app.config["CHECKPOINT_INTERVAL"] = interval
+    app.extensions["coop_ledger"]["published_at"] = time.monotonic()
+
+
+def test_after_a_quiet_spell_a_commit_publishes_at_once(app, delivered):
+    app.config["CHECKPOINT_INTERVAL"] = 60
+    app.extensions["coop_ledger"]["published_at"] = float("-inf")
+    _record(1)
+    assert _checkpoints()[-1][0] == get_ledger().size()
+    assert pending_publication() is None
+    _record(1)  # within the interval of that publication: left to the one at its end
+    assert _checkpoints()[-1][0] == get_ledger().size() - 1
+    timer = pending_publication()
+    assert timer is not None
+    timer.cancel()
+
+
+def test_commits_within_the_interval_share_one_publication(app, delivered):
+    _published_just_now(app, 60)
+    before = _checkpoints()
+    _record(3)
+    timer = pending_publication()
+    assert timer is not None and _checkpoints() == before
+    timer.cancel()
+    timer.function(*timer.args)  # what the timer does at the interval's end
+    assert pending_publication() is None
+    assert _checkpoints()[-1][0] == get_ledger().size()
+    assert len(_checkpoints()) == len(before) + 1
+
+
+def test_the_pending_publication_comes_by_itself(app, delivered):
+    _published_just_now(app, 0.2)
+    _record(2)
+    timer = pending_publication()
+    assert timer is not None
+    timer.join(30)
+    assert not timer.is_alive() and pending_publication() is None
+    assert _checkpoints()[-1][0] == get_ledger().size()
+    bundle = app.test_client(user=delivered[0]).get(f"/deliveries/{delivered[2].id}/bundle.json")
+    assert bundle.status_code == 200
+
+
 # -- eight readers, one appender, separate processes ------------------------------------------
 
 
@@ -147,6 +200,8 @@ def _reader(config, owner_id, urls, done, failures):
 
 
 def _appender(config, ready, done):
+    # With the default interval the appends are throttled, and the process publishes the last
+    # of them before it exits.
     app = _child_app(config)
     with app.app_context():
         database.connect(reuse_if_open=True)
@@ -164,6 +219,7 @@ def _appender(config, ready, done):
 def test_eight_readers_and_an_appender_see_no_error(app, delivered):
     owner, task, delivery = delivered
     config = {key: app.config[key] for key in _CHILD_CONFIG}
+    config["CHECKPOINT_INTERVAL"] = 1.0  # the default: the appender's commits are throttled
     urls = ["/ledger/checkpoint", "/ledger", f"/tasks/{task.id}",
             f"/deliveries/{delivery.id}/bundle.json"]
     database.close()

@@ -33,6 +33,7 @@ def small_app(app):
     keys = (
         "TESTING", "SECRET_KEY", "DATABASE_URL", "INSTANCE_DIR", "LEDGER_KEY_FILE", "UPLOAD_DIR",
         "WTF_CSRF_ENABLED", "SESSION_COOKIE_SECURE", "RATELIMIT_ENABLED", "NTP_SERVERS",
+        "CHECKPOINT_INTERVAL",
     )
     database.close()  # create_app binds a new database object; leave no connection behind
     small = create_app({**{k: app.config[k] for k in keys}, "MAX_FILE_BYTES": 1024})

@@ -1,7 +1,8 @@
-"""The floor on measured time: once a project has floor_check_min_answers answers, a median
-measured time whose net pay misses the floor pauses it with that reason; resuming is refused
-with the minimum price until the client raises the price; raising it tops up every answer
-already paid, by exactly the difference in cents, on the ledger and in the month close."""
+"""The floor on measured time: once a project has floor_check_min_answers answers (a counter
+kept with each answer), a median measured time whose net pay misses the floor pauses it with
+that reason; resuming is refused with the minimum price until the client raises the price;
+raising it tops up every answer already paid, by exactly the difference in cents, on the
+ledger and in the month close."""
 
 from datetime import timedelta
 
@@ -11,7 +12,14 @@ from projects_support import keep, make_project
 from coop.errors import DomainError
 from coop.models import Event, Parameter, utcnow
 from coop.projects import operations as ops
-from coop.projects.models import AnswerEarning, Assignment, PauseReason, Project, ProjectState
+from coop.projects.models import (
+    Answer,
+    AnswerEarning,
+    Assignment,
+    PauseReason,
+    Project,
+    ProjectState,
+)
 from coop.statements import operations as statements
 
 
@@ -65,6 +73,15 @@ def test_a_project_below_the_floor_on_measured_time_pauses(make_client_user, mak
     lines = [t for rows in month.tasks_by_member.values() for t in rows]
     assert [(t["answers"], t["price_cents"], t["earnings_cents"]) for t in lines] == [
         (1, 37, 34), (1, 37, 34)]
+
+
+def test_the_project_counts_its_answers_for_the_floor_check(make_client_user, make_member):
+    project = make_project(make_client_user(), items=10)
+    for _ in range(4):
+        slow_answer(make_member(), project, seconds=10)
+    stored = Answer.select().where(Answer.project == project.id).count()
+    assert Project.get_by_id(project.id).answers_count == stored == 4
+    assert ops.median_seconds(Project.get_by_id(project.id)) == 10
 
 
 def test_raising_the_price_needs_a_budget_that_covers_it(make_client_user):

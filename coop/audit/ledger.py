@@ -2,16 +2,20 @@
 
 The Ed25519 key lives apart from the data (coop/audit/keys.py); the clock polls NTP in
 a background thread in server processes, so an append never waits on the network. Checkpoints
-are published on the write side, right after a transaction that appended commits; pages and
+are published on the write side after a transaction that appended commits, at most once per
+COOP_CHECKPOINT_INTERVAL seconds per process: the first commit after a quiet spell publishes at
+once, later ones within the interval leave it to one publication at its end. Pages and
 downloads read the latest published one and never sign.
 """
 
+import threading
+import time
 from dataclasses import dataclass
 
 from flask import current_app
 
 from coop.audit import keys
-from coop.db import after_commit
+from coop.db import after_commit, database
 from ledger.note import Signer, Verifier
 from ledger.store import Ledger
 
@@ -124,9 +128,59 @@ def _publish_quietly() -> None:
         current_app.logger.exception("could not publish a ledger checkpoint")
 
 
+def _publish_in_background(app, bound) -> None:
+    """Publish the checkpoint a throttled commit left due (runs in the pending timer's thread)."""
+    state = app.extensions[_EXTENSION]
+    with state["lock"]:
+        # Cleared before signing: a commit from here on finds no pending publication and
+        # arranges its own, since this one may read the tree before that commit.
+        state["pending"] = None
+        state["published_at"] = time.monotonic()
+    if database.obj is not bound:
+        return  # the process bound another app's database meanwhile (tools, tests)
+    with app.app_context():
+        database.connect(reuse_if_open=True)
+        try:
+            _publish_quietly()
+        finally:
+            database.close()
+
+
+def _publish_throttled() -> None:
+    """Publish now, or arrange one publication at the end of the interval for every commit in it.
+
+    Signing, writing tiles and asking witnesses cost several milliseconds: done for every
+    commit, they were most of an answer's cost. A commit covered by a pending publication adds
+    nothing; the delay until a checkpoint covers a committed entry stays under the interval
+    (plus the publication's own time) while the process lives. The timer thread is not a
+    daemon, so a process that exits still publishes first; one that is killed leaves it to the
+    next write or `coop tick`, as before.
+    """
+    app = current_app._get_current_object()
+    interval = app.config["CHECKPOINT_INTERVAL"]
+    state = _state()
+    with state["lock"]:
+        if state["pending"] is not None:
+            return
+        wait = state["published_at"] + interval - time.monotonic()
+        if interval > 0 and wait > 0:
+            timer = threading.Timer(wait, _publish_in_background, args=(app, database.obj))
+            timer.name = "coop-checkpoint"
+            state["pending"] = timer
+            timer.start()
+            return
+        state["published_at"] = time.monotonic()
+    _publish_quietly()
+
+
+def pending_publication() -> threading.Timer | None:
+    """Return the timer of the publication this process has due, if any (tests join it)."""
+    return _state()["pending"]
+
+
 def publish_after_commit() -> None:
-    """Publish a checkpoint once the current write transaction has committed."""
-    after_commit(_publish_quietly)
+    """Publish a checkpoint once the current write transaction has committed (throttled)."""
+    after_commit(_publish_throttled)
 
 
 def _make_clock(app):
@@ -153,4 +207,12 @@ def init_app(app) -> None:
     witnesses.configured(app)
     timestamps.configured(app)
     keys.check_location(app)  # production refuses a key that a data backup would carry
-    app.extensions[_EXTENSION] = {"ledger": Ledger(_make_clock(app)), "signer": None}
+    app.extensions[_EXTENSION] = {
+        "ledger": Ledger(_make_clock(app)),
+        "signer": None,
+        # Throttled publication (see _publish_throttled): when this process last published,
+        # and the timer of the one it has due.
+        "lock": threading.Lock(),
+        "published_at": float("-inf"),
+        "pending": None,
+    }

@@ -66,6 +66,8 @@ class Project(BaseModel):
     margin_bp = peewee.IntegerField(null=True)
     floor_cents_per_hour = peewee.BigIntegerField(null=True)
     items_count = peewee.IntegerField(default=0)
+    # Answers stored, kept by submit_answer under the project's row lock (m0018).
+    answers_count = peewee.IntegerField(default=0)
     created_at = peewee.DateTimeField(default=utcnow)
     published_at = peewee.DateTimeField(null=True)
     finished_at = peewee.DateTimeField(null=True)
