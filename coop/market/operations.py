@@ -20,6 +20,7 @@ from coop.auth.roles import require_member as _require_member
 from coop.db import locked, write_transaction
 from coop.errors import Conflict, DomainError, NotFound
 from coop.files import FileTooLarge, StoredFile, format_size
+from coop.market import search
 from coop.market.access import can_see_task, content_hidden
 from coop.models import (
     CATEGORIES,
@@ -741,6 +742,7 @@ def track_records(member_ids: Iterable[int]) -> dict[int, TrackRecord]:
 
 @dataclass(frozen=True)
 class BoardFilters:
+    q: str = ""  # words searched in title and description ("": no search)
     category: str = ""
     pricing: str = ""
     sensitive: str = ""  # "", "yes" or "no"
@@ -776,6 +778,9 @@ BOARD_COLUMNS = (
 def board_page(viewer: User, filters: BoardFilters, page: int, per_page: int) -> BoardPage:
     """Return one page of open tasks for the board, counting only a few pages ahead."""
     where = Task.state == TaskState.OPEN
+    words = search.terms(filters.q)
+    if words:
+        where &= search.matching(words)
     if filters.category:
         where &= Task.category == filters.category
     if filters.pricing:

@@ -1,0 +1,54 @@
+"""Text search over task titles and descriptions, on the index migration m0026 built.
+
+What a person types is never SQL, nor index query syntax: it is cut into words (letters and
+digits), each word becomes a quoted prefix term, every term must match, and the whole query
+goes to the database as a bound parameter. "audio transcri" finds "Audio transcription".
+"""
+
+import re
+
+import peewee
+
+from coop.db import is_sqlite
+from coop.models import Task
+
+MAX_TERMS = 8
+MAX_QUERY_LENGTH = 100
+# Letters and digits of any script; anything else (quotes, *, :, &, -, NEAR, ...) separates.
+_WORD = re.compile(r"[^\W_]+")
+
+
+def terms(query: str) -> list[str]:
+    """Return the words of query, lowercased, at most MAX_TERMS of them."""
+    return [word.lower() for word in _WORD.findall(query or "")][:MAX_TERMS]
+
+
+def fts5_query(words: list[str]) -> str:
+    """Return an FTS5 MATCH expression: every word a quoted prefix (so no operator survives)."""
+    return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+
+
+def tsquery(words: list[str]) -> str:
+    """Return a PostgreSQL tsquery text: every word a quoted prefix lexeme, all required."""
+    return " & ".join("'" + word.replace("'", "''").replace("\\", "\\\\") + "':*" for word in words)
+
+
+def matching(words: list[str]) -> peewee.Expression:
+    """Return a condition on Task true for the tasks whose title or description has every word."""
+    if is_sqlite():
+        return Task.id.in_(
+            peewee.SQL("(SELECT rowid FROM task_fts WHERE task_fts MATCH ?)", [fts5_query(words)])
+        )
+    # The same expression as the GIN index of m0026, so PostgreSQL can use it.
+    document = peewee.NodeList(
+        (
+            peewee.SQL("to_tsvector('simple', "),
+            Task.title,
+            peewee.SQL(" || ' ' || "),
+            Task.description,
+            peewee.SQL(")"),
+        ),
+        glue="",
+    )
+    query = peewee.fn.to_tsquery(peewee.SQL("'simple'"), tsquery(words))
+    return peewee.Expression(document, "@@", query)
