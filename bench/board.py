@@ -3,11 +3,11 @@
     .venv/bin/python bench/board.py
 
 Builds a temporary SQLite database with 2,000 members and 100,000 tasks in a realistic mix of
-categories, pricing modes, sensitive flags and states, signs in a member with Flask's test
-client, then requests the board's first page and a filtered, sorted third page 200 times each
-(after a warm-up), then the first page sorted by deadline, and prints one JSON line: p50, p95
-and max in milliseconds, server side. The board's indexes come from the migrations
-(m0004), as on a deployed database.
+categories, pricing modes, sensitive flags, states and English and French texts, signs in a
+member with Flask's test client, then requests the board's first page, a filtered, sorted
+third page, the first page sorted by deadline and two text searches 200 times each (after a
+warm-up), and prints one JSON line: p50, p95 and max in milliseconds, server side. The board's
+indexes come from the migrations (m0004, and m0026 for search), as on a deployed database.
 """
 
 import json
@@ -38,7 +38,18 @@ URLS = {
     "first_page": "/tasks",
     "filtered": "/tasks?category=transcription&pricing=fixed&sensitive=no&sort=pay&page=3",
     "by_deadline": "/tasks?sort=deadline",
+    # Text search (m0026's index) combined with filters: a common word, and two rarer words.
+    "search": "/tasks?q=interview&sort=pay",
+    "search_filtered": "/tasks?q=facture+scann&category=data_entry&sort=deadline",
 }
+# Task texts in English and French, so searches hit a realistic share of the board.
+WORDS = (
+    "interview audio transcribe meeting podcast label photos bicycles boxes cars receipts "
+    "invoice scanned forms addresses check identity documents moderate comments forum images "
+    "relevance search results rank products clip background shoes furniture entretien "
+    "transcrire réunion étiqueter vélos factures facture scannées formulaires adresses vérifier "
+    "identité modérer commentaires images pertinence résultats détourer meubles chaussures"
+).split()
 # Every board filter inside the index that gives the order: no row is read to count or filter.
 # Share of tasks in each state: most of a live board is open, the rest is history.
 STATES = [("open", 55), ("assigned", 10), ("delivered", 5), ("completed", 25), ("cancelled", 5)]
@@ -71,8 +82,8 @@ def tasks(rng: random.Random, member_ids: list[int], client_ids: list[int]):
         created = now - timedelta(minutes=TASKS - n)
         yield {
             "client": rng.choice(client_ids),
-            "title": f"Task {n}",
-            "description": "Bench task.",
+            "title": f"Task {n}: " + " ".join(rng.choices(WORDS, k=3)),
+            "description": " ".join(rng.choices(WORDS, k=12)) + ".",
             "instructions": "",
             "category": rng.choice(CATEGORIES),
             "estimated_minutes": minutes,

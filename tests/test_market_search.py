@@ -4,9 +4,9 @@ case, as prefixes), combined with the filters and the pages, on the index of mig
 what a person types is never query syntax nor SQL."""
 
 import pytest
+from conftest import login_client
 from test_market_board import titles
 
-from conftest import login_client
 from coop.db import database, is_sqlite
 from coop.market import search
 from coop.models import Task, TaskState
