@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from functools import wraps
 
 from flask import abort, jsonify, make_response, render_template, request
-from flask_babel import format_datetime, get_locale, gettext
+from flask_babel import format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -84,8 +84,14 @@ def ns_time(unix_ns: int) -> str:
     return format_datetime(moment, "d MMM y HH:mm:ss.SS zzz")
 
 
+def decimal1(value: float) -> str:
+    """Format a figure with one decimal in the viewer's locale ("4.3", "4,3")."""
+    return format_decimal(value, format="0.0")
+
+
 def init_app(app) -> None:
     app.jinja_env.filters["cents"] = format_cents
+    app.jinja_env.filters["decimal1"] = decimal1
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["ns_time"] = ns_time
     app.jinja_env.globals["get_locale"] = get_locale
