@@ -166,6 +166,7 @@ def world(app, make_member, make_client_user, make_board):
         "token": token_row.id,
         "entry": entry,
         "member_id": member.id,
+        "client_id": client.id,
         "month": current_month(),
         "project": project.id,
         "answer": answer.id,
@@ -275,6 +276,10 @@ GET_ROUTES = [
     ("/projects/{project}/quality", {**SIGNED_IN_OK, OC: 404}),
     ("/projects/{project}/aggregated.jsonl", {**CLIENTS_ONLY, OC: 404}),
     ("/board/gold-appeals", BOARD_ONLY),
+    ("/board/clients", BOARD_ONLY),
+    ("/board/clients/{client_id}", BOARD_ONLY),
+    ("/client?state=open&page=2", CLIENTS_ONLY),
+    ("/my-bids?page=2", MEMBERS_ONLY),
 ]
 
 POST_ROUTES = [
@@ -302,6 +307,8 @@ POST_ROUTES = [
     ("/tasks/{bids}/bid", _allowed(MEMBERS_ONLY)),
     ("/tasks/{bids}/bid/withdraw", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/bids/{bid}/award", _allowed({**CLIENTS_ONLY, OC: 404})),
+    # Not completed yet: the member who holds it gets a 400, anyone else a 404.
+    ("/tasks/{delivered}/rate-client", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/tasks/{delivered}/release", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/tasks/{delivered}/deliver", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/deliveries/{delivery}/accept", _allowed({**CLIENTS_ONLY, OC: 404})),
