@@ -1,6 +1,6 @@
 """Board pages: dashboard, applications, parameters, members."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,6 +10,7 @@ from coop.auth import operations as auth_operations
 from coop.auth.forms import EmptyForm, ReasonForm
 from coop.board import operations
 from coop.board.forms import ParametersForm, display_with_unit, format_percent
+from coop.inputs import parse_page
 from coop.models import TaskState, User, utcnow
 from coop.web import board_required
 
@@ -99,12 +100,21 @@ def parameters():
     )
 
 
+MEMBERS_PER_PAGE = 50
+
+
 def _members_page(status=200):
-    rows = operations.members_overview(current_user, _month_start())
+    page = parse_page(request.args.get("page"))
+    # One row more than shown tells whether a next page exists.
+    rows = operations.members_overview(
+        current_user, _month_start(), (page - 1) * MEMBERS_PER_PAGE, MEMBERS_PER_PAGE + 1
+    )
     clients = operations.clients_overview(current_user)
     page = render_template(
         "board/members.html",
-        members=rows,
+        members=rows[:MEMBERS_PER_PAGE],
+        page=page,
+        has_next=len(rows) > MEMBERS_PER_PAGE,
         clients=clients,
         format_percent=format_percent,
         current=params_module.current(),
