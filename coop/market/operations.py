@@ -798,16 +798,27 @@ def board_page(viewer: User, filters: BoardFilters, page: int, per_page: int) ->
     # Counting every match costs a row lookup each (most filters are not in one index), and the
     # pager only needs to know what lies a few pages ahead: count up to there, and no further.
     cap = min(COUNT_CAP, (page - 1 + PAGES_AHEAD) * per_page)
-    total = Task.select(Task.id).where(where).limit(cap + 1).count()
+    if words and page * per_page <= cap:
+        # A search's matches are looked up once, not once to count and once for the page: the
+        # ids in order up to the cap give both, then the page's rows are read by id.
+        ids = [row.id for row in Task.select(Task.id).where(where).order_by(*order).limit(cap + 1)]
+        total = len(ids)
+        shown = ids[(page - 1) * per_page : page * per_page]
+        tasks = (
+            list(Task.select(*BOARD_COLUMNS).where(Task.id.in_(shown)).order_by(*order))
+            if shown else []
+        )
+    else:
+        total = Task.select(Task.id).where(where).limit(cap + 1).count()
+        tasks = list(
+            Task.select(*BOARD_COLUMNS)
+            .where(where)
+            .order_by(*order)
+            .paginate(page, per_page)
+        )
     more = total > cap
     total = min(total, cap)
     pages = max(1, -(-total // per_page))
-    tasks = list(
-        Task.select(*BOARD_COLUMNS)
-        .where(where)
-        .order_by(*order)
-        .paginate(page, per_page)
-    )
     if more and page >= pages:
         pages = page + 1 if tasks else page
     return BoardPage(tasks, page, pages, total, more)
