@@ -122,3 +122,12 @@ def test_the_search_uses_the_index(app, board):
         )
         database.execute_sql("SET enable_seqscan = on")
         assert "task_search" in plan, plan
+
+
+def test_many_matches_give_the_same_page_as_few(board, monkeypatch):
+    """On SQLite a search with many matches walks the board's index instead of reading the
+    matches by rowid (coop/market/search.py): both ways find the same tasks in the same order."""
+    few = titles(board.get("/tasks?q=transcri&sort=pay"))
+    monkeypatch.setattr(search, "FEW_MATCHES", 0)
+    assert titles(board.get("/tasks?q=transcri&sort=pay")) == few == ["T-francais", "T-audio"]
+    assert found(board, "bicycles OR interview") == []
