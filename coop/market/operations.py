@@ -801,7 +801,8 @@ def board_page(viewer: User, filters: BoardFilters, page: int, per_page: int) ->
     if words and page * per_page <= cap:
         # A search's matches are looked up once, not once to count and once for the page: the
         # ids in order up to the cap give both, then the page's rows are read by id.
-        matches = Task.select(Task.id).where(where).order_by(*order).limit(cap + 1)
+        by = search.sorted_after_matching(order)
+        matches = Task.select(Task.id).where(where).order_by(*by).limit(cap + 1)
         ids = [task_id for (task_id,) in matches.tuples()]
         total = len(ids)
         shown = ids[(page - 1) * per_page : page * per_page]

@@ -70,3 +70,21 @@ def matching(words: list[str]) -> peewee.Expression:
     )
     query = peewee.fn.to_tsquery(peewee.SQL("'simple'"), tsquery(words))
     return peewee.Expression(document, "@@", query)
+
+
+def sorted_after_matching(order: tuple) -> tuple:
+    """Return a board order PostgreSQL applies after finding the matches (SQLite: unchanged).
+
+    PostgreSQL underestimates how many tasks a common word matches, then walks the sort
+    column's index computing each task's tsvector until it has a page (95 ms for a word in 4%
+    of 100,000 tasks). Sorting by an expression of the column (`+ 0`, `+ interval '0'`) that no
+    index gives leaves it one plan: the matches from the GIN index, then a sort (13 ms).
+    """
+    if is_sqlite():
+        return order
+    first, *rest = order
+    column = first.node
+    zero = peewee.SQL("interval '0'") if isinstance(column, peewee.DateTimeField) else 0
+    shifted = peewee.NodeList((column, peewee.SQL("+"), zero))
+    return (shifted.desc() if first.direction == "DESC" else shifted.asc(), *rest)
+
