@@ -1,13 +1,13 @@
 """Benchmark the members' task board on 100,000 tasks (not a test; run it by hand).
 
-    .venv/bin/python bench/board.py
+    .venv/bin/python bench/board.py [postgresql://…/an_empty_database]
 
 Builds a temporary SQLite database with 2,000 members and 100,000 tasks in a realistic mix of
-categories, pricing modes, sensitive flags and states, signs in a member with Flask's test
-client, then requests the board's first page and a filtered, sorted third page 200 times each
-(after a warm-up), then the first page sorted by deadline, and prints one JSON line: p50, p95
-and max in milliseconds, server side. The board's indexes come from the migrations
-(m0004), as on a deployed database.
+categories, pricing modes, sensitive flags, states and English and French texts, signs in a
+member with Flask's test client, then requests the board's first page, a filtered, sorted
+third page, the first page sorted by deadline and two text searches 200 times each (after a
+warm-up), and prints one JSON line: p50, p95 and max in milliseconds, server side. The board's
+indexes come from the migrations (m0004, and m0026 for search), as on a deployed database.
 """
 
 import json
@@ -38,7 +38,21 @@ URLS = {
     "first_page": "/tasks",
     "filtered": "/tasks?category=transcription&pricing=fixed&sensitive=no&sort=pay&page=3",
     "by_deadline": "/tasks?sort=deadline",
+    # Text search (m0026's index) combined with filters: a common word, and two rarer words.
+    "search": "/tasks?q=interview&sort=pay",
+    "search_filtered": "/tasks?q=facture+scann&category=data_entry&sort=deadline",
 }
+# Task texts in English and French: words of the trade (each in about 3% of tasks, some in
+# both languages' forms) among a long tail of other words, so searches hit a realistic share.
+TAIL_WORDS = 5_000
+TRADE_SHARE = 0.15
+WORDS = (
+    "interview audio transcribe meeting podcast label photos bicycles boxes cars receipts "
+    "invoice scanned forms addresses check identity documents moderate comments forum images "
+    "relevance search results rank products clip background shoes furniture entretien "
+    "transcrire réunion étiqueter vélos factures facture scannées formulaires adresses vérifier "
+    "identité modérer commentaires images pertinence résultats détourer meubles chaussures"
+).split()
 # Every board filter inside the index that gives the order: no row is read to count or filter.
 # Share of tasks in each state: most of a live board is open, the rest is history.
 STATES = [("open", 55), ("assigned", 10), ("delivered", 5), ("completed", 25), ("cancelled", 5)]
@@ -60,8 +74,20 @@ def users(rng: random.Random) -> list[dict]:
     return rows
 
 
+def tail_words(rng: random.Random) -> list[str]:
+    syllables = "ba be bi bo da de di do ka ke ki ko la le li lo ma me mi mo ra re ri ro".split()
+    return ["".join(rng.choices(syllables, k=3)) for _ in range(TAIL_WORDS)]
+
+
+def text(rng: random.Random, tail: list[str], k: int) -> str:
+    return " ".join(
+        rng.choice(WORDS) if rng.random() < TRADE_SHARE else rng.choice(tail) for _ in range(k)
+    )
+
+
 def tasks(rng: random.Random, member_ids: list[int], client_ids: list[int]):
     now = utcnow()
+    tail = tail_words(rng)
     states = [s for s, weight in STATES for _ in range(weight)]
     for n in range(TASKS):
         minutes = rng.choice([5, 10, 15, 30, 45, 60, 90, 120, 240])
@@ -71,8 +97,8 @@ def tasks(rng: random.Random, member_ids: list[int], client_ids: list[int]):
         created = now - timedelta(minutes=TASKS - n)
         yield {
             "client": rng.choice(client_ids),
-            "title": f"Task {n}",
-            "description": "Bench task.",
+            "title": f"Task {n}: " + text(rng, tail, 3),
+            "description": text(rng, tail, 12) + ".",
             "instructions": "",
             "category": rng.choice(CATEGORIES),
             "estimated_minutes": minutes,
@@ -139,9 +165,11 @@ def measure(web, url: str) -> dict:
 
 
 def main() -> None:
+    # An empty PostgreSQL database's URL as the argument runs the same board on PostgreSQL.
+    url = sys.argv[1] if len(sys.argv) > 1 else None
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({
-            "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+            "DATABASE_URL": url or f"sqlite:///{tmp}/bench.db",
             "INSTANCE_DIR": tmp,
             "UPLOAD_DIR": f"{tmp}/files",
             "SECRET_KEY": "bench",
@@ -160,7 +188,8 @@ def main() -> None:
             results = {name: measure(web, url) for name, url in URLS.items()}
         database.close()
     print(json.dumps({
-        "tasks": TASKS, "members": MEMBERS, "runs": RUNS, "build_s": round(built, 1),
+        "database": "postgresql" if url else "sqlite", "tasks": TASKS, "members": MEMBERS,
+        "runs": RUNS, "build_s": round(built, 1),
         **results,
     }))
 

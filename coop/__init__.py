@@ -40,6 +40,7 @@ def create_app(config=None) -> Flask:
     from coop.projects.views import bp as projects_bp
     from coop.quality.qualification_views import bp as qualifications_bp
     from coop.quality.views import bp as quality_bp
+    from coop.ratings.views import bp as ratings_bp
     from coop.statements.views import bp as statements_bp
 
     logs.init_app(app)  # first: every later hook's log lines carry the request id
@@ -54,7 +55,7 @@ def create_app(config=None) -> Flask:
     blueprints = (auth_bp, tokens_bp, market_bp, delivery_bp, board_bp, audit_bp, api_bp)
     for blueprint in blueprints + (statements_bp, capital_bp, passwords_bp, projects_bp,
                                    quality_bp, qualifications_bp, jobs_bp,
-                                   notifications_bp, governance_bp):
+                                   notifications_bp, governance_bp, ratings_bp):
         app.register_blueprint(blueprint)
 
     from coop import cli

@@ -469,6 +469,20 @@ class NotificationPreference(BaseModel):
         indexes = ((("user", "kind"), True),)
 
 
+class ClientRating(BaseModel):
+    """A member's rating of the client they completed a task for (m0026): once per task.
+
+    Private to the coop: the board reads them all, the client only an average of several.
+    """
+
+    task = peewee.ForeignKeyField(Task, backref="+", on_delete="CASCADE", unique=True)
+    member = peewee.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    client = peewee.ForeignKeyField(User, backref="+", on_delete="CASCADE", index=True)
+    stars = peewee.SmallIntegerField()  # 1 to 5
+    comment = peewee.CharField(max_length=300, default="")
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
 MODELS = [
     User,
     Task,
@@ -488,4 +502,5 @@ MODELS = [
     CheckpointTimestamp,
     Notification,
     NotificationPreference,
+    ClientRating,
 ]

@@ -3,7 +3,7 @@
 from functools import wraps
 
 from flask import abort, jsonify, make_response, render_template, request
-from flask_babel import get_locale, gettext
+from flask_babel import format_decimal, get_locale, gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -70,12 +70,18 @@ def board_required(view):
     )(view)
 
 
+def decimal1(value: float) -> str:
+    """Format a figure with one decimal in the viewer's locale ("4.3", "4,3")."""
+    return format_decimal(value, format="0.0")
+
+
 def init_app(app) -> None:
     formats.init_app(app)
     labels.init_app(app)
     # The names before coop.formats, for templates written against them (new ones use these).
     app.jinja_env.filters["cents"] = formats.money
     app.jinja_env.filters["local_time"] = lambda value, style=None: formats.datetime_(value)
+    app.jinja_env.filters["decimal1"] = decimal1
     app.jinja_env.globals["get_locale"] = get_locale
 
     @app.after_request

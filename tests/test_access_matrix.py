@@ -209,6 +209,7 @@ def world(app, make_member, make_client_user, make_board):
         "token": token_row.id,
         "entry": entry,
         "member_id": member.id,
+        "client_id": client.id,
         "month": current_month(),
         "last_month": last_month,
         "expense": expense.id,
@@ -349,6 +350,10 @@ GET_ROUTES = [
     ("/settings/tokens/{token}/revoke", {**PARTIES, M: 404, B: 404}),
     ("/statements/{last_month}/close", BOARD_ONLY),
     ("/statements/expenses/{expense}", BOARD_ONLY),
+    ("/board/clients", BOARD_ONLY),
+    ("/board/clients/{client_id}", BOARD_ONLY),
+    ("/client?state=open&page=2", CLIENTS_ONLY),
+    ("/my-bids?page=2", MEMBERS_ONLY),
 ]
 
 POST_ROUTES = [
@@ -376,6 +381,8 @@ POST_ROUTES = [
     ("/tasks/{bids}/bid", _allowed(MEMBERS_ONLY)),
     ("/tasks/{bids}/bid/withdraw", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/bids/{bid}/award", _allowed({**CLIENTS_ONLY, OC: 404})),
+    # Not completed yet: the member who holds it gets a 400, anyone else a 404.
+    ("/tasks/{delivered}/rate-client", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/tasks/{delivered}/release", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/tasks/{delivered}/deliver", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/deliveries/{delivery}/accept", _allowed({**CLIENTS_ONLY, OC: 404})),

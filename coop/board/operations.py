@@ -114,8 +114,11 @@ class MemberRow:
     disabled: bool
 
 
-def members_overview(actor: User, month_start: datetime) -> list[MemberRow]:
-    """Return every member with their completed tasks and earnings, in one query."""
+def members_overview(
+    actor: User, month_start: datetime, offset: int = 0, limit: int | None = None
+) -> list[MemberRow]:
+    """Return members (limit of them from offset; all by default) with their completed tasks
+    and earnings, in one query."""
     _require_board(actor)
     this_month = Case(None, [(Earning.created_at >= month_start, Earning.earnings_cents)], 0)
     query = (
@@ -129,6 +132,8 @@ def members_overview(actor: User, month_start: datetime) -> list[MemberRow]:
         .where(User.role.in_(MEMBER_ROLES))
         .group_by(User.id)
         .order_by(User.member_status, fn.LOWER(User.name), User.id)
+        .offset(offset)
+        .limit(limit)
     )
     return [
         MemberRow(

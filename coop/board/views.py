@@ -1,6 +1,6 @@
 """Board pages: dashboard, applications, parameters, members."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -12,6 +12,7 @@ from coop.auth.forms import DeclineForm, EmptyForm
 from coop.board import operations
 from coop.board.forms import ParametersForm
 from coop.confirm import Confirmation, is_confirmed, render_confirmation
+from coop.inputs import parse_page
 from coop.models import MemberStatus, TaskState, User, utcnow
 from coop.web import board_required
 
@@ -166,12 +167,21 @@ def parameters():
     )
 
 
+MEMBERS_PER_PAGE = 50
+
+
 def _members_page(status=200):
-    rows = operations.members_overview(current_user, _month_start())
+    page = parse_page(request.args.get("page"))
+    # One row more than shown tells whether a next page exists.
+    rows = operations.members_overview(
+        current_user, _month_start(), (page - 1) * MEMBERS_PER_PAGE, MEMBERS_PER_PAGE + 1
+    )
     clients = operations.clients_overview(current_user)
     page = render_template(
         "board/members.html",
-        members=rows,
+        members=rows[:MEMBERS_PER_PAGE],
+        page=page,
+        has_next=len(rows) > MEMBERS_PER_PAGE,
         clients=clients,
         current=params_module.current(),
         form=EmptyForm(),

@@ -27,6 +27,7 @@ from wtforms.validators import (
 
 from coop.inputs import PageField, SaneDate
 from coop.market import operations as ops
+from coop.market import search
 from coop.models import CATEGORIES, BidState, Pricing, TaskState
 from coop.money import parse_cents
 
@@ -181,6 +182,11 @@ class BoardFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
+    q = StringField(
+        _l("Search titles and descriptions"),
+        validators=[Optional(), Length(max=search.MAX_QUERY_LENGTH)],
+        filters=[lambda value: (value or "").strip()],
+    )
     category = SelectField(
         _l("Category"),
         choices=_translated(
@@ -213,6 +219,7 @@ class BoardFilterForm(FlaskForm):
 
     def filters(self) -> ops.BoardFilters:
         return ops.BoardFilters(
+            q=self.q.data or "",
             category=self.category.data or "",
             pricing=self.pricing.data or "",
             sensitive=self.sensitive.data or "",

@@ -22,6 +22,7 @@ from coop.errors import Conflict, DomainError, NotFound
 from coop.files import FileTooLarge, StoredFile, format_size
 from coop.formats import money as format_money
 from coop.formats import percent as format_percent
+from coop.market import search
 from coop.market.access import can_see_task, content_hidden
 from coop.models import (
     CATEGORIES,
@@ -760,6 +761,7 @@ def track_records(member_ids: Iterable[int]) -> dict[int, TrackRecord]:
 
 @dataclass(frozen=True)
 class BoardFilters:
+    q: str = ""  # words searched in title and description ("": no search)
     category: str = ""
     pricing: str = ""
     sensitive: str = ""  # "", "yes" or "no"
@@ -795,6 +797,9 @@ BOARD_COLUMNS = (
 def board_page(viewer: User, filters: BoardFilters, page: int, per_page: int) -> BoardPage:
     """Return one page of open tasks for the board, counting only a few pages ahead."""
     where = Task.state == TaskState.OPEN
+    words = search.terms(filters.q)
+    if words:
+        where &= search.matching(words)
     if filters.category:
         where &= Task.category == filters.category
     if filters.pricing:
@@ -812,16 +817,29 @@ def board_page(viewer: User, filters: BoardFilters, page: int, per_page: int) ->
     # Counting every match costs a row lookup each (most filters are not in one index), and the
     # pager only needs to know what lies a few pages ahead: count up to there, and no further.
     cap = min(COUNT_CAP, (page - 1 + PAGES_AHEAD) * per_page)
-    total = Task.select(Task.id).where(where).limit(cap + 1).count()
+    if words and page * per_page <= cap:
+        # A search's matches are looked up once, not once to count and once for the page: the
+        # ids in order up to the cap give both, then the page's rows are read by id.
+        by = search.sorted_after_matching(order)
+        matches = Task.select(Task.id).where(where).order_by(*by).limit(cap + 1)
+        ids = [task_id for (task_id,) in matches.tuples()]
+        total = len(ids)
+        shown = ids[(page - 1) * per_page : page * per_page]
+        tasks = (
+            list(Task.select(*BOARD_COLUMNS).where(Task.id.in_(shown)).order_by(*order))
+            if shown else []
+        )
+    else:
+        total = Task.select(Task.id).where(where).limit(cap + 1).count()
+        tasks = list(
+            Task.select(*BOARD_COLUMNS)
+            .where(where)
+            .order_by(*order)
+            .paginate(page, per_page)
+        )
     more = total > cap
     total = min(total, cap)
     pages = max(1, -(-total // per_page))
-    tasks = list(
-        Task.select(*BOARD_COLUMNS)
-        .where(where)
-        .order_by(*order)
-        .paginate(page, per_page)
-    )
     if more and page >= pages:
         pages = page + 1 if tasks else page
     return BoardPage(tasks, page, pages, total, more)
@@ -875,48 +893,3 @@ def bids_for_client(task: Task) -> list[Bid]:
 def bid_of(member: User, task: Task) -> Bid | None:
     """Return member's bid on task, if any."""
     return Bid.get_or_none((Bid.task == task.id) & (Bid.member == member.id))
-
-
-def bids_of(member: User) -> list[Bid]:
-    """Return the member's bids, newest first, with their tasks."""
-    return list(
-        Bid.select(Bid, Task.id, Task.title, Task.state, Task.budget_cents, Task.bidding_deadline,
-                   Task.estimated_minutes, Task.margin_bp)
-        .join(Task)
-        .where(Bid.member == member.id)
-        .order_by(Bid.updated_at.desc(), Bid.id.desc())
-    )
-
-
-@dataclass(frozen=True)
-class ClientDashboard:
-    by_state: dict  # state -> list of Task
-    awaiting_award: list  # (Task, number of live bids)
-    awaiting_review: list  # Delivery with its task
-
-
-def client_dashboard(client: User) -> ClientDashboard:
-    """Return the client's tasks by state, tasks with live bids, and deliveries to review."""
-    tasks = list(Task.select().where(Task.client == client.id).order_by(Task.id.desc()))
-    by_state: dict = {}
-    for task in tasks:
-        by_state.setdefault(task.state, []).append(task)
-    live = dict(
-        Bid.select(Bid.task, peewee.fn.COUNT(Bid.id))
-        .join(Task)
-        .where(
-            (Task.client == client.id)
-            & (Task.state == TaskState.OPEN)
-            & (Bid.state == BidState.LIVE)
-        )
-        .group_by(Bid.task)
-        .tuples()
-    )
-    awaiting_award = [(t, live[t.id]) for t in tasks if t.id in live]
-    awaiting_review = list(
-        Delivery.select(Delivery, Task)
-        .join(Task)
-        .where((Task.client == client.id) & (Delivery.state == DeliveryState.PENDING))
-        .order_by(Delivery.submitted_at)
-    )
-    return ClientDashboard(by_state, awaiting_award, awaiting_review)

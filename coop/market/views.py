@@ -20,7 +20,8 @@ from coop.confirm import Confirmation, is_confirmed, render_confirmation
 from coop.delivery import operations as delivery_ops
 from coop.errors import DomainError, NotFound
 from coop.formats import money as format_money
-from coop.market import access, queries
+from coop.inputs import parse_page
+from coop.market import access, pages, queries
 from coop.market import operations as ops
 from coop.market.forms import (
     BID_STATE_LABELS,
@@ -33,7 +34,10 @@ from coop.market.forms import (
     TaskForm,
     to_utc,
 )
-from coop.models import CATEGORIES, Bid, BidState, Pricing, TaskState, utcnow
+from coop.models import CATEGORIES, Bid, BidState, Pricing, Task, TaskState, utcnow
+from coop.ratings import operations as rating_ops
+from coop.ratings import queries as rating_queries
+from coop.ratings.forms import RatingForm
 from coop.web import client_required, error_response, member_required
 
 bp = Blueprint("market", __name__)
@@ -123,9 +127,13 @@ def new_task():
     ), status
 
 
-def _task_page(task, bid_form=None, status=200, price_form=None):
+def _task_page(task, bid_form=None, status=200, price_form=None, rating_form=None):
     viewer = current_user
     is_client = task.client_id == viewer.id
+    worked_on = task.member_id == viewer.id
+    my_rating = rating_queries.rating_of_task(task.id) if worked_on else None
+    if rating_form is None and worked_on and my_rating is None:
+        rating_form = RatingForm(formdata=None)
     bids = ops.bids_for_client(task) if is_client or viewer.is_board else []
     records = ops.track_records(b.member_id for b in bids)
     my_bid = ops.bid_of(viewer, task) if viewer.is_member else None
@@ -148,6 +156,12 @@ def _task_page(task, bid_form=None, status=200, price_form=None):
         "market/task.html",
         task=task,
         is_client=is_client,
+        # Members see who they would work for, and how members who did rated them.
+        client_name=task.client.name,
+        client_rating=rating_queries.summary(task.client_id) if viewer.is_member else None,
+        min_ratings_shown=rating_queries.MIN_SHOWN,
+        my_rating=my_rating,
+        rating_form=rating_form if worked_on and task.state == TaskState.COMPLETED else None,
         hidden=access.content_hidden(viewer, task),
         holder=access.holder_pseudonym_for(viewer, task),
         attachments=list(task.attachments),
@@ -362,6 +376,31 @@ def withdraw(task_id: int):
     )
 
 
+@bp.post("/tasks/<id:task_id>/rate-client")
+@member_required
+def rate_client(task_id: int):
+    task = Task.get_or_none(Task.id == task_id)
+    if task is None or task.member_id != current_user.id:
+        raise NotFound(_("No such task among yours."))
+    form = RatingForm()
+    if form.validate_on_submit():
+        try:
+            rating_ops.rate_client(current_user, task, form.stars.data, form.comment.data or "")
+        except DomainError as error:
+            if error.status not in (400, 409):
+                raise
+            if error.field is None:
+                flash(error.message, "error")
+            else:
+                getattr(form, error.field).errors.append(error.message)
+            return _task_page(task, rating_form=form, status=error.status)
+        flash(_("Thank you: the coop keeps your rating; the client never sees it alone."),
+              "success")
+        return redirect(url_for("market.task", task_id=task.id))
+    return _task_page(task, rating_form=form, status=400)
+
+
+
 def _own_bid(bid_id: int) -> Bid:
     """Return a bid on one of the viewer's tasks, or raise NotFound."""
     bid = Bid.get_or_none(Bid.id == bid_id)
@@ -421,15 +460,22 @@ def award(bid_id: int):
 @bp.get("/client")
 @client_required
 def client_dashboard():
+    state = request.args.get("state", "")
+    if state and state not in set(TaskState):
+        raise DomainError(_("There is no such task state."))
+    page = parse_page(request.args.get("page"))
     return render_template(
-        "market/client.html", dashboard=ops.client_dashboard(current_user), TaskState=TaskState
+        "market/client.html",
+        dashboard=pages.client_dashboard(current_user, state, page),
+        min_ratings_shown=rating_queries.MIN_SHOWN,
+        TaskState=TaskState,
     )
 
 
 @bp.get("/my-bids")
 @member_required
 def my_bids():
-    bids = ops.bids_of(current_user)
+    page = pages.bids_of(current_user, parse_page(request.args.get("page")))
     margin_bp = params.current().margin_bp
-    pay = {b.id: queries.bid_net_pay(b, margin_bp) for b in bids}
-    return render_template("market/my_bids.html", bids=bids, pay=pay)
+    pay = {b.id: queries.bid_net_pay(b, margin_bp) for b in page.bids}
+    return render_template("market/my_bids.html", page=page, pay=pay)
