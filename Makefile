@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python bench/board.py
 	$(BIN)/python bench/statements.py
 	$(BIN)/python bench/projects.py
+	$(BIN)/python bench/quality.py
 
 lint: install
 	$(BIN)/ruff check .
