@@ -165,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{checked.checkpoint.size} of {checked.checkpoint.origin}, "
                 f"signed by {verifier.name}{policy}"
             )
+            # Say what the OK does not vouch for: reviews and the item's computed columns.
+            print("Not covered by the proof: status, gold, aggregate, confidence, method.")
         else:
             try:
                 with open(args.bundle, encoding="utf-8") as f:

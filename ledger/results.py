@@ -3,7 +3,10 @@
 A client downloads its project's results (CSV or JSON Lines, one row per answer) and a proof
 file holding the signed checkpoint, each row's ledger entry and a multi-leaf Merkle proof.
 ``verify_results`` checks every row against its entry and the entries against the
-checkpoint, offline, and names the first row that does not verify. Standard library and
+checkpoint, offline, and names the first row that does not verify. The last four fields of a
+row (the item's gold flag and its aggregated answer, confidence and method) are computed when
+the file is made, not logged: the proof does not cover them, and verifying checks only their
+form (files made before they existed, without them, still verify). Standard library and
 ``cryptography`` only, like ``ledger.verify``; ``make_proof`` alone reads a ``Ledger``.
 The formats are in docs/ledger-format.md §8.
 """
@@ -43,7 +46,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANSWER_KIND",
+    "AGGREGATE_FIELDS",
     "FIELDS",
+    "PROVEN_FIELDS",
     "PROOF_FORMAT",
     "AnswerStatus",
     "InvalidAnswer",
@@ -67,7 +72,8 @@ __all__ = [
 
 ANSWER_KIND = "answer.submitted"
 PROOF_FORMAT = "coop-results-proof/1"
-FIELDS = (
+# The answer's fields, each checked against its ledger entry (but status: reviews come later).
+PROVEN_FIELDS = (
     "external_id",
     "answer",
     "member",
@@ -78,6 +84,9 @@ FIELDS = (
     "uncertainty_ms",
     "answer_sha256",
 )
+# The item's, the same on each of its rows: not in the ledger, so outside the proof.
+AGGREGATE_FIELDS = ("gold", "aggregate", "confidence", "method")
+FIELDS = PROVEN_FIELDS + AGGREGATE_FIELDS
 # Rows per batch of ledger reads when making a proof, and per worker when verifying one.
 _PROOF_BATCH = 2_000
 _SPAN = 1 << 15
@@ -169,7 +178,12 @@ def uncertainty_ms(uncertainty_ns: int) -> int:
 
 @dataclass(frozen=True)
 class ResultRow:
-    """One answer in a results file, in the field order of FIELDS."""
+    """One answer in a results file, in the field order of FIELDS.
+
+    The last four describe the answer's item and are not proven: `gold` (a gold item),
+    `aggregate` (the answer its answers add up to, None when none counts), `confidence`
+    (0 to 1, four decimals) and `method` (how they were added up; "" for not at all).
+    """
 
     external_id: str
     answer: Mapping[str, Any]
@@ -180,9 +194,13 @@ class ResultRow:
     timestamp: str
     uncertainty_ms: int
     answer_sha256: str
+    gold: bool = False
+    aggregate: Mapping[str, Any] | None = None
+    confidence: float = 0.0
+    method: str = ""
 
     def csv_fields(self) -> list[str]:
-        """Return the row as CSV cells (the answer as its canonical JSON text)."""
+        """Return the row as CSV cells (answers as their canonical JSON text)."""
         return [
             self.external_id,
             answer_bytes(self.answer).decode("utf-8"),
@@ -193,10 +211,14 @@ class ResultRow:
             self.timestamp,
             str(self.uncertainty_ms),
             self.answer_sha256,
+            "true" if self.gold else "false",
+            "" if self.aggregate is None else answer_bytes(self.aggregate).decode("utf-8"),
+            f"{self.confidence:.4f}",
+            self.method,
         ]
 
     def to_json(self) -> dict[str, Any]:
-        """Return the row as a JSON Lines object (the answer as an object)."""
+        """Return the row as a JSON Lines object (answers as objects)."""
         return {
             "external_id": self.external_id,
             "answer": dict(self.answer),
@@ -207,6 +229,10 @@ class ResultRow:
             "timestamp": self.timestamp,
             "uncertainty_ms": self.uncertainty_ms,
             "answer_sha256": self.answer_sha256,
+            "gold": self.gold,
+            "aggregate": None if self.aggregate is None else dict(self.aggregate),
+            "confidence": round(self.confidence, 4),
+            "method": self.method,
         }
 
 
@@ -291,9 +317,38 @@ def _int_cell(text: str, name: str) -> int:
     return int(text)
 
 
+_METHOD = re.compile(r"[a-z_]{0,40}")
+_CONFIDENCE = re.compile(r"(0\.[0-9]{4}|1\.0000)")
+
+
+def _csv_item(cells: list[str]) -> tuple:
+    """Return (gold, aggregate, confidence, method) from a row's last four cells, unproven."""
+    gold, text, confidence, method = cells
+    if gold not in ("true", "false"):
+        raise _RowError(f"gold {gold!r} is not true or false")
+    aggregate = None
+    if text:
+        try:
+            aggregate = json.loads(text)
+        except (ValueError, RecursionError):
+            aggregate = None
+        if type(aggregate) is not dict:
+            raise _RowError("aggregate is neither empty nor a JSON object")
+    if not _CONFIDENCE.fullmatch(confidence):
+        raise _RowError(f"confidence {confidence!r} is not a number from 0 to 1 (4 decimals)")
+    if not _METHOD.fullmatch(method):
+        raise _RowError(f"method {method!r} is not a method's name")
+    return gold == "true", aggregate, float(confidence), method
+
+
 def _csv_row(cells: list[str]) -> tuple:
-    """Return (external_id, answer hash, member, seconds, index, time, ms, claimed, answer)."""
-    if len(cells) != len(FIELDS):
+    """Return (external_id, answer hash, member, seconds, index, time, ms, claimed, answer,
+    status, item fields or None)."""
+    item = None
+    if len(cells) == len(FIELDS):
+        item = _csv_item(cells[len(PROVEN_FIELDS):])
+        cells = cells[: len(PROVEN_FIELDS)]
+    elif len(cells) != len(PROVEN_FIELDS):
         raise _RowError(f"the row has {len(cells)} fields, not {len(FIELDS)}")
     external_id, text, member, seconds, status, index, stamp, ms, claimed = cells
     # The answer text as written hashes to the claimed digest only if it is those exact
@@ -319,11 +374,13 @@ def _csv_row(cells: list[str]) -> tuple:
         claimed,
         text if answer is None else answer,
         status,
+        item,
     )
 
 
 _STATUSES = tuple(s.value for s in AnswerStatus)
 _JSON_FIELDS = set(FIELDS)
+_JSON_PROVEN = set(PROVEN_FIELDS)
 
 
 def _jsonl_row(line: bytes) -> tuple:
@@ -341,8 +398,22 @@ def _jsonl_row(line: bytes) -> tuple:
     return _jsonl_fields(obj)
 
 
+def _jsonl_item(obj: dict) -> tuple:
+    """Return (gold, aggregate, confidence, method) of a JSON Lines row, unproven."""
+    gold, aggregate, confidence, method = (obj[k] for k in AGGREGATE_FIELDS)
+    if type(gold) is not bool:
+        raise _RowError("gold is true or false")
+    if aggregate is not None and type(aggregate) is not dict:
+        raise _RowError("aggregate is null or a JSON object")
+    if type(confidence) not in (int, float) or not 0 <= confidence <= 1:
+        raise _RowError("confidence is a number from 0 to 1")
+    if type(method) is not str or not _METHOD.fullmatch(method):
+        raise _RowError("method is a method's name")
+    return gold, aggregate, float(confidence), method
+
+
 def _jsonl_fields(obj: Any) -> tuple:
-    if type(obj) is not dict or obj.keys() != _JSON_FIELDS:
+    if type(obj) is not dict or obj.keys() not in (_JSON_FIELDS, _JSON_PROVEN):
         raise _RowError(f"must be an object with exactly the fields {', '.join(FIELDS)}")
     external_id, member, stamp, claimed, status = (
         obj["external_id"],
@@ -366,7 +437,11 @@ def _jsonl_fields(obj: Any) -> tuple:
         digest = hashlib.sha256(_ANSWER_ENCODER.encode(obj["answer"]).encode()).hexdigest()
     except ValueError as exc:
         raise _RowError(f"the answer cannot be encoded: {exc}") from None
-    return (external_id, digest, member, seconds, index, stamp, ms, claimed, obj["answer"], status)
+    item = _jsonl_item(obj) if len(obj) == len(FIELDS) else None
+    return (
+        external_id, digest, member, seconds, index, stamp, ms, claimed, obj["answer"], status,
+        item,
+    )
 
 
 def _csv_rows(f: BinaryIO, first_line: int) -> Iterator[tuple[int, Any]]:
@@ -408,7 +483,7 @@ def _open_rows(path: str, fmt: ResultsFormat, offset: int, first_line: int, f: B
     """Return the row iterator of a results file, from offset (0: check the CSV header)."""
     if offset == 0 and fmt is ResultsFormat.CSV:
         header = f.readline().decode("utf-8", "replace").rstrip("\r\n")
-        if header != ",".join(FIELDS):
+        if header not in (",".join(FIELDS), ",".join(PROVEN_FIELDS)):
             raise ResultsTampered(None, 1, None, f"{path} does not start with the CSV header")
         first_line = 2
     else:
@@ -426,11 +501,15 @@ def read_results(path: str | os.PathLike, fmt: ResultsFormat | str | None = None
         for row, (line, parsed) in enumerate(rows, start=1):
             if isinstance(parsed, _RowError):
                 raise ResultsTampered(row, line, parsed.external_id, str(parsed))
-            external_id, _, member, seconds, index, stamp, ms, claimed, answer, status = parsed
+            external_id, _, member, seconds, index, stamp, ms, claimed, answer, status, item = (
+                parsed
+            )
             try:
                 if not isinstance(answer, dict):
                     answer = json.loads(answer)
                 answer_bytes(answer)
+                if item is not None and item[1] is not None:
+                    answer_bytes(item[1])
             except (ValueError, RecursionError) as exc:
                 raise ResultsTampered(row, line, external_id, f"bad answer: {exc}") from None
             yield ResultRow(
@@ -443,6 +522,7 @@ def read_results(path: str | os.PathLike, fmt: ResultsFormat | str | None = None
                 stamp,
                 ms,
                 claimed,
+                *(item or ()),
             )
 
 
@@ -626,7 +706,7 @@ def _proof_row(text: bytes) -> tuple[int, bytes, list[bytes]]:
 
 def _check_row(parsed: tuple, text: bytes, prev: int, size: int) -> tuple[int, bytes, list, Any]:
     """Check one row against its proof line; return (index, leaf hash, gap hashes, project)."""
-    external_id, digest, member, seconds, row_index, stamp, ms, claimed, _, _ = parsed
+    external_id, digest, member, seconds, row_index, stamp, ms, claimed, _, _, _ = parsed
     index, raw, gap = _proof_row(text)
     if row_index != index:
         raise _RowError(

@@ -121,3 +121,50 @@ def test_the_aggregated_download(app, project):
     assert [a["member"] for a in lines[0]["answers"]] == [m.pseudonym for m in members]
     other = app.test_client(user=members[0]).get(f"/projects/{project.id}/aggregated.jsonl")
     assert other.status_code == 403
+
+
+def test_the_client_chooses_the_method(app, project):
+    client, _members, project = project
+    web = app.test_client(user=client)
+    url = f"/projects/{project.id}/aggregated.jsonl"
+    lines = [json.loads(line) for line in web.get(url + "?method=dawid_skene").data.splitlines()]
+    assert [(r["external_id"], r["method"]) for r in lines] == [
+        ("c0", "dawid_skene"), ("c5", "dawid_skene")]
+    assert lines[0]["answer"] == {"label": "remove"} and 0.5 < lines[0]["confidence"] <= 1
+    refused = web.get(url + "?method=most_similar")
+    assert refused.status_code == 400 and "majority, dawid_skene" in refused.get_data(as_text=True)
+
+
+def test_results_rows_carry_the_gold_flag_and_the_aggregate(app, project):
+    from coop.audit import ledger as app_ledger
+
+    client, _members, project = project
+    with app.test_request_context():
+        app_ledger.publish_checkpoint()
+    rows = [json.loads(line) for line in
+            app.test_client(user=client).get(f"/projects/{project.id}/results.jsonl").data
+            .splitlines()]
+    gold = {r["external_id"]: r["gold"] for r in rows}
+    assert gold == {"c0": False, "c5": True}
+    c5 = [r for r in rows if r["external_id"] == "c5"]
+    # The rejected answer is in the file but not in the aggregate: one keep, one remove.
+    assert [r["status"] for r in c5].count("rejected") == 1
+    assert {(r["aggregate"]["label"], r["confidence"]) for r in c5} == {("keep", 0.5)}
+
+
+def test_free_text_defaults_to_the_most_similar_answer(app, make_client_user, make_member):
+    client = make_client_user()
+    template = {"kind": "text", "field": "comment", "min_length": 1, "max_length": 200}
+    with app.test_request_context():
+        project = make_project(client, items=1, overlap=4, template=template)
+        for text in ("The cat sat on a mat", "A dog barked loudly", "the cat sat on  the mat",
+                     "The cat sat on the hat"):
+            member = make_member()
+            ops.submit_answer(member, ops.next_assignment(member, project), {"text": [text]})
+    web = app.test_client(user=client)
+    url = f"/projects/{project.id}/aggregated.jsonl"
+    (line,) = [json.loads(line) for line in web.get(url).data.splitlines()]
+    assert line["method"] == "most_similar"
+    assert line["answer"] == {"text": "the cat sat on  the mat"}
+    assert web.get(url + "?method=dawid_skene").status_code == 400
+    assert json.loads(web.get(url + "?method=majority").data)["method"] == "majority"

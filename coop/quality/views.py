@@ -7,6 +7,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     stream_with_context,
     url_for,
 )
@@ -65,7 +66,8 @@ def project(project_id: int):
 @client_required
 def aggregated(project_id: int):
     found = project_access.client_project(current_user, project_id)
-    response = Response(stream_with_context(results.aggregated_lines(found)),
+    method = results.choose_method(found, request.args.get("method"))
+    response = Response(stream_with_context(results.aggregated_lines(found, method)),
                         mimetype="application/x-ndjson")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="project-{found.id}-aggregated.jsonl"'
