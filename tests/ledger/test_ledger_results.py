@@ -351,15 +351,7 @@ def test_the_item_columns_are_outside_the_proof(built, tmp_path, fmt):
 def test_files_made_before_the_item_columns_still_verify(built, tmp_path, fmt):
     records = _records(built["folder"] / f"results.{fmt}", fmt)
     old = [{k: r[k] for k in PROVEN_FIELDS} for r in records]
-    path = tmp_path / f"results.{fmt}"
-    out = io.StringIO(newline="")
-    if fmt == "csv":
-        writer = csv.DictWriter(out, PROVEN_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(old)
-    else:
-        out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in old))
-    path.write_text(out.getvalue(), encoding="utf-8")
+    path = _write(tmp_path / f"results.{fmt}", fmt, old, PROVEN_FIELDS)
     assert verify_results(path, built["folder"] / "proof.jsonl", VKEY).rows == ANSWERS
     assert list(read_results(path)) == [
         replace(r, gold=False, aggregate=None, confidence=0.0, method="") for r in built["rows"]
@@ -383,10 +375,10 @@ def _records(path: Path, fmt: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
 
 
-def _write(path: Path, fmt: str, records: list[dict]) -> Path:
+def _write(path: Path, fmt: str, records: list[dict], fields=FIELDS) -> Path:
     out = io.StringIO(newline="")
     if fmt == "csv":
-        writer = csv.DictWriter(out, FIELDS, lineterminator="\n")
+        writer = csv.DictWriter(out, fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
     else:
