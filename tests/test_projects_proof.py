@@ -92,6 +92,13 @@ def test_the_cli_writes_results_and_proof(app, runner, answered, tmp_path):
     assert out.exit_code == 0, out.output
     checked = _verify(tmp_path, results.read_bytes(), proof.read_bytes())
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    out = runner.invoke(args=["project", "export", str(project.id), "--format", "jsonl",
+                              "--method", "dawid_skene"])
+    assert out.exit_code == 0, out.output
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(rows) == 6 and {r["method"] for r in rows} == {"dawid_skene"}
+    out = runner.invoke(args=["project", "export", str(project.id), "--method", "most_similar"])
+    assert out.exit_code == 1 and "method must be one of majority, dawid_skene" in out.output
 
 
 def test_rows_carry_their_items_aggregate_by_the_chosen_method(app, answered, tmp_path):
