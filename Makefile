@@ -36,6 +36,7 @@ bench: install
 	$(BIN)/python bench/statements.py
 	$(BIN)/python bench/projects.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/quality.py
 
 lint: install
 	$(BIN)/ruff check .
