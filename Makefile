@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python bench/statements_draft.py
 	$(BIN)/python bench/projects.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/quality.py
 
 lint: install
 	$(BIN)/ruff check .

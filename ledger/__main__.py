@@ -315,6 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{checked.checkpoint.size} of {checked.checkpoint.origin}, "
                 f"signed by {verifier.name}{policy}{stamped}"
             )
+            # Say what the OK does not vouch for: reviews and the item's computed columns.
+            print("Not covered by the proof: status, gold, aggregate, confidence, method.")
             return _flagged(checked.flags)
         else:
             try:

@@ -3,7 +3,10 @@
 A client downloads its project's results (CSV or JSON Lines, one row per answer) and a proof
 file holding the signed checkpoint, each row's ledger entry and a multi-leaf Merkle proof.
 ``verify_results`` checks every row against its entry and the entries against the
-checkpoint, offline, and names the first row that does not verify. Standard library,
+checkpoint, offline, and names the first row that does not verify. The last four fields of a
+row (the item's gold flag and its aggregated answer, confidence and method) are computed when
+the file is made, not logged: the proof does not cover them, and verifying checks only their
+form (files made before they existed, without them, still verify). Standard library,
 ``cryptography`` and ``asn1crypto`` only, like ``ledger.verify``; ``make_proof`` alone reads a
 ``Ledger``. The formats are in docs/ledger-format.md §8.
 """
@@ -45,7 +48,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANSWER_KIND",
+    "AGGREGATE_FIELDS",
     "FIELDS",
+    "PROVEN_FIELDS",
     "PROOF_FORMAT",
     "AnswerStatus",
     "InvalidAnswer",
@@ -70,7 +75,9 @@ __all__ = [
 
 ANSWER_KIND = "answer.submitted"
 PROOF_FORMAT = "coop-results-proof/1"
-FIELDS = (
+# The answer's fields, each checked against its ledger entry (but status: reviews come later),
+# and the interval around it, checked against the proof's time-stamps.
+PROVEN_FIELDS = (
     "external_id",
     "answer",
     "member",
@@ -83,6 +90,10 @@ FIELDS = (
     "bounded_after",
     "bounded_before",
 )
+# The item's, the same on each of its rows: not in the ledger, so outside the proof. Files
+# made before these existed end at bounded_before, and still verify.
+AGGREGATE_FIELDS = ("gold", "aggregate", "confidence", "method")
+FIELDS = PROVEN_FIELDS + AGGREGATE_FIELDS
 # An RFC 3339 time as entries write it: fixed width, so its text sorts as its time.
 _RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z")
 # Rows per batch of ledger reads when making a proof, and per worker when verifying one.
@@ -176,7 +187,12 @@ def uncertainty_ms(uncertainty_ns: int) -> int:
 
 @dataclass(frozen=True)
 class ResultRow:
-    """One answer in a results file, in the field order of FIELDS."""
+    """One answer in a results file, in the field order of FIELDS.
+
+    The last four describe the answer's item and are not proven: `gold` (a gold item),
+    `aggregate` (the answer its answers add up to, None when none counts), `confidence`
+    (0 to 1, four decimals) and `method` (how they were added up; "" for not at all).
+    """
 
     external_id: str
     answer: Mapping[str, Any]
@@ -190,9 +206,13 @@ class ResultRow:
     # The interval the proof's time-stamps put around the entry (RFC 3339; "": unbounded).
     bounded_after: str = ""
     bounded_before: str = ""
+    gold: bool = False
+    aggregate: Mapping[str, Any] | None = None
+    confidence: float = 0.0
+    method: str = ""
 
     def csv_fields(self) -> list[str]:
-        """Return the row as CSV cells (the answer as its canonical JSON text)."""
+        """Return the row as CSV cells (answers as their canonical JSON text)."""
         return [
             self.external_id,
             answer_bytes(self.answer).decode("utf-8"),
@@ -205,10 +225,14 @@ class ResultRow:
             self.answer_sha256,
             self.bounded_after,
             self.bounded_before,
+            "true" if self.gold else "false",
+            "" if self.aggregate is None else answer_bytes(self.aggregate).decode("utf-8"),
+            f"{self.confidence:.4f}",
+            self.method,
         ]
 
     def to_json(self) -> dict[str, Any]:
-        """Return the row as a JSON Lines object (the answer as an object)."""
+        """Return the row as a JSON Lines object (answers as objects)."""
         return {
             "external_id": self.external_id,
             "answer": dict(self.answer),
@@ -221,6 +245,10 @@ class ResultRow:
             "answer_sha256": self.answer_sha256,
             "bounded_after": self.bounded_after or None,
             "bounded_before": self.bounded_before or None,
+            "gold": self.gold,
+            "aggregate": None if self.aggregate is None else dict(self.aggregate),
+            "confidence": round(self.confidence, 4),
+            "method": self.method,
         }
 
 
@@ -318,10 +346,41 @@ def _int_cell(text: str, name: str) -> int:
     return int(text)
 
 
+_METHOD = re.compile(r"[a-z_]{0,40}")
+_CONFIDENCE = re.compile(r"(0\.[0-9]{4}|1\.0000)")
+
+
+def _csv_item(cells: list[str]) -> tuple:
+    """Return (gold, aggregate, confidence, method) from a row's last four cells, unproven."""
+    gold, text, confidence, method = cells
+    if gold not in ("true", "false"):
+        raise _RowError(f"gold {gold!r} is not true or false")
+    aggregate = None
+    if text:
+        try:
+            aggregate = json.loads(text)
+        except (ValueError, RecursionError):
+            aggregate = None
+        if type(aggregate) is not dict:
+            raise _RowError("aggregate is neither empty nor a JSON object")
+    if not _CONFIDENCE.fullmatch(confidence):
+        raise _RowError(f"confidence {confidence!r} is not a number from 0 to 1 (4 decimals)")
+    if not _METHOD.fullmatch(method):
+        raise _RowError(f"method {method!r} is not a method's name")
+    return gold == "true", aggregate, float(confidence), method
+
+
 def _csv_row(cells: list[str]) -> tuple:
-    """Return (external_id, answer hash, member, seconds, index, time, ms, claimed, answer)."""
-    if len(cells) != len(FIELDS):
-        raise _RowError(f"the row has {len(cells)} fields, not {len(FIELDS)}")
+    """Return (external_id, answer hash, member, seconds, index, time, ms, claimed, answer,
+    status, bounded_after, bounded_before, item fields or None)."""
+    item = None
+    if len(cells) == len(FIELDS):
+        item = _csv_item(cells[len(PROVEN_FIELDS):])
+        cells = cells[: len(PROVEN_FIELDS)]
+    elif len(cells) != len(PROVEN_FIELDS):
+        raise _RowError(
+            f"the row has {len(cells)} fields, not {len(FIELDS)} (or {len(PROVEN_FIELDS)})"
+        )
     external_id, text, member, seconds, status, index, stamp, ms, claimed, after, before = cells
     # The answer text as written hashes to the claimed digest only if it is those exact
     # canonical bytes; otherwise (a spreadsheet re-spaced it) canonicalise and hash again.
@@ -348,6 +407,7 @@ def _csv_row(cells: list[str]) -> tuple:
         status,
         _bound_cell(after, "bounded_after"),
         _bound_cell(before, "bounded_before"),
+        item,
     )
 
 
@@ -361,6 +421,7 @@ def _bound_cell(value: Any, name: str) -> str:
 
 _STATUSES = tuple(s.value for s in AnswerStatus)
 _JSON_FIELDS = set(FIELDS)
+_JSON_PROVEN = set(PROVEN_FIELDS)
 
 
 def _jsonl_row(line: bytes) -> tuple:
@@ -378,8 +439,22 @@ def _jsonl_row(line: bytes) -> tuple:
     return _jsonl_fields(obj)
 
 
+def _jsonl_item(obj: dict) -> tuple:
+    """Return (gold, aggregate, confidence, method) of a JSON Lines row, unproven."""
+    gold, aggregate, confidence, method = (obj[k] for k in AGGREGATE_FIELDS)
+    if type(gold) is not bool:
+        raise _RowError("gold is true or false")
+    if aggregate is not None and type(aggregate) is not dict:
+        raise _RowError("aggregate is null or a JSON object")
+    if type(confidence) not in (int, float) or not 0 <= confidence <= 1:
+        raise _RowError("confidence is a number from 0 to 1")
+    if type(method) is not str or not _METHOD.fullmatch(method):
+        raise _RowError("method is a method's name")
+    return gold, aggregate, float(confidence), method
+
+
 def _jsonl_fields(obj: Any) -> tuple:
-    if type(obj) is not dict or obj.keys() != _JSON_FIELDS:
+    if type(obj) is not dict or obj.keys() not in (_JSON_FIELDS, _JSON_PROVEN):
         raise _RowError(f"must be an object with exactly the fields {', '.join(FIELDS)}")
     external_id, member, stamp, claimed, status = (
         obj["external_id"],
@@ -405,9 +480,10 @@ def _jsonl_fields(obj: Any) -> tuple:
         raise _RowError(f"the answer cannot be encoded: {exc}") from None
     after = _bound_cell(obj["bounded_after"], "bounded_after")
     before = _bound_cell(obj["bounded_before"], "bounded_before")
+    item = _jsonl_item(obj) if len(obj) == len(FIELDS) else None
     return (
         external_id, digest, member, seconds, index, stamp, ms, claimed, obj["answer"], status,
-        after, before,
+        after, before, item,
     )  # fmt: skip
 
 
@@ -450,7 +526,7 @@ def _open_rows(path: str, fmt: ResultsFormat, offset: int, first_line: int, f: B
     """Return the row iterator of a results file, from offset (0: check the CSV header)."""
     if offset == 0 and fmt is ResultsFormat.CSV:
         header = f.readline().decode("utf-8", "replace").rstrip("\r\n")
-        if header != ",".join(FIELDS):
+        if header not in (",".join(FIELDS), ",".join(PROVEN_FIELDS)):
             raise ResultsTampered(None, 1, None, f"{path} does not start with the CSV header")
         first_line = 2
     else:
@@ -469,11 +545,13 @@ def read_results(path: str | os.PathLike, fmt: ResultsFormat | str | None = None
             if isinstance(parsed, _RowError):
                 raise ResultsTampered(row, line, parsed.external_id, str(parsed))
             external_id, _, member, seconds, index, stamp, ms, claimed, answer, status = parsed[:10]
-            after, before = parsed[10:]
+            after, before, item = parsed[10:]
             try:
                 if not isinstance(answer, dict):
                     answer = json.loads(answer)
                 answer_bytes(answer)
+                if item is not None and item[1] is not None:
+                    answer_bytes(item[1])
             except (ValueError, RecursionError) as exc:
                 raise ResultsTampered(row, line, external_id, f"bad answer: {exc}") from None
             yield ResultRow(
@@ -488,6 +566,7 @@ def read_results(path: str | os.PathLike, fmt: ResultsFormat | str | None = None
                 claimed,
                 after,
                 before,
+                *(item or ()),
             )
 
 

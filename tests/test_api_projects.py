@@ -161,6 +161,13 @@ def test_round_trip_create_upload_publish_review_results_proof(
     changed = lines.replace(b'"keep"', b'"remove"', 1)
     assert changed != lines
     assert _verify(tmp_path, changed, proof_bytes, "results.jsonl").returncode == 1
+    rows_ds = client.get(f"{API}/projects/{pid}/results?size={size}&method=dawid_skene",
+                         headers=_auth(read)).data
+    parsed = [json.loads(line) for line in rows_ds.splitlines()]
+    assert {r["method"] for r in parsed} == {"dawid_skene"}
+    assert all(r["aggregate"] and 0 < r["confidence"] <= 1 for r in parsed)
+    assert {r["method"] for r in map(json.loads, lines.splitlines())} == {"majority"}
+    assert _verify(tmp_path, rows_ds, proof_bytes, "results.jsonl").returncode == 0
 
     paused = client.post(f"{API}/projects/{pid}/pause", headers=_auth(write))
     assert paused.json["state"] == "paused"
@@ -348,6 +355,8 @@ def test_results_arguments_are_checked(client, owner, draft):
     base = f"{API}/projects/{draft}/results"
     assert client.get(f"{base}?format=xml", headers=_auth(read)).status_code == 400
     assert client.get(f"{base}?size=x", headers=_auth(read)).status_code == 400
+    wrong = client.get(f"{base}?method=vote", headers=_auth(read))
+    assert wrong.status_code == 400 and "method must be one of" in wrong.json["error"]
     assert client.get(f"{base}?size=99999", headers=_auth(read)).status_code == 404
     assert client.get(f"{base}/proof?size=99999", headers=_auth(read)).status_code == 404
     empty = client.get(base, headers=_auth(read))

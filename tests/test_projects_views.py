@@ -147,8 +147,11 @@ def test_review_and_results(app, owner, published, make_member, make_client_user
     rows = list(csv.reader(io.StringIO(download.get_data(as_text=True))))
     assert rows[0] == ["external_id", "answer", "member", "seconds", "status", "ledger_index",
                        "timestamp", "uncertainty_ms", "answer_sha256", "bounded_after",
-                       "bounded_before"]
+                       "bounded_before", "gold", "aggregate", "confidence", "method"]
     assert [r[4] for r in rows[1:]] == ["accepted", "rejected", "accepted"]
+    # One answer per item: the item's aggregate is that answer, unless it was rejected.
+    kept = ["false", '{"label":"keep"}', "1.0000", "majority"]
+    assert [r[11:] for r in rows[1:]] == [kept, ["false", "", "0.0000", "majority"], kept]
     assert [r[1] for r in rows[1:]] == ['{"label":"keep"}'] * 3
     assert all(hashlib.sha256(r[1].encode()).hexdigest() == r[8] for r in rows[1:])
     indexes = [int(r[5]) for r in rows[1:]]

@@ -658,7 +658,9 @@ PATHS.update({
             "description": (
                 "Cut at one published checkpoint; check it with the proof of the same size: "
                 "`python -m ledger verify-results RESULTS PROOF --key VKEY`. 503 when no "
-                "checkpoint has been published yet."
+                "checkpoint has been published yet. Each row also gives its item's gold flag "
+                "and aggregated answer (`gold`, `aggregate`, `confidence`, `method`), which the "
+                "proof does not cover."
             ),
             "parameters": [
                 PROJECT_ID,
@@ -668,6 +670,17 @@ PATHS.update({
                     "schema": {"type": "string", "enum": ["jsonl", "csv"], "default": "jsonl"},
                 },
                 SIZE,
+                {
+                    "name": "method",
+                    "in": "query",
+                    "description": (
+                        "How each item's answers are aggregated: majority or dawid_skene for "
+                        "labels (default majority), most_similar or majority for free text "
+                        "(default most_similar)."
+                    ),
+                    "schema": {"type": "string",
+                               "enum": ["majority", "dawid_skene", "most_similar"]},
+                },
             ],
             "responses": {
                 "200": {
@@ -678,7 +691,7 @@ PATHS.update({
                         "text/csv": {"schema": {"type": "string"}},
                     },
                 },
-                "400": _error("format or size is not valid."),
+                "400": _error("format, size or method is not valid."),
                 "401": UNAUTHORIZED,
                 "403": FORBIDDEN,
                 "404": _error("No such project among yours, or no checkpoint of that size."),

@@ -22,6 +22,7 @@ from coop.projects import access, queries, results
 from coop.projects import operations as ops
 from coop.projects.models import Project
 from coop.quality import qualification_queries
+from coop.quality.results import choose_method
 from ledger.results import ResultsFormat
 
 # Upload bodies are named by their media type; the importer picks its parser by file name.
@@ -315,7 +316,8 @@ def project_results(project_id: int):
     except ValueError:
         raise DomainError(_("format must be jsonl or csv."), field="format") from None
     cut = _cut()
-    chunks = results.results_file(found, fmt, cut)
+    method = choose_method(found, request.args.get("method"))
+    chunks = results.results_file(found, fmt, cut, method)
     return _stream(found, chunks, RESULT_TYPES[fmt], cut, f"results-{cut.size}.{fmt.value}")
 
 

@@ -163,18 +163,23 @@ def status_command(project_id):
               help="File to write (default: standard output).")
 @click.option("--proof", type=click.File("wb"), default=None,
               help="Also write the proof file binding every row to the same checkpoint.")
+@click.option("--method", type=click.Choice(["majority", "dawid_skene", "most_similar"]),
+              default=None, help="How each item's answers are aggregated (default: majority "
+              "vote for labels, the most similar answer for free text).")
 @with_appcontext
-def export_command(project_id, fmt, output, proof):
+def export_command(project_id, fmt, output, proof, method):
     """Write a project's results, one row per answer in ledger order, up to the latest
-    published checkpoint; with --proof, the proof that `python -m ledger verify-results`
-    checks."""
+    published checkpoint, each with its item's aggregated answer; with --proof, the proof that
+    `python -m ledger verify-results` checks."""
     from coop.projects import results
+    from coop.quality.results import choose_method
     from ledger.results import ResultsFormat
 
     with _operations():
         project = _project(project_id)
         cut = results.cut_at()
-        for chunk in results.results_file(project, ResultsFormat(fmt), cut):
+        chosen = choose_method(project, method)
+        for chunk in results.results_file(project, ResultsFormat(fmt), cut, chosen):
             output.write(chunk)
         if proof is not None:
             for chunk in results.proof_file(project, cut):

@@ -2,7 +2,11 @@
 
 The results file and the proof file are downloaded separately, so both are cut at the same
 tree size: the answers whose ledger entries the checkpoint covers. Answers given after it come
-with the next checkpoint. Rows and proof are streamed (memory flat in the number of answers).
+with the next checkpoint. Rows and proof are streamed. Each row also carries its item's gold
+flag and aggregated answer, computed from the same rows (rejected ones left out) by the method
+the client chose, so a client can recompute them from the file; they are not in the ledger,
+so the proof does not cover them. The aggregates are computed before the first row (one small
+object per item held in memory: Dawid–Skene needs every answer at once).
 """
 
 import json
@@ -17,6 +21,8 @@ from coop.audit import timestamps
 from coop.errors import NotFound, Unavailable
 from coop.models import CheckpointTimestamp, User
 from coop.projects.models import Answer, Item, Project
+from coop.quality.aggregate import NOTHING, Method
+from coop.quality.results import choose_method, item_votes
 from ledger.entry import rfc3339_ns
 from ledger.results import (
     AnswerStatus,
@@ -60,7 +66,8 @@ def cut_at(size: int | None = None) -> Cut:
 # A results row's columns, the ledger index first (the batches continue after the last one).
 _ROW = (
     Answer.ledger_index, Answer.data, Answer.seconds, Answer.state, Answer.unix_ns,
-    Answer.uncertainty_ns, Answer.sha256, Item.external_id, User.pseudonym,
+    Answer.uncertainty_ns, Answer.sha256, Item.external_id, User.pseudonym, Answer.item,
+    Item.gold_state,
 )
 
 
@@ -93,15 +100,18 @@ def _answers(project: Project, cut: Cut, columns=_ROW) -> Iterator[tuple]:
         last = batch[-1][0]
 
 
-def rows(project: Project, cut: Cut) -> Iterator[ResultRow]:
+def rows(project: Project, cut: Cut, method: Method | None = None) -> Iterator[ResultRow]:
     """Yield the results rows of the project's answers covered by the cut, each with the
-    interval the time-stamps up to the cut put around it."""
+    interval the time-stamps up to the cut put around it, and its item's aggregate by the
+    method (None: the project's default)."""
     cuts, bounds = timestamps.segments_upto(cut.size)
     texts = [(bound_text(after), bound_text(before)) for after, before in bounds]
-    for index, data, seconds, state, unix_ns, uncertainty_ns, sha256, external_id, member in (
-        _answers(project, cut)
-    ):
+    method = method or choose_method(project, None)
+    votes = item_votes(project, method, cut.size)
+    for (index, data, seconds, state, unix_ns, uncertainty_ns, sha256, external_id, member,
+         item_id, gold_state) in _answers(project, cut):  # fmt: skip
         after, before = texts[bisect_right(cuts, index)]
+        vote = votes.get(item_id, NOTHING)
         yield ResultRow(
             external_id=external_id,
             answer=json.loads(data),
@@ -114,12 +124,18 @@ def rows(project: Project, cut: Cut) -> Iterator[ResultRow]:
             answer_sha256=sha256,
             bounded_after=after,
             bounded_before=before,
+            gold=bool(gold_state),
+            aggregate=vote.answer,
+            confidence=round(vote.confidence, 4),
+            method=method.value,
         )
 
 
-def results_file(project: Project, fmt: ResultsFormat, cut: Cut) -> Iterator[bytes]:
+def results_file(
+    project: Project, fmt: ResultsFormat, cut: Cut, method: Method | None = None
+) -> Iterator[bytes]:
     """Yield the results file (CSV or JSON Lines) in blocks of bytes."""
-    return iter_results(rows(project, cut), fmt)
+    return iter_results(rows(project, cut, method), fmt)
 
 
 def proof_file(project: Project, cut: Cut) -> Iterator[bytes]:

@@ -39,6 +39,7 @@ from coop.projects.forms import (
 from coop.projects.models import ProjectState
 from coop.quality import gold, qualification_queries
 from coop.quality.forms import RequireForm
+from coop.quality.results import choose_method
 from coop.quality.sittings import qualification_of
 from coop.web import client_required, member_required, role_required
 from ledger.results import ResultsFormat
@@ -484,7 +485,8 @@ def _download(project, chunks, mimetype: str, name: str):
 def results_csv(project_id: int):
     found = access.client_project(current_user, project_id)
     cut = _cut()
-    chunks = results.results_file(found, ResultsFormat.CSV, cut)
+    method = choose_method(found, request.args.get("method"))
+    chunks = results.results_file(found, ResultsFormat.CSV, cut, method)
     return _download(found, chunks, "text/csv; charset=utf-8", f"results-{cut.size}.csv")
 
 
@@ -493,7 +495,8 @@ def results_csv(project_id: int):
 def results_jsonl(project_id: int):
     found = access.client_project(current_user, project_id)
     cut = _cut()
-    chunks = results.results_file(found, ResultsFormat.JSONL, cut)
+    method = choose_method(found, request.args.get("method"))
+    chunks = results.results_file(found, ResultsFormat.JSONL, cut, method)
     return _download(found, chunks, "application/x-ndjson", f"results-{cut.size}.jsonl")
 
 

@@ -14,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from coop.projects.forms import ProjectForm
+from coop.quality.aggregate import Method
 from coop.quality.models import ContestState
 from coop.quality.operations import MAX_REASON
 
@@ -23,6 +24,12 @@ CONTEST_LABELS = {
     ContestState.APPEALED: _l("appealed: waiting for the board"),
     ContestState.APPEAL_UPHELD: _l("the board kept the expected answer"),
     ContestState.FOUND_WRONG: _l("the expected answer was wrong: gold item removed"),
+}
+
+METHOD_LABELS = {
+    Method.MAJORITY: _l("majority vote"),
+    Method.DAWID_SKENE: _l("Dawid–Skene"),
+    Method.MOST_SIMILAR: _l("the answer most similar to the others"),
 }
 
 

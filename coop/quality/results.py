@@ -1,17 +1,80 @@
-"""A project's aggregated results: one JSON line per item with its majority answer, the
-confidence, the gold flag and the individual answers (rejected answers are left out).
+"""A project's aggregated answers: which methods fit its template, and every item's aggregate.
 
-Streamed item by item in batches, so memory stays flat in the number of items.
+The client chooses the method in each download (`?method=`); without one, labels (classify,
+compare, check) are aggregated by majority vote and free text (transcribe, text) by the answer
+most similar to the others. Rejected answers never count.
+
+`aggregated_lines` is the client's per-item download: one JSON line per item with its
+aggregated answer, the confidence, the method, the gold flag and the individual answers.
 """
 
 import json
 from collections.abc import Iterator
 
+from flask_babel import gettext as _
+
+from coop.errors import DomainError
 from coop.models import User
 from coop.projects.models import Answer, AnswerState, Item, Project
-from coop.quality.aggregate import majority_vote
+from coop.projects.templates import Kind
+from coop.quality.aggregate import NOTHING, Method, Vote, aggregate
 
 BATCH = 500
+FREE_TEXT = (Kind.TRANSCRIBE, Kind.TEXT)
+
+
+def methods_for(project: Project) -> tuple[Method, ...]:
+    """Return the methods that fit the project's answers, the default first.
+
+    Dawid–Skene learns how each member confuses labels, so it needs answers from a fixed list;
+    on free text every answer is its own label and only the most similar one makes sense
+    (majority vote still finds answers given word for word alike).
+    """
+    if project.template_data["kind"] in FREE_TEXT:
+        return (Method.MOST_SIMILAR, Method.MAJORITY)
+    return (Method.MAJORITY, Method.DAWID_SKENE)
+
+
+def choose_method(project: Project, raw: str | None) -> Method:
+    """Return the method asked for (None or "": the project's default).
+
+    :raises DomainError: the method is unknown or does not fit the project's answers.
+    """
+    allowed = methods_for(project)
+    if not raw:
+        return allowed[0]
+    if raw not in allowed:
+        raise DomainError(
+            _("method must be one of %(methods)s for this project.",
+              methods=", ".join(m.value for m in allowed)),
+            field="method",
+        )
+    return Method(raw)
+
+
+def item_votes(project: Project, method: Method, below: int | None = None) -> dict[int, Vote]:
+    """Return each answered item's aggregate by id, from its answers that are not rejected
+    (and, given `below`, whose ledger index is below it: the answers of a results file).
+
+    Dawid–Skene learns from all the items together, so every counted answer is read at once;
+    equal answers share one parsed object, so labels cost little memory however many.
+    """
+    query = (
+        Answer.select(Answer.item, User.pseudonym, Answer.data)
+        .join(User, on=(Answer.member == User.id))
+        .where((Answer.project == project.id) & (Answer.state != AnswerState.REJECTED))
+    )
+    if below is not None:
+        query = query.where(Answer.ledger_index < below)
+    parsed: dict[str, dict] = {}
+    by_item: dict[int, list[tuple[str, dict]]] = {}
+    for item_id, member, data in query.order_by(Answer.ledger_index, Answer.id).tuples():
+        answer = parsed.get(data)
+        if answer is None:
+            answer = parsed[data] = json.loads(data)
+        by_item.setdefault(item_id, []).append((member, answer))
+    ids = list(by_item)
+    return dict(zip(ids, aggregate(method, [by_item[i] for i in ids]), strict=True))
 
 
 def _items(project: Project) -> Iterator[list[Item]]:
@@ -29,8 +92,9 @@ def _items(project: Project) -> Iterator[list[Item]]:
         last = batch[-1].id
 
 
-def aggregated_lines(project: Project) -> Iterator[bytes]:
+def aggregated_lines(project: Project, method: Method) -> Iterator[bytes]:
     """Yield one JSON line per item of the project, in item order."""
+    votes = item_votes(project, method)
     for items in _items(project):
         by_item: dict[int, list] = {item.id: [] for item in items}
         answers = (
@@ -43,15 +107,14 @@ def aggregated_lines(project: Project) -> Iterator[bytes]:
             by_item[answer.item_id].append((answer.member.pseudonym, json.loads(answer.data)))
         chunk = []
         for item in items:
-            given = by_item[item.id]
-            vote = majority_vote(a for _member, a in given)
+            vote = votes.get(item.id, NOTHING)
             chunk.append(json.dumps({
                 "external_id": item.external_id,
                 "answer": vote.answer,
                 "confidence": round(vote.confidence, 4),
                 "votes": vote.votes,
-                "method": "majority",
+                "method": method.value,
                 "gold": bool(item.gold_state),
-                "answers": [{"member": m, "answer": a} for m, a in given],
+                "answers": [{"member": m, "answer": a} for m, a in by_item[item.id]],
             }, ensure_ascii=False, sort_keys=True) + "\n")
         yield "".join(chunk).encode("utf-8")

@@ -7,6 +7,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     stream_with_context,
     url_for,
 )
@@ -15,9 +16,15 @@ from flask_login import current_user, login_required
 
 from coop.errors import Forbidden, NotFound
 from coop.projects import access as project_access
-from coop.quality import access, queries, results
+from coop.quality import access, agreement, queries, results
 from coop.quality import operations as ops
-from coop.quality.forms import CONTEST_LABELS, ContestForm, DecideForm, RulesForm
+from coop.quality.forms import (
+    CONTEST_LABELS,
+    METHOD_LABELS,
+    ContestForm,
+    DecideForm,
+    RulesForm,
+)
 from coop.quality.models import ContestState
 from coop.web import board_required, client_required, member_required
 
@@ -26,7 +33,8 @@ bp = Blueprint("quality", __name__)
 
 @bp.app_context_processor
 def _labels():
-    return {"contest_labels": {k: str(v) for k, v in CONTEST_LABELS.items()}}
+    return {"contest_labels": {k: str(v) for k, v in CONTEST_LABELS.items()},
+            "method_labels": {k: str(v) for k, v in METHOD_LABELS.items()}}
 
 
 def _invalid(form):
@@ -53,6 +61,8 @@ def project(project_id: int):
         return render_template(
             "quality/client.html", project=found, scores=queries.client_scores(found),
             contests=queries.project_contests(found), gold=queries.gold_counts(found),
+            agreement=agreement.project_agreement(found),
+            methods=[m.value for m in results.methods_for(found)],
             rules_form=form, decide_form=DecideForm(formdata=None), ContestState=ContestState,
         )
     if not current_user.is_member:
@@ -68,7 +78,8 @@ def project(project_id: int):
 @client_required
 def aggregated(project_id: int):
     found = project_access.client_project(current_user, project_id)
-    response = Response(stream_with_context(results.aggregated_lines(found)),
+    method = results.choose_method(found, request.args.get("method"))
+    response = Response(stream_with_context(results.aggregated_lines(found, method)),
                         mimetype="application/x-ndjson")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="project-{found.id}-aggregated.jsonl"'

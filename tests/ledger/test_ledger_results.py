@@ -4,7 +4,9 @@ A real Ledger on SQLite holds a few hundred answer entries interleaved with othe
 the results (CSV and JSON Lines) and the proof made from it verify, and every kind of
 tampering (a changed answer, member, seconds, external_id or time; a dropped, added or moved
 row; a changed proof hash or entry; another key; another checkpoint) fails naming the first
-bad row, or the proof as a whole when no row is at fault. The multi-leaf proof is checked
+bad row, or the proof as a whole when no row is at fault. The item's columns (gold flag,
+aggregated answer, confidence, method) are outside the proof: checked for form only, and files
+made before they existed still verify. The multi-leaf proof is checked
 against RFC 9162 roots for random tree sizes and leaf sets.
 """
 
@@ -16,6 +18,7 @@ import io
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import peewee
@@ -30,6 +33,7 @@ from ledger.entry import TimeBlock, TimeSource, decode_entry, encode_entry
 from ledger.merkle import InvalidProof
 from ledger.results import (
     FIELDS,
+    PROVEN_FIELDS,
     InvalidAnswer,
     ResultsTampered,
     answer_bytes,
@@ -75,7 +79,11 @@ def built(tmp_path_factory):
                 },
             )
             status = ("pending", "accepted", "rejected")[i % 3]
-            rows.append(results.row_for_entry(entry, external_id, _answer(i), status))
+            row = results.row_for_entry(entry, external_id, _answer(i), status)
+            if i % 4:  # the item's columns, as an export fills them (some left empty)
+                row = replace(row, gold=i % 5 == 0, aggregate={"label": "cat"},
+                              confidence=round(1 / (1 + i % 4), 4), method="dawid_skene")
+            rows.append(row)
         for i in range(5):
             ledger.append("task.completed", {"task": f"t{i}"})
     first = ledger.checkpoint(SIGNER, ORIGIN)
@@ -299,6 +307,7 @@ def test_cli_verifies_results(built):
     assert done.returncode == 0, done.stderr
     size = built["first"].split("\n")[1]
     assert done.stdout.startswith(f"OK: {ANSWERS} rows verified against checkpoint size {size}")
+    assert "Not covered by the proof: status, gold, aggregate, confidence, method." in done.stdout
 
 
 def test_a_witness_policy_needs_the_cosignatures_in_the_proof(built, tmp_path):
@@ -322,6 +331,33 @@ def test_a_witness_policy_needs_the_cosignatures_in_the_proof(built, tmp_path):
     assert "0 of the 1 witness cosignatures" in done.stderr
 
 
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_the_item_columns_are_outside_the_proof(built, tmp_path, fmt):
+    records = _records(built["folder"] / f"results.{fmt}", fmt)
+    # Another aggregated answer, confidence and method, and a gold flag flipped: each in form,
+    # none in the ledger, so the rows still verify (the docs say so).
+    records[5]["aggregate"] = '{"label":"dog"}' if fmt == "csv" else {"label": "dog"}
+    records[5]["confidence"] = "0.1234" if fmt == "csv" else 0.1234
+    records[5]["method"] = "majority"
+    records[5]["gold"] = "true" if fmt == "csv" else True
+    path = _write(tmp_path / f"results.{fmt}", fmt, records)
+    assert verify_results(path, built["folder"] / "proof.jsonl", VKEY).rows == ANSWERS
+    row = list(read_results(path))[5]
+    assert (row.aggregate, row.confidence, row.method, row.gold) == (
+        {"label": "dog"}, 0.1234, "majority", True)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_files_made_before_the_item_columns_still_verify(built, tmp_path, fmt):
+    records = _records(built["folder"] / f"results.{fmt}", fmt)
+    old = [{k: r[k] for k in PROVEN_FIELDS} for r in records]
+    path = _write(tmp_path / f"results.{fmt}", fmt, old, PROVEN_FIELDS)
+    assert verify_results(path, built["folder"] / "proof.jsonl", VKEY).rows == ANSWERS
+    assert list(read_results(path)) == [
+        replace(r, gold=False, aggregate=None, confidence=0.0, method="") for r in built["rows"]
+    ]
+
+
 def test_a_spreadsheet_respaced_answer_still_verifies(built, tmp_path):
     records = _records(built["folder"] / "results.csv", "csv")
     records[4]["answer"] = json.dumps(json.loads(records[4]["answer"]), indent=1)
@@ -339,10 +375,10 @@ def _records(path: Path, fmt: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
 
 
-def _write(path: Path, fmt: str, records: list[dict]) -> Path:
+def _write(path: Path, fmt: str, records: list[dict], fields=FIELDS) -> Path:
     out = io.StringIO(newline="")
     if fmt == "csv":
-        writer = csv.DictWriter(out, FIELDS, lineterminator="\n")
+        writer = csv.DictWriter(out, fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
     else:
@@ -402,6 +438,10 @@ ROW_TAMPERS = {
     "last row dropped": (lambda fmt, r: r.pop(), ANSWERS, "is missing: the proof has entry"),
     "row added at the end": (lambda fmt, r: r.append(dict(r[3])), ANSWERS + 1, "not in the proof"),
     "bad status": (_set("status", lambda v: "maybe"), 17, "status 'maybe'"),
+    "gold not a flag": (_set("gold", lambda v: "maybe"), 17, "gold"),
+    "aggregate not an object": (_set("aggregate", lambda v: "[1]"), 17, "aggregate is"),
+    "confidence above 1": (_set("confidence", lambda v: "1.5"), 17, "confidence"),
+    "method not a name": (_set("method", lambda v: "Bad Method!"), 17, "method"),
 }
 
 
