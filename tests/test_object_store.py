@@ -9,10 +9,10 @@ import uuid
 
 import boto3
 import pytest
+from s3_server import ACCESS_KEY, SECRET_KEY, seaweedfs
 
 from coop import files
 from coop.housekeeping import referenced_hashes
-from tests.s3_server import ACCESS_KEY, SECRET_KEY, seaweedfs
 
 
 @pytest.fixture(scope="module")
