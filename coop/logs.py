@@ -58,7 +58,7 @@ def init_app(app) -> None:
     def _request_id():
         given = request.headers.get("X-Request-Id", "")
         g.request_id = given if SANE_REQUEST_ID.fullmatch(given) else secrets.token_hex(8)
-        g.request_log_started = time.perf_counter()
+        g.request_started = time.perf_counter()  # read by coop.ops too
 
     @app.after_request
     def _log_request(response):
@@ -66,7 +66,7 @@ def init_app(app) -> None:
         if rid:
             response.headers["X-Request-Id"] = rid
         if request.endpoint != "static":
-            started = g.get("request_log_started", time.perf_counter())
+            started = g.get("request_started", time.perf_counter())
             request_log.info(
                 "%s %s %s",
                 request.method,

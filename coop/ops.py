@@ -133,13 +133,9 @@ def metrics():
 def init_app(app) -> None:
     app.register_blueprint(bp)
 
-    @app.before_request
-    def _start_clock():
-        g.request_started = time.perf_counter()
-
     @app.after_request
     def _observe(response):
-        started = g.get("request_started")
+        started = g.get("request_started")  # set by coop.logs, registered first
         if started is not None and request.endpoint not in {"static", "ops.metrics"}:
             REQUEST_SECONDS.labels(
                 request.endpoint or "unmatched", request.method, f"{response.status_code // 100}xx"

@@ -78,9 +78,6 @@ def decimal1(value: float) -> str:
 def init_app(app) -> None:
     formats.init_app(app)
     labels.init_app(app)
-    # The names before coop.formats, for templates written against them (new ones use these).
-    app.jinja_env.filters["cents"] = formats.money
-    app.jinja_env.filters["local_time"] = lambda value, style=None: formats.datetime_(value)
     app.jinja_env.filters["decimal1"] = decimal1
     app.jinja_env.globals["get_locale"] = get_locale
 
