@@ -71,6 +71,7 @@ def test_a_general_assembly_vote_from_proposal_to_result(server, browser):
     board.fill("input[name=closes_at]", _paris(datetime.now(UTC) + timedelta(days=2)))
     board.fill("input[name=pay_floor_cents_per_hour]", "13.00")
     board.click("main button:has-text('Propose')")
+    board.wait_for_load_state()
     assert "/votes/" in board.url, board.content()[-3000:]
     assert "€13.00" in board.content() and "€12.00" in board.content()
     _fits(board)
@@ -91,9 +92,11 @@ def test_a_general_assembly_vote_from_proposal_to_result(server, browser):
     alice.click("text=Raise the pay floor to €13")
     alice.check("input[name=choice][value=no]")
     alice.click("main button:has-text('Cast my ballot')")
+    alice.wait_for_load_state()
     assert "Your ballot is recorded" in alice.content()
     alice.check("input[name=choice][value=yes]")
     alice.click("main button:has-text('Change my ballot')")
+    alice.wait_for_load_state()
     assert "You voted: For" in alice.content()
     commitment = alice.inner_text("#commitment").strip()
     _fits(alice)
@@ -103,6 +106,7 @@ def test_a_general_assembly_vote_from_proposal_to_result(server, browser):
     bruno.goto(vote_url)
     bruno.check("input[name=choice][value=yes]")
     bruno.click("main button:has-text('Cast my ballot')")
+    bruno.wait_for_load_state()
     assert "You voted: For" in bruno.content()
 
     # Two days pass: the closing time is moved into the past rather than waited for.
@@ -115,6 +119,7 @@ def test_a_general_assembly_vote_from_proposal_to_result(server, browser):
 
     board.goto(vote_url)
     board.click("main button:has-text('Count the votes')")
+    board.wait_for_load_state()
     content = board.content()
     assert "The votes are counted" in content and "Passed" in content
     assert commitment not in content  # the board's page shows no member's ballot
