@@ -57,6 +57,7 @@ def test_the_board_closes_a_month_through_its_confirmation_at_390_px(server, bro
     assert board.locator(f"#open-{month}").get_by_text("Hosting").count() == 1
 
     board.click(f"a#close-{month}")
+    board.wait_for_load_state()
     _fits(board)
     page = board.content()
     assert "This cannot be undone." in page
@@ -71,7 +72,9 @@ def test_the_board_closes_a_month_through_its_confirmation_at_390_px(server, bro
     assert _periods(env) == 0
 
     board.click(f"a#close-{month}")
+    board.wait_for_load_state()
     board.click("button#confirm")
+    board.wait_for_load_state()
     _fits(board)
     assert f"{month} is closed" in board.content()
     assert _periods(env) == 1

@@ -104,6 +104,7 @@ def _sign_in(page, email, password):
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
     page.click("form button[type=submit]:has-text('Sign in')")
+    page.wait_for_load_state()
     assert "/login" not in page.url, page.content()[:2000]
 
 
@@ -117,6 +118,7 @@ def test_from_posting_to_an_offline_verified_bundle(server, browser, tmp_path):
     client.fill("input[name=password]", "green house 2026 pw")
     client.fill("input[name=confirm]", "green house 2026 pw")
     client.click("main button[type=submit]")
+    client.wait_for_load_state()
     assert "/register" not in client.url, client.content()[-3000:]
     # Registration never signs in (it answers the same for a taken address): sign in now.
     _sign_in(client, "shop@example.org", "green house 2026 pw")
@@ -129,10 +131,12 @@ def test_from_posting_to_an_offline_verified_bundle(server, browser, tmp_path):
     client.fill("input[name=deadline]", deadline)
     client.fill("input[name=price]", "5.00")  # below the €12/h floor
     client.click("main button[type=submit]")
+    client.wait_for_load_state()
     assert "12.00" in client.content()  # the refusal states the minimum
     client.fill("input[name=deadline]", deadline)
     client.fill("input[name=price]", "15.00")
     client.click("main button[type=submit]")
+    client.wait_for_load_state()
     task_url = client.url
     assert "/tasks/" in task_url and "Clip 10 product photos" in client.content()
 
@@ -144,6 +148,7 @@ def test_from_posting_to_an_offline_verified_bundle(server, browser, tmp_path):
     member.fill("input[name=confirm]", "retouching since 2021")
     member.fill("textarea[name=note]", "Photo retouching for five years.")
     member.click("main button[type=submit]")
+    member.wait_for_load_state()
     _sign_in(member, "farid@example.org", "retouching since 2021")
     member.goto("/settings")
     assert "waiting for the board" in member.content()
@@ -152,25 +157,32 @@ def test_from_posting_to_an_offline_verified_bundle(server, browser, tmp_path):
     _sign_in(board, BOARD_EMAIL, PASSWORD)
     board.goto("/board/applications")
     board.click("article:has-text('Farid') a:has-text('Admit')")
+    board.wait_for_load_state()
     board.click("button#confirm")
+    board.wait_for_load_state()
 
     member.goto("/tasks")
     member.click("text=Clip 10 product photos")
+    member.wait_for_load_state()
     member.click("button:has-text('Claim this task')")
+    member.wait_for_load_state()
     work = tmp_path / "clipped.png"
     work.write_bytes(b"\x89PNG\r\n\x1a\n" + b"clipped pixels" * 100)
     member.goto(task_url)
     member.set_input_files("input[name=files]", str(work))
     member.fill("input[name=minutes_spent]", "60")
     member.click("section.delivery-panel button[type=submit]")
+    member.wait_for_load_state()
     assert "SHA-256" in member.content() or "sha256" in member.content().lower()
 
     client.goto(task_url)
     client.click("button:has-text('Accept and pay')")
+    client.wait_for_load_state()
     client.goto(task_url)
     assert "Ledger entry #" in client.content()
     with client.expect_download() as download:
         client.click("text=Download proof bundle")
+        client.wait_for_load_state()
     bundle_path = tmp_path / "bundle.json"
     download.value.save_as(bundle_path)
     json.loads(bundle_path.read_text())
@@ -192,8 +204,10 @@ def test_language_switch_without_javascript(server, browser):
     page = _page(browser, base)
     page.goto("/")
     page.click("button:has-text('Français')")
+    page.wait_for_load_state()
     assert "Se connecter" in page.content()
     page.click("button:has-text('English')")
+    page.wait_for_load_state()
     assert "Sign in" in page.content()
 
 
@@ -211,11 +225,15 @@ def test_notifications_tell_of_an_application_an_award_and_a_rejection(server, b
     member.fill("input[name=confirm]", "labelling all day 2026")
     member.fill("textarea[name=note]", "Image labelling.")
     member.click("main button[type=submit]")
+    member.wait_for_load_state()
     board.goto("/notifications")
     board.click("button:has-text('Gina applied to join the coop.')")
+    board.wait_for_load_state()
     assert board.url.endswith("/board/applications")
     board.click("article:has-text('Gina') a:has-text('Admit')")
+    board.wait_for_load_state()
     board.click("button#confirm")
+    board.wait_for_load_state()
 
     client = _page(browser, base)
     client.goto("/register")
@@ -224,6 +242,7 @@ def test_notifications_tell_of_an_application_an_award_and_a_rejection(server, b
     client.fill("input[name=password]", "blue workshop 2026 pw")
     client.fill("input[name=confirm]", "blue workshop 2026 pw")
     client.click("main button[type=submit]")
+    client.wait_for_load_state()
     _sign_in(client, "bleu@example.org", "blue workshop 2026 pw")
     client.goto("/tasks/new")
     client.fill("input[name=title]", "Label 20 street photos")
@@ -237,6 +256,7 @@ def test_notifications_tell_of_an_application_an_award_and_a_rejection(server, b
     client.fill("input[name=bidding_deadline]",
                 (soon + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
     client.click("main button[type=submit]")
+    client.wait_for_load_state()
     task_url = client.url
     assert "/tasks/" in task_url, client.content()[-3000:]
 
@@ -245,10 +265,13 @@ def test_notifications_tell_of_an_application_an_award_and_a_rejection(server, b
     member.fill("input[name=amount]", "18.00")
     member.fill("input[name=eta_hours]", "5")
     member.click("button:has-text('Send the bid')")
+    member.wait_for_load_state()
     client.goto(task_url)
     client.click("a:has-text('Award')")
+    client.wait_for_load_state()
     assert "You cannot choose another bid afterwards." in client.content()
     client.click("button#confirm")
+    client.wait_for_load_state()
 
     member.goto("/my-work")
     assert member.locator("ul.nav-wide mark").inner_text() == "1"
@@ -261,19 +284,24 @@ def test_notifications_tell_of_an_application_an_award_and_a_rejection(server, b
     member.set_input_files("input[name=files]", str(work))
     member.fill("input[name=minutes_spent]", "60")
     member.click("section.delivery-panel button[type=submit]")
+    member.wait_for_load_state()
     client.goto(task_url)
     client.click("summary:has-text('Reject')")
+    client.wait_for_load_state()
     client.check("input[name=category][value=incomplete]")
     client.fill("textarea[name=reason]", "Half of the bicycles have no box around them.")
     client.click("form button:has-text('Reject')")
+    client.wait_for_load_state()
 
     member.goto("/my-work")
     assert member.locator("ul.nav-wide mark").inner_text() == "2"
     member.goto("/notifications")
     assert "The client rejected your delivery for “Label 20 street photos”" in member.content()
     member.click("button:has-text('The client rejected your delivery')")
+    member.wait_for_load_state()
     assert member.url.endswith(task_url.removeprefix(base))
     assert member.locator("ul.nav-wide mark").inner_text() == "1"
     member.goto("/notifications")
     member.click("button:has-text('Mark all read')")
+    member.wait_for_load_state()
     assert member.locator("ul.nav-wide mark").count() == 0

@@ -50,6 +50,7 @@ def test_the_navigation_fits_on_one_line_at_1280_px(server, browser, locale):
         page.fill("input[name=email]", BOARD_EMAIL)
         page.fill("input[name=password]", PASSWORD)
         page.click("main form button[type=submit]")
+        page.wait_for_load_state()
         for path in ("/tasks", "/board", "/settings", "/"):
             page.goto(path, wait_until="load")
             assert page.get_attribute("html", "lang") == locale[:2], path

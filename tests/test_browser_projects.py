@@ -128,6 +128,7 @@ def _skip_with_keyboard(page) -> None:
 def _download(page, link: str, to: Path) -> Path:
     with page.expect_download() as download:
         page.click(f"#results a:has-text('{link}')")
+        page.wait_for_load_state()
     download.value.save_as(to)
     return to
 
@@ -151,6 +152,7 @@ def test_moderation_project_from_csv_to_verified_results(server, browser, tmp_pa
     desk.fill("input[name=password]", CLIENT_PASSWORD)
     desk.fill("input[name=confirm]", CLIENT_PASSWORD)
     desk.click("main button[type=submit]")
+    desk.wait_for_load_state()
     client.fits()
     _sign_in(desk, CLIENT_EMAIL, CLIENT_PASSWORD)
     client.fits()
@@ -173,6 +175,7 @@ def test_moderation_project_from_csv_to_verified_results(server, browser, tmp_pa
     desk.check("input[name=sensitive]")
     desk.fill("input[name=content_note]", "Menaces et insultes.")
     desk.click("main button:has-text('Create the draft')")
+    desk.wait_for_load_state()
     client.fits()
     assert re.search(r"/projects/\d+$", desk.url), desk.content()[-3000:]
     project_path = desk.url.removeprefix(base)
@@ -181,15 +184,18 @@ def test_moderation_project_from_csv_to_verified_results(server, browser, tmp_pa
     _comments_csv(items)
     desk.set_input_files("input[name=items]", str(items))
     desk.click("main button:has-text('Upload')")
+    desk.wait_for_load_state()
     client.fits()
     assert "50 items imported" in desk.content()
     desk.click("text=Preview as a member sees it")
+    desk.wait_for_load_state()
     client.fits()
     assert "Commentaire 1 :" in desk.content()
     assert desk.locator("button:has-text('Send and next')").is_disabled()
     desk.goto(project_path)
     client.fits()
     desk.click("main button:has-text('Publish')")
+    desk.wait_for_load_state()
     client.fits()
     assert "The project is published." in desk.content()
 
@@ -204,6 +210,7 @@ def test_moderation_project_from_csv_to_verified_results(server, browser, tmp_pa
     member.fill("textarea[name=note]", "Six years moderating forums.")
     member.check("input[name=sensitive_opt_in]")
     member.click("main button[type=submit]")
+    member.wait_for_load_state()
     phone.fits()
     _sign_in(member, MEMBER_EMAIL, MEMBER_PASSWORD)
     phone.fits()
@@ -211,15 +218,19 @@ def test_moderation_project_from_csv_to_verified_results(server, browser, tmp_pa
     _sign_in(board, BOARD_EMAIL, PASSWORD)
     board.goto("/board/applications")
     board.click("a:has-text('Admit')")
+    board.wait_for_load_state()
     board.click("button#confirm")
+    board.wait_for_load_state()
     board.context.close()
 
     member.goto("/projects")
     phone.fits()
     member.click("text=Modérer les commentaires")
+    member.wait_for_load_state()
     phone.fits()
     with member.expect_navigation():
         member.click("button:has-text('Start working')")
+        member.wait_for_load_state()
     phone.fits()
     answered = 0
     while answered < 10:
@@ -240,11 +251,14 @@ def test_moderation_project_from_csv_to_verified_results(server, browser, tmp_pa
     client.fits()
     assert desk.content().count('name="answer"') == 10
     desk.click("summary:has-text('Reject the answer to c-002')")
+    desk.wait_for_load_state()
     desk.fill("details[open] textarea[name=reason]", "Ce commentaire était correct : à garder.")
     desk.click("details[open] button:has-text('Reject')")
+    desk.wait_for_load_state()
     client.fits()
     assert "The answer is rejected." in desk.content()
     desk.click("button:has-text('Accept every pending answer')")
+    desk.wait_for_load_state()
     client.fits()
     assert "9 answers accepted and paid." in desk.content()
 
