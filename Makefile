@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench lint install translations
+.PHONY: run test bench lint install translations screenshots
 
 install: $(STAMP)
 
@@ -41,6 +41,11 @@ bench: install
 
 lint: install
 	$(BIN)/ruff check .
+
+# Pictures of each role's main page for the guides, taken from a throwaway demo instance.
+screenshots: install
+	$(BIN)/pybabel compile -d coop/translations >/dev/null
+	$(BIN)/coop screenshots docs/screenshots
 
 # Refresh the message catalogue after changing user-facing strings.
 translations: install

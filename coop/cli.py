@@ -512,6 +512,25 @@ def token_create(email, name, scope):
     click.echo(token)
 
 
+@click.command("screenshots")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def screenshots_command(folder):
+    """Write PNGs of each role's main page at 390 and 1280 px to FOLDER (as `make screenshots`).
+
+    They are taken from a fresh demo instance in a temporary folder, never this one.
+    """
+    from coop.screenshots import ScreenshotError, take_screenshots
+
+    try:
+        written = take_screenshots(folder)
+    except ScreenshotError as error:
+        raise click.ClickException(str(error)) from None
+    total = sum(path.stat().st_size for path in written)
+    for path in written:
+        click.echo(f"{path} ({path.stat().st_size // 1024} KiB)")
+    click.echo(f"Wrote {len(written)} screenshot(s), {total / 1024 / 1024:.1f} MiB in all.")
+
+
 COMMANDS = [
     init_command,
     serve_command,
@@ -523,6 +542,7 @@ COMMANDS = [
     demo_command,
     ledger_group,
     token_group,
+    screenshots_command,
 ]
 
 
