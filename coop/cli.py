@@ -542,7 +542,6 @@ COMMANDS = [
     demo_command,
     ledger_group,
     token_group,
-    screenshots_command,
 ]
 
 
@@ -567,3 +566,6 @@ main = FlaskGroup(
     add_version_option=False,
     help="Coop: a task marketplace owned by its workers.",
 )
+# On the group itself, not app.cli: the command would otherwise build this instance's app first,
+# which creates its database file, and the screenshots must leave this instance untouched.
+main.add_command(screenshots_command)

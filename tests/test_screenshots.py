@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from coop import screenshots
+from coop.cli import main
 from coop.screenshots import SHOTS, ScreenshotError, demo_environment, take_screenshots
 
 
@@ -54,11 +56,14 @@ def test_missing_playwright_is_said(tmp_path, monkeypatch):
     assert not any(tmp_path.iterdir())
 
 
-def test_missing_chromium_is_said_by_the_command(runner, tmp_path, monkeypatch):
+def test_the_command_says_chromium_is_missing_and_leaves_the_instance_alone(tmp_path,
+                                                                            monkeypatch):
     monkeypatch.setattr(screenshots, "CHROMIUM", str(tmp_path / "no-chromium"))
+    monkeypatch.setenv("COOP_INSTANCE_DIR", str(tmp_path / "instance"))
 
-    result = runner.invoke(args=["screenshots", str(tmp_path / "out")])
+    result = CliRunner().invoke(main, ["screenshots", str(tmp_path / "out")])
 
     assert result.exit_code == 1
     assert "Chromium is not installed" in result.output
     assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "instance").exists()  # the caller's app was never built
