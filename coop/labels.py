@@ -30,6 +30,15 @@ CATEGORY_LABELS = {
     "data_entry": _l("Data entry"),
 }
 assert set(CATEGORY_LABELS) == set(CATEGORIES)  # noqa: S101 (a new category needs a label)
+# A statement's lines of paid project answers carry this category.
+PROJECT_ANSWERS = "projects"
+
+
+def category_label(category: str) -> str:
+    """Return a task category in the reader's language ("Modération de contenu")."""
+    if category == PROJECT_ANSWERS:
+        return str(_l("Project answers"))
+    return str(CATEGORY_LABELS.get(category, category))
 
 
 def role_label(user) -> str:
