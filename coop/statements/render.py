@@ -282,9 +282,10 @@ def bar_chart(bars, money, title: str = "", width: int = CHART_WIDTH, height: in
     label_h = line_h * max(len(lines) for lines in labels) + 4
     top = max([b.cents for b in bars] + [0])
     bottom = min([b.cents for b in bars] + [0])
+    span = (top - bottom) or 1
     below = line_h if bottom < 0 else 0  # room for the amounts under the lowest loss
     plot_h = height - label_h - line_h - below
-    zero_y = line_h + plot_h * top / ((top - bottom) or 1)
+    zero_y = line_h + plot_h * top / span
     summary = "; ".join(f"{b.label}: {money(b.cents)}" for b in bars)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -294,7 +295,7 @@ def bar_chart(bars, money, title: str = "", width: int = CHART_WIDTH, height: in
         f'stroke-width="0.8"/>',
     ]
     for i, (bar, lines) in enumerate(zip(bars, labels, strict=True)):
-        h = plot_h * abs(bar.cents) / ((top - bottom) or 1)
+        h = plot_h * abs(bar.cents) / span
         x, middle = i * slot + slot * 0.15, i * slot + slot * 0.5
         if bar.cents >= 0:
             y, value_y = zero_y - h, zero_y - h - 2
