@@ -16,6 +16,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pybabel compile -d coop/translations --statistics >/dev/null
 	touch $(STAMP)
 
+# The demo's statements carry a made-up identity, unless the environment gives the coop's own.
+run: export COOP_NAME ?= Coop Démo SCOP SARL (demo)
+run: export COOP_REGISTRATION ?= RCS Paris 000 000 000 (demo, not registered)
+run: export COOP_ADDRESS ?= 1 rue de l'Exemple, 75011 Paris
 run: install
 	$(BIN)/coop init
 	$(BIN)/coop demo --if-empty

@@ -104,7 +104,7 @@ def values_for(i: int) -> StatementValues:
 
 
 def weasyprint_alone(job) -> int:
-    """Reference: WeasyPrint's own API, default fetcher, same HTML, variant and attachment."""
+    """Reference: WeasyPrint's own API, default fetcher, same HTML, variant, tags and attachment."""
     import warnings
 
     from weasyprint import HTML, Attachment
@@ -113,6 +113,7 @@ def weasyprint_alone(job) -> int:
         warnings.simplefilter("ignore", ResourceWarning)
         pdf = HTML(string=job.html, base_url=str(STATIC_DIR) + "/").write_pdf(
             pdf_variant=PDF_VARIANT,
+            pdf_tags=True,  # as the statements are: tagging is part of the work
             attachments=[Attachment(string=job.attachment, name=ATTACHMENT_NAME)],
         )
     return len(pdf)

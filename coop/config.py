@@ -53,6 +53,10 @@ def from_environment() -> dict:
         # The kernel's clock discipline (chronyd, ntpd) as a source beside the NTP servers.
         "KERNEL_CLOCK": _env_bool("COOP_KERNEL_CLOCK", True),
         "TIMEZONE": os.environ.get("COOP_TIMEZONE", "Europe/Paris"),
+        # The coop's identity, printed at the top of every statement (empty: left out).
+        "COOP_NAME": os.environ.get("COOP_NAME", "Coop"),
+        "COOP_REGISTRATION": os.environ.get("COOP_REGISTRATION", ""),
+        "COOP_ADDRESS": os.environ.get("COOP_ADDRESS", ""),
         "SMTP_URL": os.environ.get("COOP_SMTP_URL", ""),
         "MAIL_FROM": os.environ.get("COOP_MAIL_FROM", "Coop <coop@localhost>"),
         # Links in e-mails are built on this, never on the request's Host header.

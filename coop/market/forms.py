@@ -26,21 +26,11 @@ from wtforms.validators import (
 )
 
 from coop.inputs import PageField, SaneDate
+from coop.labels import CATEGORY_LABELS
 from coop.market import operations as ops
 from coop.market import search
 from coop.models import CATEGORIES, BidState, Pricing, TaskState
 from coop.money import parse_cents
-
-CATEGORY_LABELS = {
-    "moderation": _l("Content moderation"),
-    "transcription": _l("Transcription"),
-    "image_labelling": _l("Image labelling"),
-    "search_relevance": _l("Search relevance"),
-    "id_check": _l("ID checks"),
-    "photo_clipping": _l("Photo clipping"),
-    "data_entry": _l("Data entry"),
-}
-assert set(CATEGORY_LABELS) == set(CATEGORIES)  # noqa: S101 (a new category needs a label)
 
 PRICING_LABELS = {Pricing.FIXED: _l("Fixed price"), Pricing.BIDS: _l("Open to bids")}
 

@@ -26,6 +26,7 @@ from coop.auth.roles import require_board_or_operator as _require_board
 from coop.capital import operations as capital
 from coop.db import write_transaction
 from coop.errors import Conflict, DomainError, Forbidden, NotFound, Unavailable
+from coop.labels import PROJECT_ANSWERS
 from coop.models import (
     CapitalMovement,
     Event,
@@ -157,7 +158,7 @@ def _answer_lines(start: int, end: int) -> list[TaskLine]:
             member_id=member,
             ledger_index=index,
             unix_ns=int(unix_ns),
-            category="projects",
+            category=PROJECT_ANSWERS,
             minutes=int(seconds or 0) // 60,
             price_cents=int(price),
             earnings_cents=int(earned),
@@ -496,11 +497,21 @@ def _member_history(member_id: int, month: str, this_total: int) -> tuple[list[B
     return bars, ytd
 
 
-def _surplus_history(month: str, this_surplus: int) -> list[Bar]:
+def _own_result(totals: dict) -> int:
+    """Return a month's own result: its margins less its expenses (a loss is negative)."""
+    return totals["margins_cents"] - totals["expenses_cents"]
+
+
+def _result_history(month: str, totals: dict) -> list[Bar]:
+    """Return the last twelve months' own results (closed ones; this one as given).
+
+    Not the surplus, which is never below zero, nor the income, which carries the losses
+    brought forward: a month that lost money shows as the loss it made.
+    """
     months = [calendar.shift_month(month, -i) for i in range(11, 0, -1)]
-    closed = {p.month: p.totals_data["surplus_cents"]
+    closed = {p.month: _own_result(p.totals_data)
               for p in Period.select().where(Period.month.in_(months))}
-    return [Bar(m, closed.get(m, 0)) for m in months] + [Bar(month, this_surplus)]
+    return [Bar(m, closed.get(m, 0)) for m in months] + [Bar(month, _own_result(totals))]
 
 
 def _checkpoint(period: Period | None) -> Checkpoint | None:
@@ -509,9 +520,19 @@ def _checkpoint(period: Period | None) -> Checkpoint | None:
     return Checkpoint(period.checkpoint_size, period.checkpoint_root, period.checkpoint_note)
 
 
-def _period_ledger_index(month: str) -> int | None:
+def _closing_entry(month: str) -> Event | None:
     closing = [e for e in events.events_for(f"period:{month}") if e.kind == "period.closed"]
-    return closing[-1].ledger_index if closing else None
+    return closing[-1] if closing else None
+
+
+def statement_number(month: str, member_id: int | None = None) -> str:
+    """Return an issued statement's number: the month and the member's id ("2025-03-0042"),
+    or "2025-03-board" for the summary (as its `statement.issued` subject says).
+
+    Derived, never counted: one statement per member and month, so it is unique, and a
+    re-rendering gets the same number.
+    """
+    return f"{month}-board" if member_id is None else f"{month}-{member_id:04d}"
 
 
 def _frozen(period: Period) -> MonthData:
@@ -543,18 +564,29 @@ def _document_date(month: str) -> str:
     return end.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _coop_identity() -> dict:
+    config = current_app.config
+    return {"name": config["COOP_NAME"], "registration": config["COOP_REGISTRATION"],
+            "address": config["COOP_ADDRESS"]}
+
+
 def _common(month: str, period: Period | None, locale: str) -> dict:
     # Everything the PDF shows is in its attached JSON: StatementValues.from_data rebuilds the
     # statement from it alone, so anyone can re-render it and check its hash on the ledger.
     checkpoint = _checkpoint(period)
+    closing = _closing_entry(month) if period else None
     return {
         "month": month,
         "locale": locale,
         "timezone": str(_tz()),
         "document_date": _document_date(month),
         "draft": period is None,
+        "coop": _coop_identity(),
+        # Issued on the day the ledger recorded the close (coop time zone); a draft is not.
+        "issued_on": datetime.fromtimestamp(closing.unix_ns / 1e9, _tz()).date().isoformat()
+        if closing else None,
         "totals_sha256": period.totals_sha256 if period else None,
-        "period_ledger_index": _period_ledger_index(month) if period else None,
+        "period_ledger_index": closing.ledger_index if closing else None,
         "checkpoint": (
             {"size": checkpoint.size, "root": checkpoint.root_b64, "note": checkpoint.note}
             if checkpoint else None
@@ -615,6 +647,7 @@ def member_values(data: MonthData, member: User, period: Period | None, locale: 
     return StatementValues.from_data({
         "kind": "member",
         **_common(data.month, period, locale),
+        "number": statement_number(data.month, member.id) if period else None,
         "member": {"id": member.id, "pseudonym": member.pseudonym, "name": member.name},
         "figures": figures,
         "tasks": data.tasks_by_member.get(member.id, []),
@@ -631,10 +664,11 @@ def board_values(data: MonthData, period: Period | None, locale: str) -> Stateme
     return StatementValues.from_data({
         "kind": "board",
         **_common(data.month, period, locale),
+        "number": statement_number(data.month) if period else None,
         "totals": totals,
         "members": data.figures["members"],
         "expenses": data.figures["expenses"],
-        "history": _bars(_surplus_history(data.month, totals["surplus_cents"])),
+        "history": _bars(_result_history(data.month, totals)),
         "categories": _bars([Bar(c, v) for c, v in totals["earnings_by_category"].items()]),
     })
 

@@ -11,7 +11,7 @@ import json
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from multiprocessing import get_context
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -23,6 +23,26 @@ STATIC_DIR = ROOT / "coop" / "static"
 # Debian's DejaVu (fonts-dejavu-core); a vendored copy under coop/static/fonts wins.
 FONT_DIRS = (STATIC_DIR / "fonts", Path("/usr/share/fonts/truetype/dejavu"))
 PDF_VARIANT = "pdf/a-3b"
+# PDF/UA-1 (ISO 14289-1) beside PDF/A-3b: WeasyPrint writes one variant's identification, so
+# the tagged PDF/A gets the PDF/UA one added to its XMP, with the extension schema PDF/A asks
+# for any property outside its predefined schemas.
+PDFUA_XMP = b"""<rdf:Description rdf:about="" \
+xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" \
+xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" \
+xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">\
+<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">\
+<pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>\
+<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>\
+<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>\
+<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">\
+<pdfaProperty:name>part</pdfaProperty:name>\
+<pdfaProperty:valueType>Integer</pdfaProperty:valueType>\
+<pdfaProperty:category>internal</pdfaProperty:category>\
+<pdfaProperty:description>Part of ISO 14289 the file conforms to</pdfaProperty:description>\
+</rdf:li></rdf:Seq></pdfaSchema:property>\
+</rdf:li></rdf:Bag></pdfaExtension:schemas></rdf:Description>\
+<rdf:Description rdf:about="" xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/">\
+<pdfuaid:part>1</pdfuaid:part></rdf:Description>"""
 ATTACHMENT_NAME = "statement.json"
 WORKER_TASKS = 100  # PDFs a worker process renders before a fresh one replaces it
 
@@ -148,7 +168,8 @@ def _fetcher():
 def html_to_pdf(html: str, attachment: bytes, document_date: str = PdfJob.document_date) -> (
     bytes
 ):
-    """Render HTML to PDF/A-3b with the JSON attached; no app, no database, no network.
+    """Render HTML to a tagged PDF/A-3b and PDF/UA-1 with the JSON attached; no app, no
+    database, no network.
 
     The output is a function of its arguments (and of the fonts and WeasyPrint version): the
     attachment's dates are document_date (the HTML carries the same date in its dcterms
@@ -175,9 +196,21 @@ def html_to_pdf(html: str, attachment: bytes, document_date: str = PdfJob.docume
     with warnings.catch_warnings():
         # WeasyPrint 70 opens its sRGB profile for PDF/A and never closes it.
         warnings.simplefilter("ignore", ResourceWarning)
+        # Tagged (headings, paragraphs, tables with their header cells, the charts as
+        # figures with their alternative text) so that screen readers can read it.
         return document.write_pdf(
-            pdf_variant=PDF_VARIANT, attachments=[attached], pdf_identifier=identifier
+            pdf_variant=PDF_VARIANT, pdf_tags=True, finisher=_declare_pdfua,
+            attachments=[attached], pdf_identifier=identifier,
         )
+
+
+def _declare_pdfua(document, pdf) -> None:
+    """Add the PDF/UA-1 identification to the XMP metadata WeasyPrint wrote for PDF/A."""
+    metadata = pdf.objects[int(pdf.catalog["Metadata"].split()[0])]
+    (xmp,) = metadata.stream
+    if xmp.count(b"</rdf:RDF>") != 1:
+        raise RuntimeError("unexpected XMP metadata: cannot declare PDF/UA")
+    metadata.stream = [xmp.replace(b"</rdf:RDF>", PDFUA_XMP + b"</rdf:RDF>")]
 
 
 def _render_job(job: PdfJob) -> tuple[str, bytes]:
@@ -213,39 +246,73 @@ def format_time(unix_ns: int, timezone: str) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S %z")
 
 
-def bar_chart(bars, money, width: int = 480, height: int = 140) -> Markup:
-    """Return an inline SVG bar chart of the amounts (negative bars hang below the axis)."""
+# Charts are drawn at their own size (one SVG unit = one CSS pixel = 0.75 pt), so 10 units
+# print at 7.5 pt: readable on paper (7 pt at least).
+CHART_FONT = 10
+CHART_WIDTH = 640  # within the A4 text width (180 mm, 680 px, less the body's margins)
+GAIN, LOSS = "#2a6f97", "#b3261e"
+
+
+def _wrapped(label: str, width: float) -> list[str]:
+    """Cut a label into at most two lines that fit width (DejaVu: ~0.6 em a character)."""
+    fits = max(int(width / (CHART_FONT * 0.6)), 4)
+    lines = [""]
+    for word in label.split():
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > fits and len(lines) < 2:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}".strip()
+    return lines
+
+
+def bar_chart(bars, money, title: str = "", width: int = CHART_WIDTH, height: int = 150) -> (
+    Markup
+):
+    """Return an inline SVG bar chart of the amounts, each bar labelled with its amount.
+
+    Losses are red bars hanging below the zero line, their amounts (negative) under them.
+    The title is the chart's alternative text in a tagged PDF: it lists every bar.
+    """
     bars = list(bars)
     if not bars:
         return Markup("")
+    slot = width / len(bars)
+    labels = [_wrapped(b.label, slot * 0.95) for b in bars]
+    line_h = CHART_FONT + 2
+    label_h = line_h * max(len(lines) for lines in labels) + 4
     top = max([b.cents for b in bars] + [0])
     bottom = min([b.cents for b in bars] + [0])
     span = (top - bottom) or 1
-    label_h, value_h = 16, 12
-    plot_h = height - label_h - value_h
-    slot = width / len(bars)
-    zero_y = value_h + plot_h * top / span
+    below = line_h if bottom < 0 else 0  # room for the amounts under the lowest loss
+    plot_h = height - label_h - line_h - below
+    zero_y = line_h + plot_h * top / span
+    summary = "; ".join(f"{b.label}: {money(b.cents)}" for b in bars)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" class="chart" role="img">',
-        f'<line x1="0" y1="{zero_y:.1f}" x2="{width}" y2="{zero_y:.1f}" stroke="#888"/>',
+        f"<title>{escape(title)}{': ' if title else ''}{escape(summary)}</title>",
+        f'<line x1="0" y1="{zero_y:.1f}" x2="{width}" y2="{zero_y:.1f}" stroke="#555" '
+        f'stroke-width="0.8"/>',
     ]
-    for i, bar in enumerate(bars):
+    for i, (bar, lines) in enumerate(zip(bars, labels, strict=True)):
         h = plot_h * abs(bar.cents) / span
-        y = zero_y - h if bar.cents >= 0 else zero_y
-        x = i * slot + slot * 0.15
+        x, middle = i * slot + slot * 0.15, i * slot + slot * 0.5
+        if bar.cents >= 0:
+            y, value_y = zero_y - h, zero_y - h - 2
+        else:
+            y, value_y = zero_y, zero_y + h + CHART_FONT
         parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
-            f'fill="#2a6f97"/>'
+            f'fill="{GAIN if bar.cents >= 0 else LOSS}"/>'
         )
         parts.append(
-            f'<text x="{x + slot * 0.35:.1f}" y="{height - 4}" font-size="7" '
-            f'text-anchor="middle">{escape(bar.label)}</text>'
+            f'<text x="{middle:.1f}" y="{value_y:.1f}" font-size="{CHART_FONT}" '
+            f'text-anchor="middle">{escape(money(bar.cents))}</text>'
         )
-        if len(bars) <= 12:
+        for n, line in enumerate(lines):
             parts.append(
-                f'<text x="{x + slot * 0.35:.1f}" y="{max(y - 2, 8):.1f}" font-size="6" '
-                f'text-anchor="middle">{escape(money(bar.cents))}</text>'
+                f'<text x="{middle:.1f}" y="{height - label_h + line_h * (n + 1):.1f}" '
+                f'font-size="{CHART_FONT}" text-anchor="middle">{escape(line)}</text>'
             )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - numbers, and labels escaped above
@@ -255,19 +322,25 @@ def statement_html(values: StatementValues) -> str:
     """Render the statement's HTML in its language (needs the app, for templates and babel)."""
     from flask import render_template
     from flask_babel import force_locale
+    from flask_babel import gettext as _
 
-    from coop.formats import money, month
+    from coop.formats import date_, money, month
+    from coop.labels import category_label
 
     with force_locale(values.locale):
         history = [Bar(month(bar.label, short=True), bar.cents) for bar in values.history]
-        chart = bar_chart(history, money)
-        categories = bar_chart(values.categories, money)
+        chart = bar_chart(history, money, _("Your last twelve months") if values.kind == "member"
+                          else _("Each month's result"))
+        categories = bar_chart([Bar(category_label(b.label), b.cents) for b in values.categories],
+                               money, _("Earnings by category"))
         return render_template(
             f"statements/pdf_{values.kind}.html",
             s=values,
             d=values.data,
             money=money,
             time=lambda ns: format_time(ns, values.timezone),
+            day=lambda iso: date_(date.fromisoformat(iso)),
+            category=category_label,
             history_chart=chart,
             category_chart=categories,
             font_url=(_font_dir() / "DejaVuSans.ttf").as_uri(),
