@@ -103,6 +103,11 @@ def receipt_for(event: Event, checkpoint: app_ledger.CheckpointInfo | None) -> R
     )
 
 
+def recorded_ns(index: int) -> int:
+    """Return the time the ledger gave entry index (ns since the epoch)."""
+    return decode_entry(app_ledger.get_ledger().entry_bytes(index)).time.unix_ns
+
+
 def delivery_receipts(deliveries: list[Delivery]) -> dict[int, Receipt]:
     """Return {delivery id: receipt} for deliveries with an entry, under the latest checkpoint."""
     if not deliveries:
