@@ -53,6 +53,11 @@ class Receipt:
         return self.uncertainty_ns / 1_000_000
 
     @property
+    def uncertainty_seconds(self) -> int:
+        """The uncertainty in whole seconds, rounded up (what a person reads, never less)."""
+        return max(1, -(-self.uncertainty_ns // 1_000_000_000))
+
+    @property
     def outside(self) -> tuple[Interval, ...]:
         """The intervals the NTP time does not lie in (a clock that was wrong, or worse)."""
         return tuple(i for i in self.intervals if not i.contains(self.unix_ns))
