@@ -18,15 +18,10 @@ DELIVERED_NS = int(datetime(2026, 12, 4, 8, 14, 30, tzinfo=UTC).timestamp()) * 1
 
 
 @pytest.fixture
-def receipt_page(app, make_delivery):
+def receipt_page(app, make_timed_delivery):
     """The task page of a delivery whose entry the ledger timed at DELIVERED_NS, as its client
     in Paris sees it in the language asked for."""
-    ledger = get_ledger()
-    ledger.clock, before = ManualClock(unix_ns=DELIVERED_NS, step_ns=1_000), ledger.clock
-    try:
-        task, delivery = make_delivery()
-    finally:
-        ledger.clock = before
+    task, delivery = make_timed_delivery(ManualClock(unix_ns=DELIVERED_NS, step_ns=1_000))
     task.client.timezone = "Europe/Paris"
     task.client.save()
     event = Event.get((Event.subject == f"delivery:{delivery.id}")
@@ -88,14 +83,9 @@ def test_the_details_fold_keeps_the_hashes_time_sources_and_proof(receipt_page):
     assert leaf_hash(raw).hex() not in _lead(page("en"))
 
 
-def test_an_unsynchronised_clock_is_said_in_plain_words_before_the_fold(app, make_delivery):
-    ledger = get_ledger()
+def test_an_unsynchronised_clock_is_said_in_plain_words_before_the_fold(app, make_timed_delivery):
     clock = ManualClock(unix_ns=DELIVERED_NS, uncertainty_ns=1_500_000_000, synced=False)
-    ledger.clock, before = clock, ledger.clock
-    try:
-        task, _delivery = make_delivery()
-    finally:
-        ledger.clock = before
+    task, _delivery = make_timed_delivery(clock)
     page = app.test_client(user=task.client).get(f"/tasks/{task.id}").get_data(as_text=True)
     shown = page[: page.index('<details class="receipt-details">')]
     assert "The server's clock was not synchronised at that moment" in shown
