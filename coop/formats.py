@@ -1,14 +1,15 @@
 """Numbers, money, percentages and times in the reader's language: the one place that formats them.
 
 Pages get these as Jinja filters (`|money`, `|percent`, `|hours`, `|datetime`, `|date`,
-`|month`, `|ns_time`); mails, notifications and statement PDFs call them with the reader's
-locale and time zone. Each takes `locale` and `zone` when the reader is not the one Flask-Babel
-selected for the request (a mail sent by `coop tick`, a statement in its member's language).
+`|month`, `|ns_time`, `|ns_date`, `|ns_clock`) and the global `zone_name()`; mails,
+notifications and statement PDFs call them with the reader's locale and time zone. Each takes
+`locale` and `zone` when the reader is not the one Flask-Babel selected for the request (a mail
+sent by `coop tick`, a statement in its member's language).
 Times are one style everywhere: the medium date and the short time ("29 nov. 2026, 14:05"),
 never the US short form.
 """
 
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -108,6 +109,51 @@ def ns_time(unix_ns: int, locale: str | Locale | None = None,
     )
 
 
+def _ns_moment(unix_ns: int) -> datetime:
+    """Return a ledger time as an aware UTC datetime, to the microsecond (no float rounding)."""
+    seconds, rest = divmod(int(unix_ns), 1_000_000_000)
+    return datetime.fromtimestamp(seconds, tz=UTC) + timedelta(microseconds=rest // 1000)
+
+
+def ns_date(unix_ns: int, locale: str | Locale | None = None,
+            zone: str | tzinfo | None = None) -> str:
+    """Format the day of a ledger time where the reader is, as the medium date."""
+    return date_(_ns_moment(unix_ns), locale=locale, zone=zone)
+
+
+MINUTE_NS = 60 * 1_000_000_000
+
+
+def ns_clock(unix_ns: int, up: bool = False, beside: int | None = None,
+             locale: str | Locale | None = None, zone: str | tzinfo | None = None) -> str:
+    """Format a ledger time as the short time of day, to the minute where the reader is.
+
+    Cut down to its minute, or with up=True raised to the next one: the two ends of a bound
+    ("between 09:14 and 09:15") then still contain the true times. When beside (another
+    ledger time) falls on another day, the date is given too.
+    """
+    minute = int(unix_ns) // MINUTE_NS * MINUTE_NS
+    if up and minute != int(unix_ns):
+        minute += MINUTE_NS
+    found, where = _locale(locale), _zone(zone)
+    moment = _ns_moment(minute).astimezone(where)
+    if beside is not None and _ns_moment(beside).astimezone(where).date() != moment.date():
+        return datetime_(moment, locale=found, zone=where)
+    return babel_dates.format_time(moment, "short", tzinfo=where, locale=found)
+
+
+def zone_name(locale: str | Locale | None = None, zone: str | tzinfo | None = None) -> str:
+    """Name the reader's time zone as people say it: 'Central European Time', 'heure d’Europe
+    centrale' (CLDR's generic name, in the reader's language); UTC is 'UTC'."""
+    where = _zone(zone)
+    key = getattr(where, "key", None) or getattr(where, "zone", None) or str(where)
+    if key in ("UTC", "Etc/UTC", "Etc/GMT", "GMT") or key.startswith("Etc/"):
+        return "UTC"
+    return babel_dates.get_timezone_name(
+        key, "long", zone_variant="generic", locale=_locale(locale)
+    )
+
+
 FILTERS = {
     "money": money,
     "percent": percent,
@@ -116,9 +162,12 @@ FILTERS = {
     "date": date_,
     "month": month,
     "ns_time": ns_time,
+    "ns_date": ns_date,
+    "ns_clock": ns_clock,
 }
 
 
 def init_app(app) -> None:
     """Register the filters, once, for every template."""
     app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.globals["zone_name"] = zone_name

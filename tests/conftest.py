@@ -240,6 +240,22 @@ def make_delivery(app, make_client_user, make_member, make_task):
 
 
 @pytest.fixture
+def make_timed_delivery(make_delivery):
+    """make_delivery with the ledger's clock replaced by clock for its entries only."""
+    from coop.audit.ledger import get_ledger
+
+    def make(clock, **kwargs):
+        ledger = get_ledger()
+        ledger.clock, before = clock, ledger.clock
+        try:
+            return make_delivery(**kwargs)
+        finally:
+            ledger.clock = before
+
+    return make
+
+
+@pytest.fixture
 def chronyd(tmp_path):
     """The address of a real chronyd on a loopback port, serving its own clock (-x: it never
     sets this machine's); skips when chronyd is not installed."""

@@ -195,6 +195,15 @@ def test_from_posting_to_an_offline_verified_bundle(server, browser, tmp_path):
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
+    # On a phone the receipt, its details fold opened, and /ledger fit without scrolling sideways.
+    client.set_viewport_size({"width": 390, "height": 800})
+    client.goto(task_url)
+    client.click("details.receipt-details summary")
+    assert client.locator("details.receipt-details[open]").count() == 1
+    assert client.evaluate("document.documentElement.scrollWidth") <= 390
+    client.goto("/ledger")
+    assert client.evaluate("document.documentElement.scrollWidth") <= 390
+
     member.goto("/my-work")
     assert "13.80" in member.content()  # €15.00 less the 8% margin
 

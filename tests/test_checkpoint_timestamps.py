@@ -158,6 +158,10 @@ def test_the_receipt_says_bounded_between_by_the_tsa_and_qualified(app, stamping
     task, _bundle_json = _bundle(app, make_delivery)
     page = app.test_client(user=task.client).get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "Independently bounded between" in page and "by Loopback TSA" in page
+    # The same bound in plain words, before the folded details.
+    lead = page[: page.index('<details class="receipt-details">')]
+    assert "An independent time-stamping authority, Loopback TSA, confirms it was recorded " \
+           "between " in lead
     assert "Qualified (eIDAS) time-stamp." in page
     assert "lies outside this interval" not in page
 

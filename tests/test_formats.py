@@ -5,7 +5,7 @@ month names; an English one "€12.00"; dates are the medium date and the short 
 US short form; mails and statements use the same formats (tested with them).
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from conftest import login_client
 
@@ -33,6 +33,26 @@ def test_times_are_the_medium_date_and_short_time_in_the_zone_given(app):
         english = formats.datetime_(moment, locale="en", zone="Europe/Paris")
         assert english.replace("\u202f", " ") == "Dec 4, 2026, 8:13 AM"
         assert formats.date_(moment, locale="en", zone="Europe/Paris") == "Dec 4, 2026"
+
+
+def test_ledger_times_in_plain_words_round_outward_and_name_the_zone(app):
+    # 4 Dec 2026, 08:14:30.5 UTC: 09:14 in Paris.
+    ns = int(datetime(2026, 12, 4, 8, 14, 30).replace(tzinfo=UTC).timestamp()) * 10**9 + 5 * 10**8
+    with app.app_context():
+        assert formats.ns_date(ns, locale="fr", zone="Europe/Paris") == "4 déc. 2026"
+        assert formats.ns_clock(ns, locale="fr", zone="Europe/Paris") == "09:14"
+        # The upper end of a bound is raised to the next minute, never cut below the truth.
+        assert formats.ns_clock(ns, up=True, locale="fr", zone="Europe/Paris") == "09:15"
+        on_the_minute = ns - 30 * 10**9 - 5 * 10**8  # 09:14:00 exactly stays 09:14
+        assert formats.ns_clock(on_the_minute, up=True, locale="fr", zone="Europe/Paris") \
+            == "09:14"
+        # Beside a time on another day, the day is given too.
+        day_later = ns + 24 * 3600 * 10**9
+        assert formats.ns_clock(ns, beside=day_later, locale="fr", zone="Europe/Paris") \
+            == "4 déc. 2026, 09:14"
+        assert formats.zone_name(locale="en", zone="Europe/Paris") == "Central European Time"
+        assert formats.zone_name(locale="fr", zone="Europe/Paris") == "heure d’Europe centrale"
+        assert formats.zone_name(locale="fr", zone="UTC") == "UTC"
 
 
 def test_a_french_page_shows_french_amounts_and_month_names(app, make_member, make_task):

@@ -87,3 +87,41 @@ def test_the_board_members_come_fifty_at_a_time(app, make_member, make_board):
     second = web.get("/board/members?page=2").get_data(as_text=True)
     assert second.count('id="member-') == 6
     assert "Member 54" in second and "Member 54" not in first
+
+
+def test_the_boards_list_of_clients_reviews_comes_a_page_at_a_time(
+    app, make_client_user, make_member, make_task, make_board, monkeypatch
+):
+    from coop.board import operations as board_operations
+
+    monkeypatch.setattr(board_operations, "CLIENTS_PER_PAGE", 2)
+    member = make_member()
+    # Five clients who rejected 4, 3, 2, 1 and 0 of 4 reviewed deliveries; one who never reviewed.
+    clients = [make_client_user(name=f"Client {n}") for n in range(5)]
+    for client, rejected in zip(clients, (4, 3, 2, 1, 0), strict=True):
+        for n in range(4):
+            task = make_task(client=client, state=TaskState.COMPLETED, member=member)
+            Delivery.create(task=task, member=member, attempt=1,
+                            state="rejected" if n < rejected else "accepted",
+                            rejection_category="wrong" if n < rejected else None)
+    silent = make_client_user(name="Silent client")
+    web = login_client(app, make_board())
+
+    def listed(page: str) -> list[int]:
+        return [int(i) for i in re.findall(r'<tr id="client-(\d+)">', page)]
+
+    pages = [web.get("/board/members").get_data(as_text=True)]
+    assert 'href="/board/members?clients_page=2#clients"' in pages[0]
+    for n in (2, 3):
+        pages.append(web.get(f"/board/members?clients_page={n}").get_data(as_text=True))
+    assert [listed(p) for p in pages] == [[clients[0].id, clients[1].id],
+                                          [clients[2].id, clients[3].id], [clients[4].id]]
+    assert "clients_page=4" not in pages[2] and 'clients_page=2#clients">' in pages[2]
+    assert silent.name not in "".join(pages)
+    # The members' pager keeps the clients' page, and the other way round.
+    both = web.get("/board/members?page=2&clients_page=2").get_data(as_text=True)
+    assert 'href="/board/members?page=1&amp;clients_page=2">' in both
+    assert 'href="/board/members?page=2&amp;clients_page=1#clients">' in both
+    assert web.get("/board/members?clients_page=x").status_code == 400
+    empty = web.get("/board/members?clients_page=9").get_data(as_text=True)
+    assert listed(empty) == [] and "No client on this page." in empty

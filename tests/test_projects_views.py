@@ -193,3 +193,26 @@ def test_bad_input_gets_a_clear_4xx(app, owner, published):
 def test_the_task_board_links_to_projects(app, make_member):
     page = app.test_client(user=make_member()).get("/tasks").get_data(as_text=True)
     assert 'href="/projects"' in page
+
+
+def test_the_results_lead_with_when_they_were_recorded_and_what_the_proof_is_for(
+    app, owner, published, make_member
+):
+    from coop.audit.ledger import latest_checkpoint
+    from coop.audit.receipts import recorded_ns
+    from coop.formats import ns_date
+
+    with app.test_request_context():
+        member = make_member()
+        ops.submit_answer(member, ops.next_assignment(member, published), {"label": "keep"})
+    last = latest_checkpoint().size - 1
+    web = app.test_client(user=owner)
+    page = web.get(f"/projects/{published.id}", headers={"Accept-Language": "fr"})
+    lead = re.search(r'<p class="receipt-lead">(.*?)</p>', page.get_data(as_text=True), re.S)
+    assert lead, "the results section has no lead sentence"
+    text = " ".join(lead.group(1).split())
+    assert f"entry #{last} of the public ledger" in text
+    assert "lets anyone check every row without trusting the coop" in text
+    with app.test_request_context():
+        assert ns_date(recorded_ns(last), locale="fr", zone="Europe/Paris") in text
+    assert "heure d’Europe centrale" in text

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from coop.audit import ledger as app_ledger
 from coop.audit import timestamps
-from coop.audit.witnesses import cosigned_note
+from coop.audit.witnesses import cosigned_note, cosigners
 from coop.errors import Unavailable
 from coop.models import Delivery, Event
 from ledger.entry import decode_entry
@@ -35,10 +35,27 @@ class Receipt:
     single_source: bool = False  # synced, but on one server nothing cross-checked
     # Per TSA, the interval its time-stamps put around the entry (docs/ledger-format.md §9).
     intervals: tuple[Interval, ...] = ()
+    # The hashes an auditor checks: the entry's RFC 9162 leaf hash and the one before it (hex),
+    # the files' SHA-256 as the entry records them, and the checkpoint's root (base64).
+    leaf_hash: str = ""
+    prev_hash: str = ""
+    file_hashes: tuple[str, ...] = ()
+    checkpoint_root: str = ""
+    witnesses: tuple[str, ...] = ()  # the witnesses who cosigned that checkpoint, by name
+
+    @property
+    def covered(self) -> bool:
+        """Whether a published checkpoint covers the entry yet (a proof exists for it)."""
+        return self.index < self.checkpoint_size
 
     @property
     def uncertainty_ms(self) -> float:
         return self.uncertainty_ns / 1_000_000
+
+    @property
+    def uncertainty_seconds(self) -> int:
+        """The uncertainty in whole seconds, rounded up (what a person reads, never less)."""
+        return max(1, -(-self.uncertainty_ns // 1_000_000_000))
 
     @property
     def outside(self) -> tuple[Interval, ...]:
@@ -83,7 +100,17 @@ def receipt_for(event: Event, checkpoint: app_ledger.CheckpointInfo | None) -> R
         problem=problem,
         single_source=entry.time.single_source,
         intervals=tuple(timestamps.intervals(entry.index, checkpoint.size)) if included else (),
+        leaf_hash=entry.leaf_hash.hex(),
+        prev_hash=entry.prev.hex(),
+        file_hashes=tuple(f["sha256"] for f in entry.data.get("files", ()) if "sha256" in f),
+        checkpoint_root="" if checkpoint is None else checkpoint.root_b64,
+        witnesses=() if checkpoint is None else cosigners(checkpoint.size),
     )
+
+
+def recorded_ns(index: int) -> int:
+    """Return the time the ledger gave entry index (ns since the epoch)."""
+    return decode_entry(app_ledger.get_ledger().entry_bytes(index)).time.unix_ns
 
 
 def delivery_receipts(deliveries: list[Delivery]) -> dict[int, Receipt]:

@@ -160,6 +160,16 @@ def cosignature_lines(size: int) -> list[str]:
     return [row.line for row in rows]
 
 
+def cosigners(size: int) -> tuple[str, ...]:
+    """Return the names of the witnesses who cosigned the checkpoint of size."""
+    rows = (
+        WitnessCosignature.select(WitnessCosignature.witness)
+        .where(WitnessCosignature.size == size)
+        .order_by(WitnessCosignature.witness)
+    )
+    return tuple(row.witness for row in rows)
+
+
 def cosigned_note(checkpoint) -> str:
     """Return a published checkpoint's note with its witnesses' cosignature lines appended."""
     # Cosignatures are more signature lines of the same note (C2SP tlog-cosignature).

@@ -9,8 +9,9 @@ from peewee import JOIN, Case, fn
 from coop.audit.events import record
 from coop.auth.roles import require_board as _require_board
 from coop.db import locked, write_transaction
-from coop.delivery.operations import review_stats
+from coop.delivery.operations import ReviewStats, clients_by_rejection_rate
 from coop.errors import DomainError
+from coop.market.pages import first_rows
 from coop.models import (
     Dispute,
     DisputeState,
@@ -167,27 +168,40 @@ class ClientRow:
     held_for_board: bool  # their next rejection waits for the board
 
 
-def clients_overview(actor: User) -> list[ClientRow]:
-    """Return every client with a review, highest rejection rate first."""
+CLIENTS_PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class ClientsPage:
+    rows: list[ClientRow]
+    page: int
+    has_next: bool
+
+
+def clients_overview(actor: User, page: int = 1, per_page: int | None = None) -> ClientsPage:
+    """Return one page (CLIENTS_PER_PAGE by default) of the clients with a review, highest
+    rejection rate first."""
     _require_board(actor)
+    per_page = per_page or CLIENTS_PER_PAGE
     threshold = current()
-    clients = list(User.select().where(User.role == Role.CLIENT))
-    stats = review_stats([c.id for c in clients])
-    rows = [
-        ClientRow(
-            id=c.id,
-            name=c.name,
-            email=c.email,
-            rejected=stats[c.id].rejected,
-            reviewed=stats[c.id].reviewed,
-            rate_bp=stats[c.id].rate_bp,
-            held_for_board=stats[c.id].held_for_board(threshold),
-        )
-        for c in clients
-        if stats[c.id].reviewed
-    ]
-    rows.sort(key=lambda r: (-r.rate_bp, -r.reviewed, r.id))
-    return rows
+    found, has_next = first_rows(
+        clients_by_rejection_rate().offset((page - 1) * per_page), per_page
+    )
+    users = {u.id: u for u in User.select().where(User.id.in_([i for i, _r, _v in found] or [0]))}
+    rows = []
+    for client_id, rejected, reviewed in found:
+        stats = ReviewStats(int(rejected), int(reviewed))
+        user = users[client_id]
+        rows.append(ClientRow(
+            id=client_id,
+            name=user.name,
+            email=user.email,
+            rejected=stats.rejected,
+            reviewed=stats.reviewed,
+            rate_bp=stats.rate_bp,
+            held_for_board=stats.held_for_board(threshold),
+        ))
+    return ClientsPage(rows, page, has_next)
 
 
 @dataclass(frozen=True)

@@ -176,7 +176,9 @@ def _members_page(status=200):
     rows = operations.members_overview(
         current_user, _month_start(), (page - 1) * MEMBERS_PER_PAGE, MEMBERS_PER_PAGE + 1
     )
-    clients = operations.clients_overview(current_user)
+    clients = operations.clients_overview(
+        current_user, parse_page(request.args.get("clients_page"))
+    )
     page = render_template(
         "board/members.html",
         members=rows[:MEMBERS_PER_PAGE],

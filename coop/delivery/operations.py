@@ -423,10 +423,17 @@ def _client_reviewed():
     return _client_rejected() | accepted
 
 
+def _review_sums():
+    """Return the SUM expressions counting a client's rejected and reviewed deliveries."""
+    return (
+        fn.SUM(Case(None, [(_client_rejected(), 1)], 0)),
+        fn.SUM(Case(None, [(_client_reviewed(), 1)], 0)),
+    )
+
+
 def review_stats(client_ids: list[int]) -> dict[int, ReviewStats]:
     """Return each client's rejected and reviewed deliveries (auto-acceptances do not count)."""
-    rejected = fn.SUM(Case(None, [(_client_rejected(), 1)], 0))
-    reviewed = fn.SUM(Case(None, [(_client_reviewed(), 1)], 0))
+    rejected, reviewed = _review_sums()
     rows = (
         Delivery.select(
             Task.client.alias("client_id"), rejected.alias("rej"), reviewed.alias("rev")
@@ -440,6 +447,25 @@ def review_stats(client_ids: list[int]) -> dict[int, ReviewStats]:
     for row in rows:
         stats[row.client_id] = ReviewStats(int(row.rej or 0), int(row.rev or 0))
     return stats
+
+
+def clients_by_rejection_rate():
+    """Return a query of (client id, rejected, reviewed) for clients who reviewed a delivery,
+    highest rejection rate first (ReviewStats.rate_bp, in SQL), then most reviewed: one page
+    of it is a page of the board's list."""
+    rejected, reviewed = _review_sums()
+    # Both backends divide integers as integers, as rate_bp does.
+    rate_bp = (rejected * 10000) / reviewed
+    return (
+        Delivery.select(Task.client, rejected, reviewed)
+        .join(Task)
+        .join(User, on=(Task.client == User.id))
+        .where(User.role == Role.CLIENT)
+        .group_by(Task.client)
+        .having(reviewed > 0)
+        .order_by(rate_bp.desc(), reviewed.desc(), Task.client)
+        .tuples()
+    )
 
 
 def _held_for_board(client: User) -> ReviewStats | None:

@@ -35,7 +35,8 @@ class ClientDashboard:
         return sum(self.counts.values())
 
 
-def _first(query, n: int) -> tuple[list, bool]:
+def first_rows(query, n: int) -> tuple[list, bool]:
+    """Return the query's first n rows and whether more follow (reading one row more)."""
     rows = list(query.limit(n + 1))
     return rows[:n], len(rows) > n
 
@@ -51,12 +52,12 @@ def client_dashboard(client: User, state: str, page: int, per_page: int = PER_PA
     where = Task.client == client.id
     if state:
         where &= Task.state == state
-    tasks, has_next = _first(
+    tasks, has_next = first_rows(
         Task.select().where(where).order_by(Task.id.desc()).offset((page - 1) * per_page),
         per_page,
     )
     live = peewee.fn.COUNT(Bid.id)
-    awaiting_award, more_award = _first(
+    awaiting_award, more_award = first_rows(
         Task.select(Task, live.alias("live_bids"))
         .join(Bid, on=(Bid.task == Task.id))
         .where(
@@ -68,7 +69,7 @@ def client_dashboard(client: User, state: str, page: int, per_page: int = PER_PA
         .order_by(Task.id.desc()),
         WAITING_SHOWN,
     )
-    awaiting_review, more_review = _first(
+    awaiting_review, more_review = first_rows(
         Delivery.select(Delivery, Task)
         .join(Task)
         .where((Task.client == client.id) & (Delivery.state == DeliveryState.PENDING))
@@ -98,7 +99,7 @@ class BidsPage:
 
 def bids_of(member: User, page: int, per_page: int = PER_PAGE) -> BidsPage:
     """Return one page of the member's bids, newest first, with their tasks."""
-    bids, has_next = _first(
+    bids, has_next = first_rows(
         Bid.select(Bid, Task.id, Task.title, Task.state, Task.budget_cents, Task.bidding_deadline,
                    Task.estimated_minutes, Task.margin_bp)
         .join(Task)

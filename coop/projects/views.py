@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 
 from coop import files, params
 from coop.audit import ledger as app_ledger
+from coop.audit.receipts import recorded_ns
 from coop.errors import DomainError, NotFound
 from coop.inputs import parse_whole_number
 from coop.market.forms import to_utc
@@ -115,6 +116,7 @@ def new():
 def _client_page(project, upload_form=None, report=None, status=200, price_form=None):
     require_form = RequireForm(formdata=None)
     require_form.qualification.choices = qualification_queries.requirable(current_user, project)
+    checkpoint = app_ledger.latest_checkpoint()
     return render_template(
         "projects/client.html",
         project=project,
@@ -125,7 +127,9 @@ def _client_page(project, upload_form=None, report=None, status=200, price_form=
         kind_label=str(KIND_LABELS.get(project.template_data["kind"], "")),
         accepts_items=project.state in ops.ACCEPTS_ITEMS,
         ProjectState=ProjectState,
-        checkpoint=app_ledger.latest_checkpoint(),
+        checkpoint=checkpoint,
+        # When the last entry the results are cut at was recorded: what the page leads with.
+        cut_ns=recorded_ns(checkpoint.size - 1) if checkpoint and checkpoint.size else None,
         verifier_key=app_ledger.verifier_key(),
         required=qualification_queries.required_for(current_user, project, utcnow()),
         require_form=require_form,
