@@ -25,7 +25,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the checkout, as ROOT
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import peewee  # noqa: E402
 
@@ -40,7 +41,6 @@ from ledger.witness import CosignatureSigner, generate_witness_key  # noqa: E402
 from ledger.witness.client import add_checkpoint_request  # noqa: E402
 from ledger.witness.server import Witness  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {
     "appends_per_s": 5_000,
     "inclusion_proofs_per_s": 20_000,
