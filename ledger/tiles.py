@@ -15,9 +15,11 @@ tiles: the entries themselves, which carry pseudonyms and prices, stay private.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import re
-import tempfile
+import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -55,6 +57,10 @@ MAX_LEVEL = 63
 _GROUP = re.compile(r"x[0-9]{3}")
 _LAST = re.compile(r"[0-9]{3}")
 _WIDTH = re.compile(r"[1-9][0-9]{0,2}")
+# Names this process's temporary files: its id, a random tag (another container sharing the
+# folder may reuse the id) and a counter.
+_TEMPORARY = itertools.count()
+_TAG = secrets.token_hex(4)
 
 TileFetcher = Callable[[str], bytes]
 StoredReader = Callable[[Sequence[int]], Sequence[bytes]]
@@ -185,11 +191,14 @@ class TileWriter:
         """
         with self._lock:
             written = []
+            root = str(self.folder)
             for tile in new_tiles(min(self.written_size, size), size):
-                target = self.path_of(tile)
-                if target.exists():
+                # Plain strings and os calls: with a publication per append, pathlib's objects
+                # cost as much as the file system here.
+                target = os.path.join(root, tile.path)
+                if os.path.exists(target):
                     continue
-                self._write_file(target, self._bytes(tile, read))
+                _write_file(target, self._bytes(tile, read))
                 written.append(tile)
             self.written_size = max(self.written_size, size)
             return written
@@ -206,18 +215,34 @@ class TileWriter:
         """Return the bytes of a written tile (for tests and local readers)."""
         return (self.folder / path).read_bytes()
 
-    @staticmethod
-    def _write_file(target: Path, data: bytes) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+def _write_file(target: str, data: bytes) -> None:
+    """Write data to target through a temporary file renamed into place (never half a tile)."""
+    folder = os.path.dirname(target)
+    # Names of this process's own: mkstemp (a random name, normalised paths) was a third of
+    # the writer's time at a publication per append.
+    while True:
+        tmp = os.path.join(folder, f".tmp-{os.getpid()}-{_TAG}-{next(_TEMPORARY)}")
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.chmod(tmp, 0o644)  # public by design: hashes only
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            break
+        except FileNotFoundError:
+            # The first tile of its folder: make the folder only then, not at every write.
+            os.makedirs(folder, exist_ok=True)
+        except FileExistsError:
+            pass  # left behind by a killed process that had this id and tag: take the next
+    try:
+        try:
+            os.fchmod(fd, 0o644)  # public by design, hashes only: whatever the umask says
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def _frontier(size: int) -> Iterator[tuple[int, int]]:

@@ -4,12 +4,14 @@ paths, the reader rebuilds the vector roots from them, and bad paths or tiles ar
 from __future__ import annotations
 
 import base64
+import itertools
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from ledger import merkle
+from ledger import merkle, tiles
 from ledger.merkle import InvalidProof
 from ledger.tiles import (
     Tile,
@@ -121,6 +123,34 @@ def test_a_failed_write_is_redone_and_a_new_writer_skips_what_is_on_disk(tmp_pat
     ]
     # Another process's writer starts from 0: it writes only the edge that is missing.
     assert [t.path for t in TileWriter(tmp_path).write(601, _reader(stored))] == ["tile/0/002.p/89"]
+
+
+def test_tiles_are_public_whatever_the_umask(tmp_path, stored):
+    old = os.umask(0o077)
+    try:
+        TileWriter(tmp_path).write(300, _reader(stored))
+    finally:
+        os.umask(old)
+    modes = {f.relative_to(tmp_path).as_posix(): f.stat().st_mode & 0o777 for f in _files(tmp_path)}
+    assert modes == {"tile/0/000": 0o644, "tile/0/001.p/44": 0o644, "tile/1/000.p/1": 0o644}
+
+
+def test_a_temporary_file_left_by_a_killed_writer_does_not_block_the_next(
+    tmp_path, stored, monkeypatch
+):
+    # A killed process with this id and tag left the name this writer would take next.
+    monkeypatch.setattr(tiles, "_TEMPORARY", itertools.count(7))
+    left = tmp_path / "tile/0/000.p" / f".tmp-{os.getpid()}-{tiles._TAG}-7"
+    left.parent.mkdir(parents=True)
+    left.write_bytes(b"half a tile")
+    written = TileWriter(tmp_path).write(3, _reader(stored))
+    assert [t.path for t in written] == ["tile/0/000.p/3"]
+    assert (tmp_path / "tile/0/000.p/3").read_bytes() == b"".join(_reader(stored)([0, 1, 3]))
+    assert left.read_bytes() == b"half a tile"  # not ours to remove: another writer's name
+
+
+def _files(folder: Path) -> list[Path]:
+    return [f for f in folder.rglob("*") if f.is_file()]
 
 
 def test_new_tiles_only_adds_the_grown_edge():
