@@ -55,6 +55,12 @@ class Params:
     statutes_majority_bp: int = 6666
     # Days a declined applicant waits before applying again (0: at once).
     reapply_after_days: int = 90
+    # The fiscal year starts on the 1st of this month (1-12); the year's close decides the
+    # split. Months pay advances on the work share (1: yes, 0: no): at most this share of the
+    # work share of the year-to-date result, less the advances already paid.
+    fiscal_year_start_month: int = 1
+    work_share_advances: int = 1
+    advance_rate_bp: int = 5000
 
     @property
     def development_reserve_bp(self) -> int:
@@ -94,6 +100,9 @@ BOUNDS = {
     "statutes_quorum_bp": (0, 10000),
     "statutes_majority_bp": (5000, 9999),
     "reapply_after_days": (0, 3650),
+    "fiscal_year_start_month": (1, 12),
+    "work_share_advances": (0, 1),
+    "advance_rate_bp": (0, 10000),
 }
 
 

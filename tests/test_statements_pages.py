@@ -1,7 +1,7 @@
 """After the board closes a month through its web form, every statements page and every link
 on it answers: the index, the summary, each member's statement and the zip for the board, and
 for a member their own statements and the closed month's board summary (another member's
-statement is a 404, the board's zip 403).
+statement is a 404, the board's zip 403), and the fiscal years' pages.
 Every other page also renders in that populated state (no BuildError, no 500)."""
 
 import io
@@ -45,6 +45,8 @@ def test_board_opens_every_statement_link(statements_app, closed):  # noqa: F811
         assert response.status_code == 200, link
         if ".pdf" in link or ".zip" in link:
             assert response.data.startswith((b"%PDF", b"PK")), link
+        elif link.startswith("/statements/years/"):  # a fiscal year's page
+            assert b"Fiscal year" in response.data, link
         else:  # the next month's close confirmation, which changes nothing
             assert link.endswith("/close") and b"This cannot be undone." in response.data, link
     assert Period.select().count() == 1
@@ -61,7 +63,8 @@ def test_member_opens_only_their_own(statements_app, closed, who):  # noqa: F811
     summary = f"/statements/{MONTH}/summary.pdf"
     assert summary in links
     for link in links:
-        assert f"/members/{closed[who].id}.pdf" in link or link == summary, link
+        assert (f"/members/{closed[who].id}.pdf" in link or link == summary
+                or re.fullmatch(r"/statements/years/\d{4}", link)), link
         assert member.get(link).status_code == 200, link
     other = closed["bob" if who == "alice" else "alice"]
     assert member.get(f"/statements/{MONTH}/members/{other.id}.pdf").status_code == 404

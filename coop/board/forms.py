@@ -134,6 +134,20 @@ TEXTS = {
         _l("Days before a declined applicant may apply again"),
         _l("Counted from the day the board declined; 0 lets them apply again at once."),
     ),
+    "fiscal_year_start_month": (
+        _l("Fiscal year: first month (1 to 12)"),
+        _l("The year's close decides the split of its result; fixed once a month is closed."),
+    ),
+    "work_share_advances": (
+        _l("Advances on the work share each month (1: yes, 0: no)"),
+        _l("If the statutes allow it, each closed month pays an advance on the year's work "
+           "share."),
+    ),
+    "advance_rate_bp": (
+        _l("Advance rate (% of the year-to-date work share)"),
+        _l("Advances paid so far never exceed this share of the work share of the year's "
+           "result to date, so a later loss month lowers what later months advance."),
+    ),
 }
 
 _PERCENT = re.compile(r"^(\d{1,3})(?:[.,](\d{1,2}))?$")

@@ -83,6 +83,11 @@ def apply_parameters(values: dict[str, int], **because) -> Params:
         changed = sorted(k for k in values if getattr(new, k) != getattr(old, k))
         if not changed:
             return old
+        if "fiscal_year_start_month" in changed and _any_month_closed():
+            # Years are cut from the first closed month on: moving the start would make the
+            # next fiscal year overlap the months already counted in another.
+            raise InvalidParameters({"fiscal_year_start_month": _(
+                "The fiscal year's first month is fixed once a month is closed.")})
         now = utcnow()
         for key in changed:
             (
@@ -95,6 +100,12 @@ def apply_parameters(values: dict[str, int], **because) -> Params:
             )
         record("parameters.changed", "parameters", **new.as_dict(), changed=changed, **because)
     return new
+
+
+def _any_month_closed() -> bool:
+    from coop.statements.models import Period
+
+    return Period.select().exists()
 
 
 @dataclass(frozen=True)

@@ -187,6 +187,16 @@ def leftover_order(period: str, pseudonyms: dict[int, str]) -> dict[int, bytes]:
     }
 
 
+@dataclass(frozen=True)
+class Work:
+    """What one member did in a period: the basis of their work share."""
+
+    tasks: int
+    minutes: int
+    gross_cents: int
+    earnings_cents: int
+
+
 def compute_month(
     lines: list[TaskLine],
     holders: list[Holder],
@@ -199,12 +209,42 @@ def compute_month(
 ) -> MonthFigures:
     """Compute the month: per-member work, the coop's income, the surplus and every share.
 
-    Workers are the members with a completed task in the month; dividends go to every holder
-    with capital. A pot nobody can receive (no worker, no capital) goes to the development
-    reserve, so the split still sums to the surplus. Members equally entitled to a leftover
-    cent get it in the given order (`leftover_order`), by member id when none is given. Once
-    the legal reserve (legal_reserve_before_cents and this month's part) reaches the highest
-    capital reached, the rest of its part goes to the development reserve.
+    Workers are the members with a completed task in the month; see `compute_period`.
+    """
+    work: dict[int, Work] = {}
+    categories: dict[str, int] = {}
+    for line in lines:
+        row = work.get(line.member_id, Work(0, 0, 0, 0))
+        work[line.member_id] = Work(row.tasks + 1, row.minutes + line.minutes,
+                                    row.gross_cents + line.price_cents,
+                                    row.earnings_cents + line.earnings_cents)
+        categories[line.category] = categories.get(line.category, 0) + line.earnings_cents
+    return compute_period(
+        work, sum(line.margin_cents for line in lines), categories, holders, expenses_cents,
+        loss_brought_cents, params, order, highest_capital_cents, legal_reserve_before_cents,
+    )
+
+
+def compute_period(
+    work: dict[int, Work],
+    margins_cents: int,
+    categories: dict[str, int],
+    holders: list[Holder],
+    expenses_cents: int,
+    loss_brought_cents: int,
+    params: Params,
+    order: dict[int, bytes] | None = None,
+    highest_capital_cents: int | None = None,
+    legal_reserve_before_cents: int = 0,
+) -> MonthFigures:
+    """Compute a period (a month, or a fiscal year from its months): income, split, shares.
+
+    Workers are the members in work; dividends go to every holder with capital. A pot nobody
+    can receive (no worker, no capital) goes to the development reserve, so the split still
+    sums to the surplus. Members equally entitled to a leftover cent get it in the given order
+    (`leftover_order`), by member id when none is given. Once the legal reserve
+    (legal_reserve_before_cents and this period's part) reaches the highest capital reached,
+    the rest of its part goes to the development reserve.
     """
 
     def queue(member_ids) -> list[int]:
@@ -212,16 +252,7 @@ def compute_month(
 
     capital = {h.member_id: h.capital_cents for h in holders}
     dividend_weight = {h.member_id: h.dividend_weight for h in holders}
-    work: dict[int, list[int]] = {}  # member -> [tasks, minutes, gross, earnings]
-    categories: dict[str, int] = {}
-    for line in lines:
-        row = work.setdefault(line.member_id, [0, 0, 0, 0])
-        row[0] += 1
-        row[1] += line.minutes
-        row[2] += line.price_cents
-        row[3] += line.earnings_cents
-        categories[line.category] = categories.get(line.category, 0) + line.earnings_cents
-    margins = sum(line.margin_cents for line in lines)
+    margins = margins_cents
     income = margins - expenses_cents - loss_brought_cents
     surplus, loss_carried = (income, 0) if income > 0 else (0, -income)
 
@@ -232,7 +263,8 @@ def compute_month(
             legal, development = room, development + legal - room
     workers = queue(work)
     shares, sub_pots = work_shares(
-        work_pot, [work[m][3] for m in workers], [work[m][1] for m in workers], params
+        work_pot, [work[m].earnings_cents for m in workers], [work[m].minutes for m in workers],
+        params,
     )
     if not workers:
         development, work_pot = development + work_pot, 0
@@ -245,24 +277,24 @@ def compute_month(
 
     members = []
     for member_id in sorted(set(workers) | set(holders_ids)):
-        tasks, minutes, gross, earned = work.get(member_id, [0, 0, 0, 0])
+        done = work.get(member_id, Work(0, 0, 0, 0))
         members.append(
             MemberFigures(
                 member_id=member_id,
-                tasks=tasks,
-                minutes=minutes,
-                gross_cents=gross,
-                earnings_cents=earned,
+                tasks=done.tasks,
+                minutes=done.minutes,
+                gross_cents=done.gross_cents,
+                earnings_cents=done.earnings_cents,
                 work_share_cents=share_of.get(member_id, 0),
                 dividend_cents=dividend_of.get(member_id, 0),
                 capital_cents=capital.get(member_id, 0),
             )
         )
     totals = MonthTotals(
-        tasks=len(lines),
-        minutes=sum(line.minutes for line in lines),
-        gross_cents=sum(line.price_cents for line in lines),
-        earnings_cents=sum(line.earnings_cents for line in lines),
+        tasks=sum(w.tasks for w in work.values()),
+        minutes=sum(w.minutes for w in work.values()),
+        gross_cents=sum(w.gross_cents for w in work.values()),
+        earnings_cents=sum(w.earnings_cents for w in work.values()),
         margins_cents=margins,
         expenses_cents=expenses_cents,
         loss_brought_cents=loss_brought_cents,

@@ -1,4 +1,4 @@
-"""`coop statements close|render|reproduce`: thin wrappers over the statements operations."""
+"""`coop statements close|close-year|render|reproduce`: thin wrappers over the operations."""
 
 import os
 from pathlib import Path
@@ -43,6 +43,22 @@ def close_command(month):
         except DomainError as error:
             raise click.ClickException(error.message)
     click.echo(f"{month} closed: totals SHA-256 {period.totals_sha256}, {count} PDF(s) issued.")
+
+
+@statements_group.command("close-year")
+@click.option("--year", required=True, type=int,
+              help="The fiscal year to close, named by the calendar year it starts in.")
+@with_appcontext
+def close_year_command(year):
+    """Close a fiscal year whose months are all closed (final) and issue its annual statements."""
+    from coop.statements import year_close
+
+    with database.connection_context(), _default_locale():
+        try:
+            fiscal_year = year_close.close_and_issue(None, year, _workers())
+        except DomainError as error:
+            raise click.ClickException(error.message)
+    click.echo(f"Fiscal year {year} closed: totals SHA-256 {fiscal_year.totals_sha256}.")
 
 
 @statements_group.command("render")

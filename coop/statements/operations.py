@@ -39,13 +39,16 @@ from coop.models import (
     utcnow,
 )
 from coop.models import Earning as EarningModel
+from coop.statements import years
 from coop.statements.allocation import (
     Holder,
     MemberFigures,
     TaskLine,
+    Work,
     compute_month,
     leftover_order,
 )
+from coop.statements.annual import MonthResult, month_advances, year_period
 from coop.statements.models import Expense, Period, Statement
 from coop.statements.render import (
     Bar,
@@ -172,7 +175,11 @@ def _answer_lines(start: int, end: int) -> list[TaskLine]:
 
 def _holders(month: str) -> list[Holder]:
     """Return the active members who held capital during the month, time-weighted."""
-    start, end = month_bounds(month)
+    return holders_between(*month_bounds(month))
+
+
+def holders_between(start: int, end: int) -> list[Holder]:
+    """Return the active members who held capital during [start, end), time-weighted."""
     moved = CapitalMovement.select(CapitalMovement.member).where(CapitalMovement.unix_ns >= start)
     rows = User.select(User.id).where(
         User.role.in_([Role.MEMBER, Role.BOARD])
@@ -193,6 +200,17 @@ def expenses_for(month: str) -> list[Expense]:
 
 
 def _loss_brought(month: str) -> int:
+    """Return the loss the month brings: the year before's for a fiscal year's first month.
+
+    The year decides: a year's months may have carried a loss from month to month that the
+    year as a whole made up, so the first month of a year brings the loss the year before
+    carried once closed, not its last month's.
+    """
+    start = coop_params.current().fiscal_year_start_month
+    if years.is_first_month(month, start):
+        before = years.closed_year(years.fiscal_year_of(month, start) - 1)
+        if before is not None:
+            return before.totals_data["loss_carried_cents"]
     previous = (
         Period.select().where(Period.month < month).order_by(Period.month.desc()).first()
     )
@@ -245,9 +263,12 @@ def compute(month: str) -> MonthData:
     tasks: dict[int, list] = {}
     for line in lines:
         tasks.setdefault(line.member_id, []).append(_task_dict(line))
+    advances = _advances(month, figures)
     members = []
     for m in figures.members:
-        members.append({**m.as_dict(), "pseudonym": people[m.member_id].pseudonym})
+        advance = advances.get(m.member_id, 0)
+        members.append({**m.as_dict(), "pseudonym": people[m.member_id].pseudonym,
+                        "advance_cents": advance, "paid_cents": m.earnings_cents + advance})
     return MonthData(
         month=month,
         figures={
@@ -258,6 +279,37 @@ def compute(month: str) -> MonthData:
         tasks_by_member=tasks,
         pseudonyms={i: p.pseudonym for i, p in people.items()},
     )
+
+
+def _advances(month: str, figures) -> dict[int, int]:
+    """Return {member id: advance on the work share} the month pays (see annual.advance).
+
+    The year to date is the fiscal year's closed months before this one and this month; what
+    they advanced already comes off. A member who did no work this month may still be owed
+    one, if the year to date now gives them more.
+    """
+    params = coop_params.current()
+    if not params.work_share_advances:
+        return {}
+    start = params.fiscal_year_start_month
+    year = years.fiscal_year_of(month, start)
+    before = years.closed_months([m for m in years.year_months(year, start) if m < month])
+    t = figures.totals
+    this = MonthResult(month, t.margins_cents, t.expenses_cents, {
+        m.member_id: Work(m.tasks, m.minutes, m.gross_cents, m.earnings_cents)
+        for m in figures.members if m.tasks > 0
+    })
+    so_far = [years.month_result(p, sts) for p, sts in before] + [this]
+    ids = {m for r in so_far for m in r.work}
+    names = {u.id: u.pseudonym for u in User.select(User.id, User.pseudonym).where(
+        User.id.in_(list(ids) or [0]))}
+    paid = years.advances_paid(before)
+    advances = month_advances(so_far, years.loss_brought(year), paid, params,
+                              order=leftover_order(year_period(year), names))
+    # Only members with a statement this month can be paid in it; the others' advance waits
+    # for a month they have one (a month's statements are its workers and capital holders).
+    on_statement = {m.member_id for m in figures.members}
+    return {m: cents for m, cents in advances.items() if cents and m in on_statement}
 
 
 # A draft month computed once serves every member's draft until anything it reads changes.
@@ -378,7 +430,25 @@ def close_refusal(month: str, now: datetime | None = None) -> str | None:
     first_open = first_open_month()
     if first_open is not None and month != first_open:
         return _("Months close in order: %(first)s is the next month to close.", first=first_open)
-    return None
+    return year_refusal(month)
+
+
+def year_refusal(month: str) -> str | None:
+    """Return why a fiscal year's first month must wait for the year before to close, or None.
+
+    The year before decides the loss this month brings forward (and its members' advances
+    start again from nothing), so its close comes first.
+    """
+    start = coop_params.current().fiscal_year_start_month
+    if not years.is_first_month(month, start):
+        return None
+    before = years.fiscal_year_of(month, start) - 1
+    if years.closed_year(before) is not None:
+        return None
+    if not Period.select().where(Period.month.in_(years.year_months(before, start))).exists():
+        return None  # the coop had no closed month then: nothing to close
+    return _("Close the fiscal year %(year)s first: %(month)s opens the next one.",
+             year=before, month=month)
 
 
 def first_open_month() -> str | None:
@@ -423,6 +493,9 @@ def close_month(actor: User | None, month: str, now: datetime | None = None) -> 
                 _("Months close in order: %(first)s is the next month to close.",
                   first=first_open)
             )
+        refusal = year_refusal(month)
+        if refusal is not None:
+            raise DomainError(refusal)
         data = compute(month)
         totals = data.figures["totals"]
         digest = totals_sha256(totals)
@@ -600,7 +673,7 @@ def _bars(bars: list[Bar]) -> list[dict]:
 
 def _zero_figures(member: User) -> dict:
     zero = MemberFigures(member.id, 0, 0, 0, 0, 0, 0, member.capital_cents)
-    return {**zero.as_dict(), "pseudonym": member.pseudonym}
+    return {**zero.as_dict(), "pseudonym": member.pseudonym, "advance_cents": 0, "paid_cents": 0}
 
 
 def share_inputs(figures: dict, month: dict) -> dict:

@@ -7,7 +7,7 @@ from flask import url_for
 
 from coop import calendar, jobs
 from coop.models import JobKind, User
-from coop.statements.models import Expense, Period, Statement
+from coop.statements.models import Expense, FiscalYear, Period, Statement
 from coop.statements.operations import current_month, first_open_month, pending_count
 
 
@@ -47,7 +47,15 @@ class MonthRow:
 @dataclass(frozen=True)
 class OwnRow:
     month: str
-    total_cents: int
+    total_cents: int  # provisional: the year decides
+    url: str
+    advance_cents: int = 0  # the advance on the year's work share the month paid
+
+
+@dataclass(frozen=True)
+class YearLink:
+    year: int
+    closed: bool
     url: str
 
 
@@ -64,6 +72,7 @@ class Overview:
     open_months: list[MonthRow] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)
     closed_months: list[MonthRow] = field(default_factory=list)
+    years: list[YearLink] = field(default_factory=list)  # newest first
 
     @property
     def months(self) -> list[MonthRow]:
@@ -98,6 +107,18 @@ def _month_row(month: str, current: str, period: Period | None, expenses: list,
     )
 
 
+def _years(now: datetime | None) -> list[YearLink]:
+    """Return the fiscal years from the coop's first closed month to this one, newest first."""
+    from coop.statements import year_close
+
+    first = year_close.first_closed_month()
+    this = year_close.current_year(now)
+    start = year_close.year_of(first) if first else this
+    closed = {fy.year for fy in FiscalYear.select(FiscalYear.year)}
+    return [YearLink(y, y in closed, url_for("statements.year", year=y))
+            for y in range(this, start - 1, -1)]
+
+
 def overview(actor: User, now: datetime | None = None) -> Overview:
     """Return the statements page's content for actor."""
     current = current_month(now)
@@ -107,7 +128,8 @@ def overview(actor: User, now: datetime | None = None) -> Overview:
     )
     own = [
         OwnRow(r.period.month, r.figures_data["figures"]["total_cents"],
-               _statement_url(r.period.month, actor.id))
+               _statement_url(r.period.month, actor.id),
+               r.figures_data["figures"].get("advance_cents", 0))
         for r in own_rows
     ]
     closed = [
@@ -152,6 +174,7 @@ def overview(actor: User, now: datetime | None = None) -> Overview:
         open_months = [row(m) for m in shown_open]
         closed_months = [row(m) for m in sorted(periods, reverse=True)]
     return Overview(
+        years=_years(now),
         current=current,
         draft_url=_statement_url(current, actor.id, draft=True),
         own=own,
@@ -159,4 +182,69 @@ def overview(actor: User, now: datetime | None = None) -> Overview:
         open_months=open_months,
         waiting=waiting,
         closed_months=closed_months,
+    )
+
+
+@dataclass(frozen=True)
+class YearMemberRow:
+    pseudonym: str
+    work_share_cents: int
+    advances_cents: int
+    balance_due_cents: int
+    excess_carried_cents: int
+    dividend_cents: int
+    statement_url: str | None  # only the member's own, or every one for the board
+
+
+@dataclass(frozen=True)
+class YearView:
+    """A fiscal year's page: its months, and once closed (or as a board draft) its figures."""
+
+    year: int
+    label: str
+    closed: bool
+    months: list[tuple[str, bool]]  # (month, closed) for the months the coop has lived
+    totals: dict | None  # None: not closed, and not the board's draft
+    members: list[YearMemberRow]
+    refusal: str | None  # why the board cannot close it now
+    close_url: str
+    ledger_index: int | None = None
+
+
+def year_view(actor: User, year: int) -> YearView:
+    """Return the fiscal year's page for actor: the coop's figures are every member's."""
+    from coop.statements import year_close
+    from coop.statements.models import AnnualStatement
+
+    fiscal_year = year_close.years.closed_year(year)
+    months = year_close.months_of(year)
+    closed = {p.month for p in Period.select(Period.month).where(Period.month.in_(months))}
+    totals, rows = None, []
+    if fiscal_year is not None:
+        totals = fiscal_year.totals_data
+        stored = AnnualStatement.select(AnnualStatement.member, AnnualStatement.figures).where(
+            AnnualStatement.fiscal_year == fiscal_year)
+        figures = [st.figures_data for st in stored]
+    elif actor.is_board and not year_close.close_refusal(year):
+        data = year_close.compute(year)  # the board's preview, computed and not kept
+        totals, figures = data.totals, data.members
+    else:
+        figures = []
+    for f in sorted(figures, key=lambda f: f["pseudonym"]):
+        mine = fiscal_year is not None and (actor.is_board or f["member_id"] == actor.id)
+        rows.append(YearMemberRow(
+            f["pseudonym"], f["work_share_cents"], f["advances_cents"], f["balance_due_cents"],
+            f["excess_carried_cents"], f["dividend_cents"],
+            url_for("statements.annual_statement", year=year, member_id=f["member_id"])
+            if mine else None))
+    return YearView(
+        year=year,
+        label=year_close.year_label(year),
+        closed=fiscal_year is not None,
+        months=[(m, m in closed) for m in months],
+        totals=totals,
+        members=rows,
+        refusal=year_close.close_refusal(year) if actor.is_board else None,
+        close_url=url_for("statements.close_year", year=year),
+        ledger_index=fiscal_year.ledger_index if fiscal_year else None,
     )

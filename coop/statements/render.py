@@ -64,7 +64,7 @@ class Bar:
 
 @dataclass(frozen=True)
 class StatementValues:
-    """Everything one PDF shows: kind is "member" or "board"; amounts are integer cents.
+    """Everything one PDF shows: kind is "member", "board" or "annual"; amounts are cents.
 
     `data` is the JSON attached to the PDF (the frozen figures and ledger references);
     `history` feeds the bar chart of the last twelve months, `categories` the board's chart.
@@ -85,8 +85,8 @@ class StatementValues:
     @classmethod
     def from_data(cls, data: dict) -> "StatementValues":
         """Rebuild a statement's values from its attached JSON (`statement.json`) alone."""
-        if data.get("kind") not in ("member", "board"):
-            raise ValueError("kind must be member or board")
+        if data.get("kind") not in ("member", "board", "annual"):
+            raise ValueError("kind must be member, board or annual")
         checkpoint = data.get("checkpoint")
         return cls(
             kind=data["kind"],
@@ -110,6 +110,7 @@ class StatementValues:
 
     @property
     def filename(self) -> str:
+        # An annual statement's "month" is its fiscal year's period name, FY2025.
         who = "summary" if self.kind == "board" else f"member-{self.data['member']['id']}"
         return f"{self.month}-{who}{'-draft' if self.draft else ''}.pdf"
 

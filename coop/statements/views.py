@@ -8,7 +8,7 @@ from flask_login import current_user
 from coop.confirm import Confirmation, is_confirmed, render_confirmation
 from coop.errors import DomainError, NotFound
 from coop.formats import money as format_money
-from coop.statements import operations, queries
+from coop.statements import operations, queries, year_close
 from coop.statements.forms import CloseForm, ExpenseForm
 from coop.statements.models import Expense
 from coop.web import board_required, member_required
@@ -201,3 +201,69 @@ def issue(month):
         return redirect(url_for("statements.index")), 400
     job = operations.queue_issuing(current_user, period)
     return redirect(url_for("jobs.show", job_id=job.id))
+
+
+# -- fiscal years -------------------------------------------------------------------------
+
+
+@bp.get("/years/<int:year>")
+@member_required
+def year(year: int):
+    """The fiscal year: its months, and its figures once closed (the board's preview before)."""
+    view = queries.year_view(current_user, year_close.parse_year(year))
+    return render_template("statements/year.html", view=view)
+
+
+@bp.get("/years/<int:year>/members/<id:member_id>.pdf")
+@member_required
+def annual_statement(year: int, member_id: int):
+    name, pdf = year_close.annual_pdf(current_user, year, member_id)
+    return _download(name, pdf, "application/pdf")
+
+
+def _confirm_close_year(year: int):
+    """Say what closing the year does, with its figures as they stand, before it is final."""
+    refusal = year_close.close_refusal(year)
+    if refusal is not None:
+        flash(refusal, "error")
+        return redirect(url_for("statements.year", year=year))
+    totals = year_close.compute(year).totals
+    return render_confirmation(Confirmation(
+        title=_("Close the fiscal year %(year)s?", year=year),
+        consequences=[
+            _("The year's result, %(result)s after a loss brought forward of %(loss)s, is split "
+              "under art. 33: %(work)s of work share, %(dividends)s of dividends.",
+              result=format_money(totals["income_cents"]),
+              loss=format_money(totals["loss_brought_cents"]),
+              work=format_money(totals["work_share_cents"]),
+              dividends=format_money(totals["dividends_cents"]))
+            if not totals["loss_carried_cents"] else
+            _("The year made a loss of %(loss)s: nothing is shared, and the loss is carried to "
+              "the next fiscal year.", loss=format_money(totals["loss_carried_cents"])),
+            _("The months advanced %(advances)s on the work share; %(balance)s is due to the "
+              "members at the close.", advances=format_money(totals["advances_cents"]),
+              balance=format_money(totals["balance_due_cents"])),
+            _("Each member's annual statement is issued as a PDF, and the close and the hash "
+              "of its figures are recorded on the public ledger."),
+        ],
+        final=_("The year's figures are final; the next fiscal year's first month can then "
+                "close."),
+        action=url_for("statements.close_year", year=year),
+        submit=_("Close the fiscal year %(year)s", year=year),
+        back=url_for("statements.year", year=year),
+    ))
+
+
+@bp.route("/years/<int:year>/close", methods=["GET", "POST"])
+@board_required
+def close_year(year: int):
+    year = year_close.parse_year(year)
+    if not is_confirmed():
+        return _confirm_close_year(year)
+    if not CloseForm().validate_on_submit():
+        flash(_("The form expired or was not sent by this site."), "error")
+        return redirect(url_for("statements.year", year=year)), 400
+    year_close.close_and_issue(current_user, year)
+    flash(_("The fiscal year %(year)s is closed; its annual statements are issued.", year=year),
+          "success")
+    return redirect(url_for("statements.year", year=year))
