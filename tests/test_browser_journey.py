@@ -110,28 +110,41 @@ def _sign_in(page, email, password):
     assert "/login" not in page.url, page.content()[:2000]
 
 
+def _new_client(page, name, email, password):
+    """Register a client and sign them in."""
+    page.goto("/register")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.fill("input[name=confirm]", password)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    assert "/register" not in page.url, page.content()[-3000:]
+    # Registration never signs in (it answers the same for a taken address): sign in now.
+    _sign_in(page, email, password)
+
+
+def _fill_fixed_price_task(page, title, description, price):
+    """Fill the post-task form for an hour of photo clipping at a fixed price, due in two days;
+    return the deadline as typed."""
+    page.fill("input[name=title]", title)
+    page.fill("textarea[name=description]", description)
+    page.select_option("select[name=category]", "photo_clipping")
+    page.fill("input[name=estimated_minutes]", "60")
+    deadline = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    page.fill("input[name=deadline]", deadline)
+    page.fill("input[name=price]", price)
+    return deadline
+
+
 def test_from_posting_to_an_offline_verified_bundle(server, browser, tmp_path):
     base, _env = server
 
     client = _page(browser, base)
-    client.goto("/register")
-    client.fill("input[name=name]", "Maison Verte")
-    client.fill("input[name=email]", "shop@example.org")
-    client.fill("input[name=password]", "green house 2026 pw")
-    client.fill("input[name=confirm]", "green house 2026 pw")
-    client.click("main button[type=submit]")
-    client.wait_for_load_state()
-    assert "/register" not in client.url, client.content()[-3000:]
-    # Registration never signs in (it answers the same for a taken address): sign in now.
-    _sign_in(client, "shop@example.org", "green house 2026 pw")
+    _new_client(client, "Maison Verte", "shop@example.org", "green house 2026 pw")
     client.goto("/tasks/new")
-    client.fill("input[name=title]", "Clip 10 product photos")
-    client.fill("textarea[name=description]", "White background, PNG.")
-    client.select_option("select[name=category]", "photo_clipping")
-    client.fill("input[name=estimated_minutes]", "60")
-    deadline = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
-    client.fill("input[name=deadline]", deadline)
-    client.fill("input[name=price]", "5.00")  # below the €12/h floor
+    deadline = _fill_fixed_price_task(client, "Clip 10 product photos", "White background, PNG.",
+                                      price="5.00")  # below the €12/h floor
     client.click("main button[type=submit]")
     client.wait_for_load_state()
     assert "12.00" in client.content()  # the refusal states the minimum
@@ -238,14 +251,7 @@ def test_notifications_tell_of_an_application_an_award_and_a_rejection(server, b
     board.wait_for_load_state()
 
     client = _page(browser, base)
-    client.goto("/register")
-    client.fill("input[name=name]", "Atelier Bleu")
-    client.fill("input[name=email]", "bleu@example.org")
-    client.fill("input[name=password]", "blue workshop 2026 pw")
-    client.fill("input[name=confirm]", "blue workshop 2026 pw")
-    client.click("main button[type=submit]")
-    client.wait_for_load_state()
-    _sign_in(client, "bleu@example.org", "blue workshop 2026 pw")
+    _new_client(client, "Atelier Bleu", "bleu@example.org", "blue workshop 2026 pw")
     client.goto("/tasks/new")
     client.fill("input[name=title]", "Label 20 street photos")
     client.fill("textarea[name=description]", "Boxes around bicycles.")
@@ -312,18 +318,6 @@ def test_notifications_tell_of_an_application_an_award_and_a_rejection(server, b
 PHONE = 390
 
 
-def _new_client(page, name, email, password):
-    """Register a client and sign them in."""
-    page.goto("/register")
-    page.fill("input[name=name]", name)
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", password)
-    page.fill("input[name=confirm]", password)
-    page.click("main button[type=submit]")
-    page.wait_for_load_state()
-    _sign_in(page, email, password)
-
-
 def _fits_the_phone(page):
     scroll = page.evaluate("document.documentElement.scrollWidth")
     assert scroll <= PHONE, f"{page.url} is {scroll} px wide at {PHONE} px"
@@ -349,14 +343,9 @@ def test_a_refused_post_keeps_its_file_at_390_px(server, browser, tmp_path):
 
     brief = tmp_path / "brief-for-the-retouching-of-forty-catalogue-photos.pdf"
     brief.write_bytes(b"%PDF-1.4 forty photos, white background\n")
-    client.fill("input[name=title]", "Retouch 40 catalogue photos")
-    client.fill("textarea[name=description]", "Remove dust, even the light.")
-    client.select_option("select[name=category]", "photo_clipping")
+    _fill_fixed_price_task(client, "Retouch 40 catalogue photos", "Remove dust, even the light.",
+                           price="5.00")  # below the €12/h floor
     client.set_input_files("input[name=attachments]", str(brief))
-    client.fill("input[name=estimated_minutes]", "60")
-    deadline = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
-    client.fill("input[name=deadline]", deadline)
-    client.fill("input[name=price]", "5.00")  # below the €12/h floor
     client.click("main button[type=submit]")
     client.wait_for_load_state()
     _fits_the_phone(client)
