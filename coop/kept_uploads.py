@@ -49,6 +49,9 @@ def _session_key() -> str:
 
 def shown(user: User, stored: Iterable[StoredFile]) -> list[KeptFile]:
     """Return the files for the form to carry, each with a token only user's session accepts."""
+    stored = list(stored)
+    if not stored:
+        return []  # a form carrying no file needs no key in the session
     key = _session_key()
     return [
         KeptFile(

@@ -171,3 +171,11 @@ def test_each_mode_has_its_own_fieldset(app, make_client_user):
     assert 'name="price"' in fixed and 'name="budget"' not in fixed
     assert 'name="budget"' in bids and 'name="bidding_deadline"' in bids
     assert 'name="price"' not in bids
+
+
+def test_a_form_carrying_no_file_adds_nothing_to_the_session(app, make_client_user):
+    web = login_client(app, make_client_user())
+    assert web.get("/tasks/new").status_code == 200
+    assert post(web, fixed_form(price="1")).status_code == 400
+    with web.session_transaction() as session:
+        assert kept_uploads._SESSION_KEY not in session
