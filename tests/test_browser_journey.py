@@ -3,10 +3,12 @@ an applicant joins and the board admits them, the member claims and delivers a f
 accepts, downloads the proof bundle, and `python -m ledger verify-bundle` checks it offline.
 Also: the language switch, and that no page needs JavaScript (it is turned off)."""
 
+import hashlib
 import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -108,28 +110,41 @@ def _sign_in(page, email, password):
     assert "/login" not in page.url, page.content()[:2000]
 
 
+def _new_client(page, name, email, password):
+    """Register a client and sign them in."""
+    page.goto("/register")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.fill("input[name=confirm]", password)
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    assert "/register" not in page.url, page.content()[-3000:]
+    # Registration never signs in (it answers the same for a taken address): sign in now.
+    _sign_in(page, email, password)
+
+
+def _fill_fixed_price_task(page, title, description, price):
+    """Fill the post-task form for an hour of photo clipping at a fixed price, due in two days;
+    return the deadline as typed."""
+    page.fill("input[name=title]", title)
+    page.fill("textarea[name=description]", description)
+    page.select_option("select[name=category]", "photo_clipping")
+    page.fill("input[name=estimated_minutes]", "60")
+    deadline = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    page.fill("input[name=deadline]", deadline)
+    page.fill("input[name=price]", price)
+    return deadline
+
+
 def test_from_posting_to_an_offline_verified_bundle(server, browser, tmp_path):
     base, _env = server
 
     client = _page(browser, base)
-    client.goto("/register")
-    client.fill("input[name=name]", "Maison Verte")
-    client.fill("input[name=email]", "shop@example.org")
-    client.fill("input[name=password]", "green house 2026 pw")
-    client.fill("input[name=confirm]", "green house 2026 pw")
-    client.click("main button[type=submit]")
-    client.wait_for_load_state()
-    assert "/register" not in client.url, client.content()[-3000:]
-    # Registration never signs in (it answers the same for a taken address): sign in now.
-    _sign_in(client, "shop@example.org", "green house 2026 pw")
+    _new_client(client, "Maison Verte", "shop@example.org", "green house 2026 pw")
     client.goto("/tasks/new")
-    client.fill("input[name=title]", "Clip 10 product photos")
-    client.fill("textarea[name=description]", "White background, PNG.")
-    client.select_option("select[name=category]", "photo_clipping")
-    client.fill("input[name=estimated_minutes]", "60")
-    deadline = (datetime.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
-    client.fill("input[name=deadline]", deadline)
-    client.fill("input[name=price]", "5.00")  # below the €12/h floor
+    deadline = _fill_fixed_price_task(client, "Clip 10 product photos", "White background, PNG.",
+                                      price="5.00")  # below the €12/h floor
     client.click("main button[type=submit]")
     client.wait_for_load_state()
     assert "12.00" in client.content()  # the refusal states the minimum
@@ -245,14 +260,7 @@ def test_notifications_tell_of_an_application_an_award_and_a_rejection(server, b
     board.wait_for_load_state()
 
     client = _page(browser, base)
-    client.goto("/register")
-    client.fill("input[name=name]", "Atelier Bleu")
-    client.fill("input[name=email]", "bleu@example.org")
-    client.fill("input[name=password]", "blue workshop 2026 pw")
-    client.fill("input[name=confirm]", "blue workshop 2026 pw")
-    client.click("main button[type=submit]")
-    client.wait_for_load_state()
-    _sign_in(client, "bleu@example.org", "blue workshop 2026 pw")
+    _new_client(client, "Atelier Bleu", "bleu@example.org", "blue workshop 2026 pw")
     client.goto("/tasks/new")
     client.fill("input[name=title]", "Label 20 street photos")
     client.fill("textarea[name=description]", "Boxes around bicycles.")
@@ -314,3 +322,83 @@ def test_notifications_tell_of_an_application_an_award_and_a_rejection(server, b
     member.click("button:has-text('Mark all read')")
     member.wait_for_load_state()
     assert member.locator("ul.nav-wide mark").count() == 0
+
+
+PHONE = 390
+
+
+def _fits_the_phone(page):
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= PHONE, f"{page.url} is {scroll} px wide at {PHONE} px"
+
+
+def test_a_refused_post_keeps_its_file_at_390_px(server, browser, tmp_path):
+    """Without JavaScript, on a phone: only the chosen pricing mode's fields show; a post
+    refused for its price keeps the chosen file (no need to choose it again) and shows the
+    least price; the corrected post attaches the file."""
+    base, env = server
+    context = browser.new_context(base_url=base, java_script_enabled=False,
+                                  viewport={"width": PHONE, "height": 800})
+    client = context.new_page()
+    _new_client(client, "Studio Lumen", "lumen@example.org", "light and shadow 2026")
+    client.goto("/tasks/new")
+    _fits_the_phone(client)
+    assert client.locator("input[name=price]").is_visible()
+    assert client.locator("input[name=budget]").is_hidden()
+    client.check("input[name=pricing][value=bids]")
+    assert client.locator("input[name=price]").is_hidden()
+    assert client.locator("input[name=budget]").is_visible()
+    client.check("input[name=pricing][value=fixed]")
+
+    brief = tmp_path / "brief-for-the-retouching-of-forty-catalogue-photos.pdf"
+    brief.write_bytes(b"%PDF-1.4 forty photos, white background\n")
+    _fill_fixed_price_task(client, "Retouch 40 catalogue photos", "Remove dust, even the light.",
+                           price="5.00")  # below the €12/h floor
+    client.set_input_files("input[name=attachments]", str(brief))
+    client.click("main button[type=submit]")
+    client.wait_for_load_state()
+    _fits_the_phone(client)
+    assert "must be at least €13.04" in client.content()
+    assert client.locator(".mode-fixed output.minimum-pay").inner_text() == "€13.04"
+    assert client.locator(".kept-uploads li").inner_text().startswith(brief.name)
+
+    client.fill("input[name=price]", "13.04")
+    client.click("main button[type=submit]")
+    client.wait_for_load_state()
+    assert "/tasks/" in client.url and "/new" not in client.url, client.content()[-3000:]
+    assert client.get_by_text(brief.name).count() == 1
+    with sqlite3.connect(Path(env["COOP_INSTANCE_DIR"]) / "coop.db") as db:
+        attached = db.execute(
+            "SELECT a.filename, a.sha256 FROM task_attachment a JOIN task t ON t.id = a.task_id"
+            " WHERE t.title = 'Retouch 40 catalogue photos'"
+        ).fetchall()
+    assert attached == [(brief.name, hashlib.sha256(brief.read_bytes()).hexdigest())]
+
+
+def test_the_least_price_follows_the_minutes_typed(server, browser):
+    """With JavaScript: task-form.js shows, for every number of minutes typed, the least
+    price the server accepts (coop.money), formatted as the server formats it in English and
+    in French."""
+    from coop.formats import money
+    from coop.money import minimum_gross_price
+
+    base, _env = server
+    page = browser.new_context(base_url=base).new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(error))
+    _new_client(page, "Atelier Prix", "prix@example.org", "prices by the minute 26")
+    for lang, minutes_typed in (("en", [*range(1, 121), 241, 479, 1000, 4799, 4800]),
+                                ("fr", [1, 7, 60, 4800])):
+        if lang == "fr":
+            page.click("button:has-text('Français')")
+            page.wait_for_load_state()
+        page.goto("/tasks/new")
+        shown = page.locator(".mode-fixed output.minimum-pay")
+        for minutes in minutes_typed:
+            page.fill("input[name=estimated_minutes]", str(minutes))
+            least = minimum_gross_price(1200, 800, minutes * 60)
+            assert shown.inner_text() == money(least, lang), (lang, minutes)
+        page.fill("input[name=estimated_minutes]", "")
+        assert shown.inner_text() == page.locator("output.minimum-pay").first.get_attribute(
+            "data-empty")
+    assert errors == []

@@ -132,8 +132,17 @@ class TaskForm(FlaskForm):
         validators=[Optional(), SaneDate()],
     )
 
+    # Each pricing mode's own fields: the page shows only the chosen mode's, so the other's
+    # (left filled in, or mistyped, before switching) are ignored rather than refused.
+    MODE_FIELDS = {Pricing.FIXED: ("price",), Pricing.BIDS: ("budget", "bidding_deadline")}
+
     def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
+        super().validate(extra_validators)
+        for mode, names in self.MODE_FIELDS.items():
+            if self.pricing.data != mode:
+                for name in names:
+                    self[name].data, self[name].errors = None, []
+        ok = not self.form_errors and not any(field.errors for field in self)
         if self.pricing.data == Pricing.FIXED and self.price.data is None and not self.price.errors:
             self.price.errors.append(_l("Enter the price."))
             ok = False

@@ -448,15 +448,24 @@ def post_task(
 
 
 def _check_storage_quota(client: User, attachments: Sequence[StoredFile]) -> None:
+    """Refuse attachments past the quota inside the posting transaction.
+
+    SQLite's write lock, or PostgreSQL's lock on the client's row, means two posts at once
+    cannot both squeeze under the quota.
+    """
+    if sum(f.size for f in attachments):
+        _lock_user(client)
+        check_storage_quota(client, attachments)
+
+
+def check_storage_quota(client: User, attachments: Sequence[StoredFile]) -> None:
     """Refuse attachments that would take the client past the board's storage quota.
 
-    Runs inside the posting transaction (SQLite's write lock, PostgreSQL's lock on the client's
-    row), so two posts at once cannot both squeeze under the quota.
+    :raises FileTooLarge: past the quota (the message says the total and the quota).
     """
     adding = sum(f.size for f in attachments)
     if not adding:
         return
-    _lock_user(client)
     quota_mb = params_module.current().client_storage_quota_mb
     used = (
         TaskAttachment.select(peewee.fn.COALESCE(peewee.fn.SUM(TaskAttachment.size), 0))

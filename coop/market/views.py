@@ -14,11 +14,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from coop import files, params
+from coop import files, kept_uploads, params
 from coop.auth.forms import EmptyForm
 from coop.confirm import Confirmation, is_confirmed, render_confirmation
 from coop.delivery import operations as delivery_ops
 from coop.errors import DomainError, NotFound
+from coop.files import FileTooLarge
 from coop.formats import money as format_money
 from coop.inputs import parse_page
 from coop.market import access, pages, queries
@@ -91,40 +92,71 @@ def board():
 @client_required
 def new_task():
     form = TaskForm()
-    if form.validate_on_submit():
-        tz = current_user.timezone
-        uploads = request.files.getlist(form.attachments.name)
+    attached: list[files.StoredFile] = []
+    status = 200
+    if request.method == "POST":
+        status = 400
+        valid = form.validate_on_submit()
         try:
-            with files.staged_uploads(uploads) as attachments:
-                task = ops.post_task(
-                    current_user,
-                    title=form.title.data,
-                    description=form.description.data,
-                    instructions=form.instructions.data or "",
-                    category=form.category.data,
-                    estimated_minutes=form.estimated_minutes.data,
-                    deadline=to_utc(form.deadline.data, tz),
-                    sensitive=form.sensitive.data,
-                    content_note=form.content_note.data or "",
-                    pricing=form.pricing.data,
-                    price_cents=form.price.data,
-                    budget_cents=form.budget.data,
-                    bidding_deadline=to_utc(form.bidding_deadline.data, tz),
-                    attachments=attachments,
-                )
+            kept = kept_uploads.carried(current_user, request.form)
         except DomainError as error:
-            if error.status != 400:
-                raise
-            getattr(form, error.field or "title").errors.append(error.message)
-        else:
+            form.attachments.errors.append(error.message)
+            valid, kept = False, []
+        attached = kept
+        try:
+            with files.staged_uploads(request.files.getlist(form.attachments.name)) as new:
+                attached = kept_uploads.merged(kept, new)
+                task = _post_task(form, attached) if valid else None
+                if task is None:
+                    # Kept for the next submit (the block's end stores them): only what fits
+                    # in the client's quota.
+                    ops.check_storage_quota(current_user, attached)
+        except FileTooLarge as error:
+            # A file past the size limit, or past the quota: none of this submit's is kept.
+            form.attachments.errors.append(error.message)
+            attached, status, task = kept, error.status, None
+        if task is not None:
             flash(_("Your task is on the board."), "success")
             return redirect(url_for("market.task", task_id=task.id))
-    status = 400 if request.method == "POST" else 200
     terms = params.current()
+    minutes = form.estimated_minutes.data
+    known = not form.estimated_minutes.errors and isinstance(minutes, int) and (
+        1 <= minutes <= ops.MAX_MINUTES
+    )
     return render_template(
         "market/new_task.html", form=form, floor=terms.pay_floor_cents_per_hour,
-        margin_bp=terms.margin_bp,
+        margin_bp=terms.margin_bp, max_minutes=ops.MAX_MINUTES,
+        minimum=ops.minimum_pay(minutes, terms) if known else None,
+        kept=kept_uploads.shown(current_user, attached),
+        kept_field=kept_uploads.FIELD, remove_field=kept_uploads.REMOVE_FIELD,
     ), status
+
+
+def _post_task(form: TaskForm, attached: list[files.StoredFile]) -> Task | None:
+    """Post the task the valid form describes; a refusal goes on its field and gives None."""
+    tz = current_user.timezone
+    try:
+        return ops.post_task(
+            current_user,
+            title=form.title.data,
+            description=form.description.data,
+            instructions=form.instructions.data or "",
+            category=form.category.data,
+            estimated_minutes=form.estimated_minutes.data,
+            deadline=to_utc(form.deadline.data, tz),
+            sensitive=form.sensitive.data,
+            content_note=form.content_note.data or "",
+            pricing=form.pricing.data,
+            price_cents=form.price.data,
+            budget_cents=form.budget.data,
+            bidding_deadline=to_utc(form.bidding_deadline.data, tz),
+            attachments=attached,
+        )
+    except DomainError as error:
+        if error.status != 400:
+            raise
+        getattr(form, error.field or "title").errors.append(error.message)
+        return None
 
 
 def _task_page(task, bid_form=None, status=200, price_form=None, rating_form=None):
