@@ -434,6 +434,8 @@ class NotificationKind(enum.StrEnum):
     DISPUTE_OPENED = "dispute_opened"  # board: a member disputes a rejection
     VOTE_OPENED = "vote_opened"  # member: the general assembly asks their vote
     VOTE_COUNTED = "vote_counted"  # member: a vote's result is on the ledger
+    FRAUD_REPORTED = "fraud_reported"  # member: answers of theirs are reported as fraud
+    FRAUD_DECIDED = "fraud_decided"  # member: the board upheld or dismissed the finding
 
 
 class Notification(BaseModel):

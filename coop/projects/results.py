@@ -5,7 +5,8 @@ tree size: the answers whose ledger entries the checkpoint covers. Answers given
 with the next checkpoint. Rows and proof are streamed. Each row also carries its item's gold
 flag and aggregated answer, computed from the same rows (rejected ones left out) by the method
 the client chose, so a client can recompute them from the file; they are not in the ledger,
-so the proof does not cover them. The aggregates are computed before the first row (one small
+so the proof does not cover them. Answers the board voided (an upheld fraud finding) are in
+neither the rows nor the proof. The aggregates are computed before the first row (one small
 object per item held in memory: Dawid–Skene needs every answer at once).
 """
 
@@ -20,7 +21,7 @@ from coop.audit import ledger as app_ledger
 from coop.audit import timestamps
 from coop.errors import NotFound, Unavailable
 from coop.models import CheckpointTimestamp, User
-from coop.projects.models import Answer, Item, Project
+from coop.projects.models import Answer, AnswerState, Item, Project
 from coop.quality.aggregate import NOTHING, Method
 from coop.quality.results import choose_method, item_votes
 from ledger.entry import rfc3339_ns
@@ -87,6 +88,7 @@ def _answers(project: Project, cut: Cut, columns=_ROW) -> Iterator[tuple]:
         batch = list(
             query.where(
                 (Answer.project == project.id)
+                & (Answer.state != AnswerState.VOIDED)
                 & (Answer.ledger_index > last)
                 & (Answer.ledger_index < cut.size)
             )

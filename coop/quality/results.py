@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from coop.errors import DomainError
 from coop.models import User
-from coop.projects.models import Answer, AnswerState, Item, Project
+from coop.projects.models import UNCOUNTED, Answer, Item, Project
 from coop.projects.templates import Kind
 from coop.quality.aggregate import NOTHING, Method, Vote, aggregate
 
@@ -62,7 +62,7 @@ def item_votes(project: Project, method: Method, below: int | None = None) -> di
     query = (
         Answer.select(Answer.item, User.pseudonym, Answer.data)
         .join(User, on=(Answer.member == User.id))
-        .where((Answer.project == project.id) & (Answer.state != AnswerState.REJECTED))
+        .where((Answer.project == project.id) & Answer.state.not_in(UNCOUNTED))
     )
     if below is not None:
         query = query.where(Answer.ledger_index < below)
@@ -100,7 +100,7 @@ def aggregated_lines(project: Project, method: Method) -> Iterator[bytes]:
         answers = (
             Answer.select(Answer.item, Answer.data, User.pseudonym)
             .join(User, on=(Answer.member == User.id))
-            .where(Answer.item.in_(list(by_item)) & (Answer.state != AnswerState.REJECTED))
+            .where(Answer.item.in_(list(by_item)) & Answer.state.not_in(UNCOUNTED))
             .order_by(Answer.ledger_index)
         )
         for answer in answers:

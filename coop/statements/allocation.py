@@ -199,7 +199,8 @@ def compute_month(
 ) -> MonthFigures:
     """Compute the month: per-member work, the coop's income, the surplus and every share.
 
-    Workers are the members with a completed task in the month; dividends go to every holder
+    Workers are the members with a completed task or a credited answer in the month (pay taken
+    back counts against their earnings but makes nobody a worker); dividends go to every holder
     with capital. A pot nobody can receive (no worker, no capital) goes to the development
     reserve, so the split still sums to the surplus. Members equally entitled to a leftover
     cent get it in the given order (`leftover_order`), by member id when none is given. Once
@@ -230,9 +231,13 @@ def compute_month(
         room = max(0, highest_capital_cents - legal_reserve_before_cents)
         if legal > room:
             legal, development = room, development + legal - room
-    workers = queue(work)
+    # Only members who worked in the month share the work pot: one whose month holds nothing
+    # but pay taken back (a fraud finding on an earlier month's answers) earns no share of it.
+    worked = {line.member_id for line in lines if line.project_id is None or line.answers > 0}
+    workers = queue(m for m in work if m in worked)
     shares, sub_pots = work_shares(
-        work_pot, [work[m][3] for m in workers], [work[m][1] for m in workers], params
+        work_pot, [max(0, work[m][3]) for m in workers], [max(0, work[m][1]) for m in workers],
+        params,
     )
     if not workers:
         development, work_pot = development + work_pot, 0
@@ -244,7 +249,7 @@ def compute_month(
     dividend_of = dict(zip(holders_ids, dividends, strict=True))
 
     members = []
-    for member_id in sorted(set(workers) | set(holders_ids)):
+    for member_id in sorted(set(work) | set(holders_ids)):
         tasks, minutes, gross, earned = work.get(member_id, [0, 0, 0, 0])
         members.append(
             MemberFigures(

@@ -1,0 +1,50 @@
+"""Fraud findings: a client's or the board's report that a member's answers on a project were
+given in bad faith (a bot, copy-paste), the member's written answer and the board's decision.
+
+The table is declared here as it was when this migration shipped. Answers voided by an upheld
+finding and the pay taken back need no new column: they are a new value of answer.state
+("voided") and of answer_earning.kind ("clawback").
+"""
+
+import peewee
+
+
+def _finding_model(database):
+    class Base(peewee.Model):
+        class Meta:
+            legacy_table_names = False
+
+    class User(Base):
+        class Meta:
+            table_name = "user"
+
+    class Project(Base):
+        class Meta:
+            table_name = "project"
+
+    class FraudFinding(Base):
+        project = peewee.ForeignKeyField(Project, on_delete="CASCADE")
+        member = peewee.ForeignKeyField(User, on_delete="RESTRICT")
+        reporter = peewee.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+        kind = peewee.CharField(max_length=16)
+        reason = peewee.TextField()
+        since = peewee.DateTimeField(null=True)
+        state = peewee.CharField(max_length=16, default="open", index=True)
+        created_at = peewee.DateTimeField()
+        member_answer = peewee.TextField(default="")
+        answered_at = peewee.DateTimeField(null=True)
+        decision_note = peewee.TextField(default="")
+        decided_at = peewee.DateTimeField(null=True)
+        answers_voided = peewee.IntegerField(default=0)
+        taken_back_cents = peewee.BigIntegerField(default=0)
+
+        class Meta:
+            table_name = "fraud_finding"
+            indexes = ((("member", "project"), False),)
+
+    database.bind([FraudFinding], bind_refs=False, bind_backrefs=False)
+    return FraudFinding
+
+
+def up(migrator, database):
+    database.create_tables([_finding_model(database)], safe=True)
