@@ -358,6 +358,7 @@ class JobKind(enum.StrEnum):
     ISSUE_STATEMENTS = "statements.issue"  # render and record a closed month's PDFs
     IMPORT_ITEMS = "projects.import"  # a large upload of a project's items
     TICK = "tick"  # `coop tick`'s housekeeping, run periodically by the worker
+    AGGREGATE = "quality.aggregate"  # a large project's aggregates, kept for its downloads
 
 
 class JobState(enum.StrEnum):

@@ -22,7 +22,7 @@ from coop.audit import timestamps
 from coop.errors import NotFound, Unavailable
 from coop.models import CheckpointTimestamp, User
 from coop.projects.models import Answer, AnswerState, Item, Project
-from coop.quality.aggregate import NOTHING, Method
+from coop.quality.aggregate import NOTHING, Method, Vote
 from coop.quality.results import choose_method, item_votes
 from ledger.entry import rfc3339_ns
 from ledger.results import (
@@ -102,14 +102,16 @@ def _answers(project: Project, cut: Cut, columns=_ROW) -> Iterator[tuple]:
         last = batch[-1][0]
 
 
-def rows(project: Project, cut: Cut, method: Method | None = None) -> Iterator[ResultRow]:
+def rows(project: Project, cut: Cut, method: Method | None = None,
+         votes: dict[int, Vote] | None = None) -> Iterator[ResultRow]:
     """Yield the results rows of the project's answers covered by the cut, each with the
     interval the time-stamps up to the cut put around it, and its item's aggregate by the
-    method (None: the project's default)."""
+    method (None: the project's default; votes: those aggregates already computed)."""
     cuts, bounds = timestamps.segments_upto(cut.size)
     texts = [(bound_text(after), bound_text(before)) for after, before in bounds]
     method = method or choose_method(project, None)
-    votes = item_votes(project, method, cut.size)
+    if votes is None:
+        votes = item_votes(project, method, cut.size)
     for (index, data, seconds, state, unix_ns, uncertainty_ns, sha256, external_id, member,
          item_id, gold_state) in _answers(project, cut):  # fmt: skip
         after, before = texts[bisect_right(cuts, index)]
@@ -134,10 +136,11 @@ def rows(project: Project, cut: Cut, method: Method | None = None) -> Iterator[R
 
 
 def results_file(
-    project: Project, fmt: ResultsFormat, cut: Cut, method: Method | None = None
+    project: Project, fmt: ResultsFormat, cut: Cut, method: Method | None = None,
+    votes: dict[int, Vote] | None = None,
 ) -> Iterator[bytes]:
     """Yield the results file (CSV or JSON Lines) in blocks of bytes."""
-    return iter_results(rows(project, cut, method), fmt)
+    return iter_results(rows(project, cut, method, votes), fmt)
 
 
 def proof_file(project: Project, cut: Cut) -> Iterator[bytes]:

@@ -80,6 +80,26 @@ class FraudFinding(BaseModel):
         indexes = ((("member", "project"), False),)
 
 
+class AggregateCache(BaseModel):
+    """A large project's aggregates, computed by a worker (coop/quality/aggregate_cache.py).
+
+    Valid while the answers it was computed from are the ones counted: as many (`answers`),
+    the newest being `last_answer`. cut is the results file's checkpoint size, 0 for all.
+    """
+
+    project = peewee.ForeignKeyField(Project, backref="+", on_delete="CASCADE")
+    method = peewee.CharField(max_length=16)
+    cut = peewee.BigIntegerField()
+    answers = peewee.IntegerField()
+    last_answer = peewee.BigIntegerField()
+    votes = peewee.TextField()  # JSON: item id -> [answer, confidence, votes]
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "aggregate_cache"
+        indexes = ((("project", "method", "cut"), False),)
+
+
 class Qualification(BaseModel):
     """A skill shown by passing a test: a client's own, or the coop's (owner None).
 
@@ -127,4 +147,4 @@ class Requirement(BaseModel):
         indexes = ((("project", "qualification"), True),)
 
 
-MODELS = [GoldContest, Qualification, Sitting, Requirement, FraudFinding]
+MODELS = [GoldContest, Qualification, Sitting, Requirement, FraudFinding, AggregateCache]

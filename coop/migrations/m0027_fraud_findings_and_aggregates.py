@@ -1,7 +1,8 @@
 """Fraud findings: a client's or the board's report that a member's answers on a project were
 given in bad faith (a bot, copy-paste), the member's written answer and the board's decision.
+And the aggregates of large projects, computed by a worker and kept for the downloads.
 
-The table is declared here as it was when this migration shipped. Answers voided by an upheld
+The tables are declared here as they were when this migration shipped. Answers voided by an upheld
 finding and the pay taken back need no new column: they are a new value of answer.state
 ("voided") and of answer_earning.kind ("clawback").
 """
@@ -9,7 +10,7 @@ finding and the pay taken back need no new column: they are a new value of answe
 import peewee
 
 
-def _finding_model(database):
+def _models(database):
     class Base(peewee.Model):
         class Meta:
             legacy_table_names = False
@@ -42,9 +43,23 @@ def _finding_model(database):
             table_name = "fraud_finding"
             indexes = ((("member", "project"), False),)
 
-    database.bind([FraudFinding], bind_refs=False, bind_backrefs=False)
-    return FraudFinding
+    class AggregateCache(Base):
+        project = peewee.ForeignKeyField(Project, on_delete="CASCADE")
+        method = peewee.CharField(max_length=16)
+        cut = peewee.BigIntegerField()
+        answers = peewee.IntegerField()
+        last_answer = peewee.BigIntegerField()
+        votes = peewee.TextField()
+        created_at = peewee.DateTimeField()
+
+        class Meta:
+            table_name = "aggregate_cache"
+            indexes = ((("project", "method", "cut"), False),)
+
+    models = [FraudFinding, AggregateCache]
+    database.bind(models, bind_refs=False, bind_backrefs=False)
+    return models
 
 
 def up(migrator, database):
-    database.create_tables([_finding_model(database)], safe=True)
+    database.create_tables(_models(database), safe=True)
