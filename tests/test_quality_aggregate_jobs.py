@@ -104,3 +104,22 @@ def test_a_large_results_file_uses_the_kept_aggregates(queued, make_client_user,
     inline = list(project_results.rows(project, cut))
     assert len(rows) == 9 == len(inline)
     assert [r["aggregate"] for r in rows] == [r.aggregate for r in inline]
+
+
+def test_the_api_says_when_a_large_projects_aggregates_are_not_ready(queued, make_client_user,
+                                                                     make_member):
+    from coop.auth.tokens import create_token
+
+    client = make_client_user()
+    project = _answered(client, [make_member(), make_member(), make_member()])
+    _row, token = create_token(client, "ci")
+    api = queued.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    refused = api.get(f"/api/v1/projects/{project.id}/results", headers=headers)
+    assert refused.status_code == 503 and b"computed by a worker" in refused.data
+    size = project_results.cut_at().size
+    queued.test_client(user=client).post(f"/projects/{project.id}/aggregates",
+                                         data={"method": "majority", "cut": str(size)})
+    jobs.run(Job.get().id)
+    served = api.get(f"/api/v1/projects/{project.id}/results?size={size}", headers=headers)
+    assert served.status_code == 200 and len(served.data.splitlines()) == 9
