@@ -7,22 +7,25 @@ the viewport at 390 px and at 1280 px.
 The project and the member's two accepted answers are made by the operations in a setup
 script (test_browser_projects.py walks those pages)."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from test_browser_journey import CHROMIUM, COOP, _sign_in, served_instance
+from test_browser_journey import CHROMIUM, _sign_in
 from test_browser_journey import browser as browser  # noqa: PLC0414 - the shared fixture
 from test_browser_projects import DESKTOP, PHONE, Visitor
+from test_browser_qualifications import (
+    BOARD_EMAIL,
+    CLIENT_EMAIL,
+    MEMBER_EMAIL,
+    MEMBER_PASSWORD,
+    PASSWORD,
+    served_with,
+)
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed"),
 ]
-BOARD_EMAIL, PASSWORD = "board@example.org", "bea keeps the books 2026"
-CLIENT_EMAIL, MEMBER_EMAIL = "labels@example.org", "alice@example.org"
-OTHERS_PASSWORD = "forums for six long years"
 REASON = "Every answer came within a second of the item, the same label every time."
 
 SETUP = f"""
@@ -55,22 +58,9 @@ with app.test_request_context():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """Serve a fresh instance with gunicorn: a client's project, two answers of a member."""
-    gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "2", "coop.wsgi:app"]
-    with served_instance(
-        tmp_path_factory, BOARD_EMAIL, PASSWORD,
-        lambda port: [*gunicorn, "--bind", f"127.0.0.1:{port}"],
-    ) as (base, env):
-        for email, role in ((CLIENT_EMAIL, "client"), (MEMBER_EMAIL, "member")):
-            subprocess.run(
-                [*COOP, "user", "create", "--email", email, "--name", role.title(),
-                 "--role", role],
-                env=env, check=True, capture_output=True, text=True,
-                input=f"{OTHERS_PASSWORD}\n{OTHERS_PASSWORD}\n",
-            )
-        made = subprocess.run([sys.executable, "-c", SETUP], env=env, check=True,
-                              capture_output=True, text=True, timeout=120)
-        line = next(x for x in made.stdout.splitlines() if x.startswith("MADE "))
+    """A client's project with two accepted answers of a member."""
+    with served_with(tmp_path_factory, SETUP) as (base, printed):
+        line = next(x for x in printed.splitlines() if x.startswith("MADE "))
         _made, project_id, pseudonym = line.split()
         yield base, int(project_id), pseudonym
 
@@ -84,7 +74,7 @@ def _submit(page, button: str) -> None:
 def test_a_fraud_finding_from_report_to_decision(server, browser):
     base, project_id, pseudonym = server
     client = Visitor(browser, base, PHONE)
-    _sign_in(client.page, CLIENT_EMAIL, OTHERS_PASSWORD)
+    _sign_in(client.page, CLIENT_EMAIL, MEMBER_PASSWORD)
     client.page.goto(f"/projects/{project_id}/quality")
     client.fits()
     client.page.click("text=Fraud reports")
@@ -98,7 +88,7 @@ def test_a_fraud_finding_from_report_to_decision(server, browser):
     assert "waiting for the board" in client.page.content()
 
     member = Visitor(browser, base, PHONE)
-    _sign_in(member.page, MEMBER_EMAIL, OTHERS_PASSWORD)
+    _sign_in(member.page, MEMBER_EMAIL, MEMBER_PASSWORD)
     member.page.goto("/fraud-findings")
     member.fits()
     assert REASON in member.page.content()

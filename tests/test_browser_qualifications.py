@@ -9,6 +9,7 @@ client's own pages have a browser test of their own, test_browser_projects.py)."
 
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -59,9 +60,10 @@ with app.test_request_context():
 """
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """Serve a fresh instance with gunicorn: a client's qualification and project, a member."""
+@contextmanager
+def served_with(tmp_path_factory, setup: str):
+    """Serve a fresh instance with gunicorn, with a client and a member made from the command
+    line and setup run in its environment; yield (base URL, what setup printed)."""
     gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "2", "coop.wsgi:app"]
     with served_instance(
         tmp_path_factory, BOARD_EMAIL, PASSWORD,
@@ -74,8 +76,15 @@ def server(tmp_path_factory):
                 env=env, check=True, capture_output=True, text=True,
                 input=f"{MEMBER_PASSWORD}\n{MEMBER_PASSWORD}\n",
             )
-        subprocess.run([sys.executable, "-c", SETUP], env=env, check=True, capture_output=True,
-                       text=True, timeout=120)
+        made = subprocess.run([sys.executable, "-c", setup], env=env, check=True,
+                              capture_output=True, text=True, timeout=120)
+        yield base, made.stdout
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A client's qualification and the project requiring it; a member who holds nothing."""
+    with served_with(tmp_path_factory, SETUP) as (base, _printed):
         yield base
 
 
