@@ -38,6 +38,7 @@ def create_app(config=None) -> Flask:
     from coop.market.views import bp as market_bp
     from coop.notifications.views import bp as notifications_bp
     from coop.projects.views import bp as projects_bp
+    from coop.quality.fraud_views import bp as fraud_bp
     from coop.quality.qualification_views import bp as qualifications_bp
     from coop.quality.views import bp as quality_bp
     from coop.ratings.views import bp as ratings_bp
@@ -54,7 +55,7 @@ def create_app(config=None) -> Flask:
     ops.init_app(app)
     blueprints = (auth_bp, tokens_bp, market_bp, delivery_bp, board_bp, audit_bp, api_bp)
     for blueprint in blueprints + (statements_bp, capital_bp, passwords_bp, projects_bp,
-                                   quality_bp, qualifications_bp, jobs_bp,
+                                   quality_bp, qualifications_bp, fraud_bp, jobs_bp,
                                    notifications_bp, governance_bp, ratings_bp):
         app.register_blueprint(blueprint)
 

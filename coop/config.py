@@ -69,6 +69,8 @@ def from_environment() -> dict:
         "RENDER_PROCESSES": int(os.environ.get("COOP_RENDER_PROCESSES", os.cpu_count() or 1)),
         # Item uploads larger than this (with their media) are imported by a worker.
         "IMPORT_INLINE_BYTES": int(os.environ.get("COOP_IMPORT_INLINE_BYTES", 1024 * 1024)),
+        # Above this many answers a project's aggregates are computed by a worker, then kept.
+        "AGGREGATE_INLINE_ANSWERS": int(os.environ.get("COOP_AGGREGATE_INLINE_ANSWERS", 5000)),
     }
 
 

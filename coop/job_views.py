@@ -40,6 +40,15 @@ def _view(job: Job) -> JobView:
         project_id = int(job.subject.split(":")[1])
         title = _("Importing items")
         back = url_for("projects.project", project_id=project_id), _("Back to the project")
+    elif job.kind == JobKind.AGGREGATE:
+        _kind, project_id, method, cut = job.subject.split(":")
+        title = _("Aggregating the answers")
+        if cut == "0":
+            back = (url_for("quality.aggregated", project_id=int(project_id), method=method),
+                    _("Download the aggregated answers"))
+        else:
+            back = (url_for("projects.results_csv", project_id=int(project_id), size=int(cut),
+                            method=method), _("Download the results (CSV)"))
     else:
         title = _("Housekeeping")
         back = url_for("market.home"), _("Back to the home page")

@@ -358,6 +358,7 @@ class JobKind(enum.StrEnum):
     ISSUE_STATEMENTS = "statements.issue"  # render and record a closed month's PDFs
     IMPORT_ITEMS = "projects.import"  # a large upload of a project's items
     TICK = "tick"  # `coop tick`'s housekeeping, run periodically by the worker
+    AGGREGATE = "quality.aggregate"  # a large project's aggregates, kept for its downloads
 
 
 class JobState(enum.StrEnum):
@@ -434,6 +435,8 @@ class NotificationKind(enum.StrEnum):
     DISPUTE_OPENED = "dispute_opened"  # board: a member disputes a rejection
     VOTE_OPENED = "vote_opened"  # member: the general assembly asks their vote
     VOTE_COUNTED = "vote_counted"  # member: a vote's result is on the ledger
+    FRAUD_REPORTED = "fraud_reported"  # member: answers of theirs are reported as fraud
+    FRAUD_DECIDED = "fraud_decided"  # member: the board upheld or dismissed the finding
 
 
 class Notification(BaseModel):

@@ -32,6 +32,7 @@ from coop.models import (
     utcnow,
 )
 from coop.projects import operations as project_ops
+from coop.quality import fraud as fraud_ops
 from coop.quality import operations as quality_ops
 from coop.quality import qualifications as qualification_ops
 from coop.statements.models import Expense
@@ -184,6 +185,8 @@ def world(app, make_member, make_client_user, make_board):
     entry = Event.get(Event.subject == f"delivery:{delivery.id}").ledger_index
     project, answer, lease = _project_world(client, member)
     gold_answer, contest = _gold_world(client, member)
+    finding = fraud_ops.report_fraud(client, project, member, "bot",
+                                     "One second per item, the same label every time.")
     qualification, gated = _qualification_world(client)
     # Made directly: queued through coop.jobs they would run at once (immediate mode).
     own_job = Job.create(kind=JobKind.TICK, subject="client", owner=client)
@@ -221,6 +224,7 @@ def world(app, make_member, make_client_user, make_board):
         "field": "photo",
         "gold_answer": gold_answer.id,
         "contest": contest.id,
+        "finding": finding.id,
         "qualification": qualification.id,
         "test": qualification.test_id,
         "gated": gated.id,
@@ -327,6 +331,13 @@ GET_ROUTES = [
     ("/projects/{project}/quality", {**SIGNED_IN_OK, OC: 404}),
     ("/projects/{project}/aggregated.jsonl", {**CLIENTS_ONLY, OC: 404}),
     ("/board/gold-appeals", BOARD_ONLY),
+    # A fraud finding: its project's client and the board report and follow it, the member
+    # it is about reads and answers it, the board decides (a confirmation page first).
+    ("/projects/{project}/fraud", {A: 302, M: 404, OM: 404, C: 200, OC: 404, B: 200}),
+    ("/fraud-findings", MEMBERS_ONLY),
+    ("/fraud-findings/{finding}", {**MEMBERS_ONLY, OM: 404, B: 404}),
+    ("/board/fraud-findings", BOARD_ONLY),
+    ("/board/fraud-findings/{finding}/decide", BOARD_ONLY),
     ("/qualifications", SIGNED_IN_OK),
     ("/qualifications/new", {**CLIENTS_ONLY, B: 200}),
     ("/qualifications/{qualification}", {**SIGNED_IN_OK, OC: 404}),
@@ -424,10 +435,15 @@ POST_ROUTES = [
     ("/projects/{project}/answers/accept", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/answers/{answer}/reject", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/projects/{project}/quality/rules", _allowed({**CLIENTS_ONLY, OC: 404})),
+    ("/projects/{project}/aggregates", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/gold-answers/{gold_answer}/contest", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/gold-contests/{contest}/decide", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/gold-contests/{contest}/appeal", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
     ("/board/gold-appeals/{contest}/decide", _allowed(BOARD_ONLY)),
+    ("/projects/{project}/fraud",
+     _allowed({A: 302, M: 404, OM: 404, C: 200, OC: 404, B: 200})),
+    ("/fraud-findings/{finding}/answer", _allowed({**MEMBERS_ONLY, OM: 404, B: 404})),
+    ("/board/fraud-findings/{finding}/decide", _allowed(BOARD_ONLY)),
     ("/qualifications/new", _allowed({**CLIENTS_ONLY, B: 200})),
     ("/qualifications/{qualification}/take", _allowed(MEMBERS_ONLY)),
     ("/projects/{project}/qualifications", _allowed({**CLIENTS_ONLY, OC: 404})),

@@ -239,7 +239,8 @@ def test_preferences_choose_which_kinds_come_by_mail(app, people, delivered):
     client = login_client(app, member)
     page = client.get("/notifications/preferences").get_data(as_text=True)
     checked = re.findall(r'<input checked [^>]*value="(\w+)"', page)
-    assert checked == ["bid_awarded", "delivery_rejected", "dispute_resolved", "vote_opened"]
+    assert checked == ["bid_awarded", "delivery_rejected", "dispute_resolved", "vote_opened",
+                       "fraud_reported", "fraud_decided"]
     assert "A delivery waits for my review" not in page  # a client's kind
     response = client.post("/notifications/preferences", data={"email_kinds": ["task_paid"]})
     assert response.status_code == 302

@@ -15,13 +15,13 @@ from flask_babel import gettext as _
 
 from coop.api.openapi import CHECKPOINT_SIZE_HEADER, MAX_PER_PAGE, PER_PAGE
 from coop.api.views import MAX_PAGE, bp, rfc3339
-from coop.errors import DomainError, Forbidden, NotFound, UnsupportedMediaType
+from coop.errors import DomainError, Forbidden, NotFound, Unavailable, UnsupportedMediaType
 from coop.inputs import MAX_ID, parse_page, parse_whole_number
 from coop.models import User, utcnow
 from coop.projects import access, queries, results
 from coop.projects import operations as ops
 from coop.projects.models import Project
-from coop.quality import qualification_queries
+from coop.quality import aggregate_cache, qualification_queries
 from coop.quality.results import choose_method
 from ledger.results import ResultsFormat
 
@@ -317,7 +317,12 @@ def project_results(project_id: int):
         raise DomainError(_("format must be jsonl or csv."), field="format") from None
     cut = _cut()
     method = choose_method(found, request.args.get("method"))
-    chunks = results.results_file(found, fmt, cut, method)
+    votes = aggregate_cache.ready_votes(found, method, cut.size)
+    if votes is None:
+        raise Unavailable(_("This project's aggregates for this cut are computed by a worker: "
+                            "start it from the results download on the project's page, then "
+                            "ask again."))
+    chunks = results.results_file(found, fmt, cut, method, votes)
     return _stream(found, chunks, RESULT_TYPES[fmt], cut, f"results-{cut.size}.{fmt.value}")
 
 

@@ -23,6 +23,8 @@ MEMBER_KINDS = (
     K.ANSWERS_REJECTED,
     K.VOTE_OPENED,
     K.VOTE_COUNTED,
+    K.FRAUD_REPORTED,
+    K.FRAUD_DECIDED,
 )
 CLIENT_KINDS = (K.DELIVERY_WAITING,)
 BOARD_KINDS = (K.APPLICATION_RECEIVED, K.DISPUTE_OPENED)
@@ -38,6 +40,8 @@ EMAIL_BY_DEFAULT = frozenset(
         K.APPLICATION_RECEIVED,
         K.DISPUTE_OPENED,
         K.VOTE_OPENED,
+        K.FRAUD_REPORTED,
+        K.FRAUD_DECIDED,
     }
 )
 
@@ -63,6 +67,8 @@ def kind_label(kind: str) -> str:
         K.DISPUTE_OPENED: _("A member disputed a rejection"),
         K.VOTE_OPENED: _("The general assembly asks my vote"),
         K.VOTE_COUNTED: _("A vote of the general assembly is counted"),
+        K.FRAUD_REPORTED: _("Answers of mine are reported as fraud"),
+        K.FRAUD_DECIDED: _("The board decided a fraud finding against me"),
     }
     return labels.get(kind, kind)
 
@@ -108,6 +114,15 @@ def describe(kind: str, values: dict, when: Callable[[datetime], str], money: Ca
                  "parameters in force now: nothing changes.", title=title)
     if kind == K.VOTE_COUNTED:
         return _("The vote on “%(title)s” did not pass; nothing changes.", title=title)
+    if kind == K.FRAUD_REPORTED:
+        return _("Your answers in “%(title)s” are reported as fraud; you may answer before "
+                 "the board decides.", title=title)
+    if kind == K.FRAUD_DECIDED and values.get("upheld"):
+        return _("The board upheld the finding of fraud on your answers in “%(title)s”: "
+                 "their pay is taken back.", title=title)
+    if kind == K.FRAUD_DECIDED:
+        return _("The board dismissed the finding of fraud on your answers in “%(title)s”: "
+                 "nothing changes.", title=title)
     return kind
 
 
@@ -118,6 +133,7 @@ def target(subject: str) -> tuple[str, dict]:
         "task": ("market.task", "task_id"),
         "project": ("projects.project", "project_id"),
         "vote": ("governance.vote", "vote_id"),
+        "fraud_finding": ("fraud.finding", "finding_id"),
     }
     if name in endpoints:
         endpoint, key = endpoints[name]

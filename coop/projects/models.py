@@ -46,6 +46,13 @@ class AnswerState(enum.StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+    # Given in bad faith, as the board found (coop/quality/fraud.py): unpaid, left out of the
+    # results and their aggregates.
+    VOIDED = "voided"
+
+
+# Answers left out of results and aggregates: the client turned them down, or the board voided.
+UNCOUNTED = (AnswerState.REJECTED, AnswerState.VOIDED)
 
 
 class Project(BaseModel):
@@ -163,6 +170,9 @@ class Answer(BaseModel):
 class EarningKind(enum.StrEnum):
     ANSWER = "answer"  # the pay for an accepted answer: one per answer
     TOP_UP = "top_up"  # what a price raise adds to an answer already paid
+    # The pay of an answer taken back by an upheld fraud finding: the negative of all its
+    # earlier rows, dated by the finding's ledger entry (so always in the month in progress).
+    CLAWBACK = "clawback"
 
 
 class AnswerEarning(BaseModel):

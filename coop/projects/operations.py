@@ -490,6 +490,8 @@ def next_assignment(member: User, project: Project) -> Assignment | None:
         _check_member_may_work(member, project, now)
         if project.state == ProjectState.FINISHED:
             return None  # every item has its answers: nothing left, for anybody
+        if not project.is_test:
+            quality.check_not_barred(member, project)
         held = current_assignment(member, project)
         if held is not None:
             return held

@@ -5,7 +5,8 @@ tree size: the answers whose ledger entries the checkpoint covers. Answers given
 with the next checkpoint. Rows and proof are streamed. Each row also carries its item's gold
 flag and aggregated answer, computed from the same rows (rejected ones left out) by the method
 the client chose, so a client can recompute them from the file; they are not in the ledger,
-so the proof does not cover them. The aggregates are computed before the first row (one small
+so the proof does not cover them. Answers the board voided (an upheld fraud finding) are in
+neither the rows nor the proof. The aggregates are computed before the first row (one small
 object per item held in memory: Dawid–Skene needs every answer at once).
 """
 
@@ -20,8 +21,8 @@ from coop.audit import ledger as app_ledger
 from coop.audit import timestamps
 from coop.errors import NotFound, Unavailable
 from coop.models import CheckpointTimestamp, User
-from coop.projects.models import Answer, Item, Project
-from coop.quality.aggregate import NOTHING, Method
+from coop.projects.models import Answer, AnswerState, Item, Project
+from coop.quality.aggregate import NOTHING, Method, Vote
 from coop.quality.results import choose_method, item_votes
 from ledger.entry import rfc3339_ns
 from ledger.results import (
@@ -87,6 +88,7 @@ def _answers(project: Project, cut: Cut, columns=_ROW) -> Iterator[tuple]:
         batch = list(
             query.where(
                 (Answer.project == project.id)
+                & (Answer.state != AnswerState.VOIDED)
                 & (Answer.ledger_index > last)
                 & (Answer.ledger_index < cut.size)
             )
@@ -100,14 +102,16 @@ def _answers(project: Project, cut: Cut, columns=_ROW) -> Iterator[tuple]:
         last = batch[-1][0]
 
 
-def rows(project: Project, cut: Cut, method: Method | None = None) -> Iterator[ResultRow]:
+def rows(project: Project, cut: Cut, method: Method | None = None,
+         votes: dict[int, Vote] | None = None) -> Iterator[ResultRow]:
     """Yield the results rows of the project's answers covered by the cut, each with the
     interval the time-stamps up to the cut put around it, and its item's aggregate by the
-    method (None: the project's default)."""
+    method (None: the project's default; votes: those aggregates already computed)."""
     cuts, bounds = timestamps.segments_upto(cut.size)
     texts = [(bound_text(after), bound_text(before)) for after, before in bounds]
     method = method or choose_method(project, None)
-    votes = item_votes(project, method, cut.size)
+    if votes is None:
+        votes = item_votes(project, method, cut.size)
     for (index, data, seconds, state, unix_ns, uncertainty_ns, sha256, external_id, member,
          item_id, gold_state) in _answers(project, cut):  # fmt: skip
         after, before = texts[bisect_right(cuts, index)]
@@ -132,10 +136,11 @@ def rows(project: Project, cut: Cut, method: Method | None = None) -> Iterator[R
 
 
 def results_file(
-    project: Project, fmt: ResultsFormat, cut: Cut, method: Method | None = None
+    project: Project, fmt: ResultsFormat, cut: Cut, method: Method | None = None,
+    votes: dict[int, Vote] | None = None,
 ) -> Iterator[bytes]:
     """Yield the results file (CSV or JSON Lines) in blocks of bytes."""
-    return iter_results(rows(project, cut, method), fmt)
+    return iter_results(rows(project, cut, method, votes), fmt)
 
 
 def proof_file(project: Project, cut: Cut) -> Iterator[bytes]:

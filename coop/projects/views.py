@@ -38,10 +38,11 @@ from coop.projects.forms import (
     UploadForm,
 )
 from coop.projects.models import ProjectState
-from coop.quality import gold, qualification_queries
+from coop.quality import aggregate_cache, gold, qualification_queries
 from coop.quality.forms import RequireForm
 from coop.quality.results import choose_method
 from coop.quality.sittings import qualification_of
+from coop.quality.views import aggregates_pending
 from coop.web import client_required, member_required, role_required
 from ledger.results import ResultsFormat
 
@@ -490,7 +491,10 @@ def results_csv(project_id: int):
     found = access.client_project(current_user, project_id)
     cut = _cut()
     method = choose_method(found, request.args.get("method"))
-    chunks = results.results_file(found, ResultsFormat.CSV, cut, method)
+    votes = aggregate_cache.ready_votes(found, method, cut.size)
+    if votes is None:
+        return aggregates_pending(found, method, cut.size)
+    chunks = results.results_file(found, ResultsFormat.CSV, cut, method, votes)
     return _download(found, chunks, "text/csv; charset=utf-8", f"results-{cut.size}.csv")
 
 
@@ -500,7 +504,10 @@ def results_jsonl(project_id: int):
     found = access.client_project(current_user, project_id)
     cut = _cut()
     method = choose_method(found, request.args.get("method"))
-    chunks = results.results_file(found, ResultsFormat.JSONL, cut, method)
+    votes = aggregate_cache.ready_votes(found, method, cut.size)
+    if votes is None:
+        return aggregates_pending(found, method, cut.size)
+    chunks = results.results_file(found, ResultsFormat.JSONL, cut, method, votes)
     return _download(found, chunks, "application/x-ndjson", f"results-{cut.size}.jsonl")
 
 

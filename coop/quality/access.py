@@ -3,11 +3,11 @@
 from flask_babel import gettext as _
 
 from coop import formats
-from coop.errors import DomainError, NotFound
+from coop.errors import DomainError, Forbidden, NotFound
 from coop.models import User
 from coop.projects.models import Answer, Project
 from coop.quality import scores
-from coop.quality.models import GoldContest, Qualification
+from coop.quality.models import FindingState, FraudFinding, GoldContest, Qualification
 
 
 class BelowThreshold(DomainError):
@@ -38,6 +38,41 @@ def check_may_receive(member: User, project: Project) -> None:
             threshold=formats.percent(found.threshold_bp, places=0),
         )
     )
+
+
+def check_not_barred(member: User, project: Project) -> None:
+    """Refuse a new item to a member against whom the board upheld a fraud finding here.
+
+    :raises Forbidden: saying why and where the finding is.
+    """
+    if FraudFinding.select().where(
+        (FraudFinding.project == project.id) & (FraudFinding.member == member.id)
+        & (FraudFinding.state == FindingState.UPHELD)
+    ).exists():
+        raise Forbidden(_("The board upheld a finding of fraud against your answers on this "
+                          "project: you will receive no more of its items. The finding and its "
+                          "reason are on your fraud findings page."))
+
+
+def member_finding(viewer: User, finding_id: int) -> FraudFinding:
+    """Return a finding against the viewer; anybody else's is NotFound."""
+    found = FraudFinding.get_or_none(FraudFinding.id == finding_id)
+    if found is None or found.member_id != viewer.id:
+        raise NotFound(_("No such finding among yours."))
+    return found
+
+
+def board_finding(finding_id: int) -> FraudFinding:
+    """Return any finding, for the board."""
+    found = FraudFinding.get_or_none(FraudFinding.id == finding_id)
+    if found is None:
+        raise NotFound(_("No such finding."))
+    return found
+
+
+def may_report(viewer: User, project: Project) -> bool:
+    """Say whether viewer may report fraud on the project: its client, or the board."""
+    return viewer.is_board or (viewer.is_client and project.client_id == viewer.id)
 
 
 def member_gold_answer(viewer: User, answer_id: int) -> Answer:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import krippendorff
 import numpy as np
 
-from coop.projects.models import Answer, AnswerState, GoldState, Item, Project
+from coop.projects.models import UNCOUNTED, Answer, GoldState, Item, Project
 from coop.quality import gold
 from coop.quality.aggregate import answer_key
 
@@ -114,7 +114,7 @@ def project_agreement(project: Project) -> Agreement:
         Answer.select(Answer.item, Answer.data, Answer.gold_correct, Item.gold_state,
                       Item.gold_answer)
         .join(Item, on=(Answer.item == Item.id))
-        .where((Answer.project == project.id) & (Answer.state != AnswerState.REJECTED))
+        .where((Answer.project == project.id) & Answer.state.not_in(UNCOUNTED))
         .order_by(Answer.id)
         .limit(LIMIT + 1)
         .tuples()

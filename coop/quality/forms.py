@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    DateField,
     FileField,
     IntegerField,
     RadioField,
@@ -11,11 +12,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from coop.projects.forms import ProjectForm
 from coop.quality.aggregate import Method
-from coop.quality.models import ContestState
+from coop.quality.models import ContestState, FindingState, FraudKind
 from coop.quality.operations import MAX_REASON
 
 CONTEST_LABELS = {
@@ -94,3 +95,47 @@ class QualificationForm(FlaskForm):
 
 class RequireForm(FlaskForm):
     qualification = SelectField(_l("Qualification"), coerce=int, validate_choice=True)
+
+
+FRAUD_KIND_LABELS = {
+    FraudKind.BOT: _l("a bot: answers made by a program"),
+    FraudKind.COPY_PASTE: _l("copy-paste: the same or copied answers again and again"),
+    FraudKind.OTHER: _l("other (say what in the reason)"),
+}
+
+FINDING_LABELS = {
+    FindingState.OPEN: _l("waiting for the board"),
+    FindingState.UPHELD: _l("upheld: the answers are voided and their pay taken back"),
+    FindingState.DISMISSED: _l("dismissed: nothing changes"),
+}
+
+
+class ReportFraudForm(FlaskForm):
+    member = StringField(_l("The member's pseudonym (as in the results)"),
+                         validators=[DataRequired(), Length(max=32)])
+    kind = RadioField(_l("What kind of fraud"),
+                      choices=[SelectChoice(k.value, label) for k, label in
+                               FRAUD_KIND_LABELS.items()],
+                      validators=[InputRequired()])
+    reason = TextAreaField(_l("Why you believe it (the member and the board read it)"),
+                           validators=[DataRequired(), Length(max=MAX_REASON)])
+    since = DateField(_l("Only the answers given from this day (empty: all of them)"),
+                      validators=[Optional()])
+
+
+class FindingAnswerForm(FlaskForm):
+    text = TextAreaField(_l("Your answer to the board"),
+                         validators=[DataRequired(), Length(max=MAX_REASON)])
+
+
+class FraudDecideForm(FlaskForm):
+    decision = RadioField(
+        _l("Decision"),
+        choices=[
+            SelectChoice("upheld", _l("Uphold: void the answers and take back their pay")),
+            SelectChoice("dismissed", _l("Dismiss: nothing changes")),
+        ],
+        validators=[InputRequired()],
+    )
+    note = TextAreaField(_l("Why (the member and the reporter read it)"),
+                         validators=[DataRequired(), Length(max=MAX_REASON)])

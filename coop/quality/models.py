@@ -1,5 +1,6 @@
 """Contests of gold items: a member says the expected answer is wrong, the client (or, on
-appeal, the board) decides. Qualifications: a test of gold items, its sittings, and the
+appeal, the board) decides. Fraud findings: a report of answers given in bad faith, the
+member's answer, the board's decision. Qualifications: a test of gold items, its sittings, and the
 projects that require it."""
 
 import enum
@@ -38,6 +39,65 @@ class GoldContest(BaseModel):
     class Meta:
         table_name = "gold_contest"
         indexes = ((("item", "member"), True),)
+
+
+class FraudKind(enum.StrEnum):
+    BOT = "bot"  # answers made by a program
+    COPY_PASTE = "copy_paste"  # the same or copied text given again and again
+    OTHER = "other"
+
+
+class FindingState(enum.StrEnum):
+    OPEN = "open"  # waiting for the board; the member may answer meanwhile
+    UPHELD = "upheld"  # the named answers are voided and their pay taken back
+    DISMISSED = "dismissed"  # nothing changes
+
+
+class FraudFinding(BaseModel):
+    """A report that a member gave a project's answers in bad faith, and the board's decision.
+
+    It names the member's answers on the project given on or after `since` (all of them when
+    None); only an upheld finding takes their pay back (coop/quality/fraud.py).
+    """
+
+    project = peewee.ForeignKeyField(Project, backref="fraud_findings", on_delete="CASCADE")
+    member = peewee.ForeignKeyField(User, backref="fraud_findings", on_delete="RESTRICT")
+    reporter = peewee.ForeignKeyField(User, backref="+", on_delete="RESTRICT")
+    kind = peewee.CharField(max_length=16)  # a FraudKind
+    reason = peewee.TextField()
+    since = peewee.DateTimeField(null=True)
+    state = peewee.CharField(max_length=16, default=FindingState.OPEN, index=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    member_answer = peewee.TextField(default="")
+    answered_at = peewee.DateTimeField(null=True)
+    decision_note = peewee.TextField(default="")
+    decided_at = peewee.DateTimeField(null=True)
+    answers_voided = peewee.IntegerField(default=0)
+    taken_back_cents = peewee.BigIntegerField(default=0)  # the member's earnings taken back
+
+    class Meta:
+        table_name = "fraud_finding"
+        indexes = ((("member", "project"), False),)
+
+
+class AggregateCache(BaseModel):
+    """A large project's aggregates, computed by a worker (coop/quality/aggregate_cache.py).
+
+    Valid while the answers it was computed from are the ones counted: as many (`answers`),
+    the newest being `last_answer`. cut is the results file's checkpoint size, 0 for all.
+    """
+
+    project = peewee.ForeignKeyField(Project, backref="+", on_delete="CASCADE")
+    method = peewee.CharField(max_length=16)
+    cut = peewee.BigIntegerField()
+    answers = peewee.IntegerField()
+    last_answer = peewee.BigIntegerField()
+    votes = peewee.TextField()  # JSON: item id -> [answer, confidence, votes]
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "aggregate_cache"
+        indexes = ((("project", "method", "cut"), False),)
 
 
 class Qualification(BaseModel):
@@ -87,4 +147,4 @@ class Requirement(BaseModel):
         indexes = ((("project", "qualification"), True),)
 
 
-MODELS = [GoldContest, Qualification, Sitting, Requirement]
+MODELS = [GoldContest, Qualification, Sitting, Requirement, FraudFinding, AggregateCache]

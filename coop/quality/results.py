@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from coop.errors import DomainError
 from coop.models import User
-from coop.projects.models import Answer, AnswerState, Item, Project
+from coop.projects.models import UNCOUNTED, Answer, Item, Project
 from coop.projects.templates import Kind
 from coop.quality.aggregate import NOTHING, Method, Vote, aggregate
 
@@ -52,20 +52,31 @@ def choose_method(project: Project, raw: str | None) -> Method:
     return Method(raw)
 
 
-def item_votes(project: Project, method: Method, below: int | None = None) -> dict[int, Vote]:
-    """Return each answered item's aggregate by id, from its answers that are not rejected
-    (and, given `below`, whose ledger index is below it: the answers of a results file).
+def counted_answers(project: Project, below: int | None = None,
+                    through: int | None = None):
+    """Return the query of the answers an aggregate counts: neither rejected nor voided, below
+    the ledger index `below` (a results file's cut) and up to the answer id `through`."""
+    query = Answer.select().where(
+        (Answer.project == project.id) & Answer.state.not_in(UNCOUNTED)
+    )
+    if below is not None:
+        query = query.where(Answer.ledger_index < below)
+    if through is not None:
+        query = query.where(Answer.id <= through)
+    return query
+
+
+def item_votes(project: Project, method: Method, below: int | None = None,
+               through: int | None = None) -> dict[int, Vote]:
+    """Return each answered item's aggregate by id, from its counted answers (counted_answers:
+    given `below`, those whose ledger index is below it, the answers of a results file).
 
     Dawid–Skene learns from all the items together, so every counted answer is read at once;
     equal answers share one parsed object, so labels cost little memory however many.
     """
-    query = (
-        Answer.select(Answer.item, User.pseudonym, Answer.data)
-        .join(User, on=(Answer.member == User.id))
-        .where((Answer.project == project.id) & (Answer.state != AnswerState.REJECTED))
-    )
-    if below is not None:
-        query = query.where(Answer.ledger_index < below)
+    query = counted_answers(project, below, through).select(
+        Answer.item, User.pseudonym, Answer.data
+    ).join(User, on=(Answer.member == User.id))
     parsed: dict[str, dict] = {}
     by_item: dict[int, list[tuple[str, dict]]] = {}
     for item_id, member, data in query.order_by(Answer.ledger_index, Answer.id).tuples():
@@ -92,15 +103,18 @@ def _items(project: Project) -> Iterator[list[Item]]:
         last = batch[-1].id
 
 
-def aggregated_lines(project: Project, method: Method) -> Iterator[bytes]:
-    """Yield one JSON line per item of the project, in item order."""
-    votes = item_votes(project, method)
+def aggregated_lines(project: Project, method: Method,
+                     votes: dict[int, Vote] | None = None) -> Iterator[bytes]:
+    """Yield one JSON line per item of the project, in item order (votes: the aggregates
+    already computed, as coop/quality/aggregate_cache.py keeps them for large projects)."""
+    if votes is None:
+        votes = item_votes(project, method)
     for items in _items(project):
         by_item: dict[int, list] = {item.id: [] for item in items}
         answers = (
             Answer.select(Answer.item, Answer.data, User.pseudonym)
             .join(User, on=(Answer.member == User.id))
-            .where(Answer.item.in_(list(by_item)) & (Answer.state != AnswerState.REJECTED))
+            .where(Answer.item.in_(list(by_item)) & Answer.state.not_in(UNCOUNTED))
             .order_by(Answer.ledger_index)
         )
         for answer in answers:

@@ -14,9 +14,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from coop.auth.forms import EmptyForm
 from coop.errors import Forbidden, NotFound
+from coop.inputs import parse_whole_number
 from coop.projects import access as project_access
-from coop.quality import access, agreement, queries, results
+from coop.projects import results as project_results
+from coop.quality import access, aggregate_cache, agreement, queries, results
 from coop.quality import operations as ops
 from coop.quality.forms import (
     CONTEST_LABELS,
@@ -74,17 +77,43 @@ def project(project_id: int):
     )
 
 
+def aggregates_pending(project, method, cut: int):
+    """The page of a large project's download whose aggregates a worker has yet to compute:
+    a button queues the computation (a GET never does), or the link to the one under way."""
+    job = aggregate_cache.pending_job(current_user, project, method, cut)
+    return render_template("quality/aggregates_pending.html", project=project,
+                           method=method.value, cut=cut, job=job,
+                           form=EmptyForm(formdata=None))
+
+
 @bp.get("/projects/<id:project_id>/aggregated.jsonl")
 @client_required
 def aggregated(project_id: int):
     found = project_access.client_project(current_user, project_id)
     method = results.choose_method(found, request.args.get("method"))
-    response = Response(stream_with_context(results.aggregated_lines(found, method)),
+    votes = aggregate_cache.ready_votes(found, method)
+    if votes is None:
+        return aggregates_pending(found, method, aggregate_cache.ALL)
+    response = Response(stream_with_context(results.aggregated_lines(found, method, votes)),
                         mimetype="application/x-ndjson")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="project-{found.id}-aggregated.jsonl"'
     )
     return response
+
+
+@bp.post("/projects/<id:project_id>/aggregates")
+@client_required
+def compute_aggregates(project_id: int):
+    found = project_access.client_project(current_user, project_id)
+    if not EmptyForm().validate_on_submit():
+        return _invalid(EmptyForm())
+    method = results.choose_method(found, request.form.get("method"))
+    cut = parse_whole_number(request.form.get("cut"), "cut")
+    if cut != aggregate_cache.ALL:
+        cut = project_results.cut_at(cut).size  # a published checkpoint's, else 404
+    job = aggregate_cache.compute(current_user, found, method, cut)
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 @bp.post("/projects/<id:project_id>/quality/rules")

@@ -219,9 +219,13 @@ def compute_month(
                                     row.gross_cents + line.price_cents,
                                     row.earnings_cents + line.earnings_cents)
         categories[line.category] = categories.get(line.category, 0) + line.earnings_cents
+    # Only members who worked in the month share the work pot: one whose month holds nothing
+    # but pay taken back (a fraud finding on an earlier month's answers) earns no share of it.
+    worked = {line.member_id for line in lines if line.project_id is None or line.answers > 0}
     return compute_period(
         work, sum(line.margin_cents for line in lines), categories, holders, expenses_cents,
         loss_brought_cents, params, order, highest_capital_cents, legal_reserve_before_cents,
+        worker_ids=worked,
     )
 
 
@@ -236,10 +240,13 @@ def compute_period(
     order: dict[int, bytes] | None = None,
     highest_capital_cents: int | None = None,
     legal_reserve_before_cents: int = 0,
+    worker_ids: set[int] | None = None,
 ) -> MonthFigures:
     """Compute a period (a month, or a fiscal year from its months): income, split, shares.
 
-    Workers are the members in work; dividends go to every holder with capital. A pot nobody
+    Workers are the members in work (only those in `worker_ids` when given: pay taken back
+    counts against a member's earnings but makes nobody a worker); dividends go to every holder
+    with capital. A pot nobody
     can receive (no worker, no capital) goes to the development reserve, so the split still
     sums to the surplus. Members equally entitled to a leftover cent get it in the given order
     (`leftover_order`), by member id when none is given. Once the legal reserve
@@ -261,9 +268,11 @@ def compute_period(
         room = max(0, highest_capital_cents - legal_reserve_before_cents)
         if legal > room:
             legal, development = room, development + legal - room
-    workers = queue(work)
+    workers = queue(m for m in work if worker_ids is None or m in worker_ids)
     shares, sub_pots = work_shares(
-        work_pot, [work[m].earnings_cents for m in workers], [work[m].minutes for m in workers],
+        work_pot,
+        [max(0, work[m].earnings_cents) for m in workers],
+        [max(0, work[m].minutes) for m in workers],
         params,
     )
     if not workers:
@@ -276,7 +285,7 @@ def compute_period(
     dividend_of = dict(zip(holders_ids, dividends, strict=True))
 
     members = []
-    for member_id in sorted(set(workers) | set(holders_ids)):
+    for member_id in sorted(set(work) | set(holders_ids)):
         done = work.get(member_id, Work(0, 0, 0, 0))
         members.append(
             MemberFigures(

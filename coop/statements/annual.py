@@ -70,6 +70,9 @@ def compute_year(
         order,
         highest_capital_cents,
         legal_reserve_before_cents,
+        # A member whose year nets no pay (only pay taken back by a fraud finding) worked for
+        # nobody this year and shares no work pot.
+        worker_ids={m for m, done in work.items() if done.earnings_cents > 0},
     )
 
 

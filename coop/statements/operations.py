@@ -137,16 +137,20 @@ def _answer_lines(start: int, end: int) -> list[TaskLine]:
     from coop.projects.models import Answer, AnswerEarning, EarningKind
 
     # A top-up adds money to an answer already counted: neither another answer nor its time.
+    # A clawback (an upheld fraud finding) takes back the answer, its time and all its pay, in
+    # the month of the finding: a closed month is never edited.
     once = AnswerEarning.kind == EarningKind.ANSWER
+    back = AnswerEarning.kind == EarningKind.CLAWBACK
     rows = (
         AnswerEarning.select(
             AnswerEarning.member,
             AnswerEarning.project,
-            peewee.fn.SUM(peewee.Case(None, [(once, 1)], 0)),
+            peewee.fn.SUM(peewee.Case(None, [(once, 1), (back, -1)], 0)),
             peewee.fn.SUM(AnswerEarning.price_cents),
             peewee.fn.SUM(AnswerEarning.earnings_cents),
             peewee.fn.SUM(AnswerEarning.margin_cents),
-            peewee.fn.SUM(peewee.Case(None, [(once, Answer.seconds)], 0)),
+            peewee.fn.SUM(peewee.Case(None, [(once, Answer.seconds), (back, Answer.seconds * -1)],
+                                      0)),
             peewee.fn.MAX(AnswerEarning.ledger_index),
             peewee.fn.MAX(AnswerEarning.unix_ns),
         )
@@ -162,7 +166,7 @@ def _answer_lines(start: int, end: int) -> list[TaskLine]:
             ledger_index=index,
             unix_ns=int(unix_ns),
             category=PROJECT_ANSWERS,
-            minutes=int(seconds or 0) // 60,
+            minutes=int(seconds or 0) // 60 if (seconds or 0) >= 0 else -(-int(seconds) // 60),
             price_cents=int(price),
             earnings_cents=int(earned),
             margin_cents=int(margin),
