@@ -141,6 +141,9 @@ def test_review_and_results(app, owner, published, make_member, make_client_user
         == 302
     states = [a.state for a in Answer.select().order_by(Answer.id)]
     assert states == [AnswerState.ACCEPTED, AnswerState.REJECTED, AnswerState.ACCEPTED]
+    # The review page names each state in words, not as the stored code.
+    page = web.get(f"/projects/{published.id}/answers").get_data(as_text=True)
+    assert "Accepted" in page and "Rejected" in page and ">accepted<" not in page
 
     download = web.get(f"/projects/{published.id}/results.csv")
     assert download.headers["Content-Type"].startswith("text/csv")

@@ -53,6 +53,13 @@ STATE_LABELS = {
     "cancelled": _l("Cancelled"),
 }
 
+ANSWER_STATE_LABELS = {
+    "pending": _l("Waiting for review"),
+    "accepted": _l("Accepted"),
+    "rejected": _l("Rejected"),
+    "voided": _l("Voided (fraud upheld)"),
+}
+
 
 class ProjectForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=ops.MAX_TITLE)])

@@ -25,6 +25,7 @@ from coop.models import utcnow
 from coop.projects import access, exposure, fairness, imports, queries, results
 from coop.projects import operations as ops
 from coop.projects.forms import (
+    ANSWER_STATE_LABELS,
     KIND_LABELS,
     REJECT_LABELS,
     SKIP_LABELS,
@@ -55,7 +56,10 @@ members_or_clients = role_required(
 
 @bp.app_context_processor
 def _labels():
-    return {"project_state_labels": {k: str(v) for k, v in STATE_LABELS.items()}}
+    return {
+        "project_state_labels": {k: str(v) for k, v in STATE_LABELS.items()},
+        "answer_state_labels": {k: str(v) for k, v in ANSWER_STATE_LABELS.items()},
+    }
 
 
 def _media_url(project_id: int, item_id: int, field: str) -> str:
