@@ -244,3 +244,21 @@ def test_pages_show_a_finding_to_its_parties_only(app, make_client_user, make_me
     assert fraud.FraudFinding.get_by_id(finding.id).state == FindingState.UPHELD
     assert "taken back" in login_client(app, client).get(
         f"/projects/{project.id}/fraud").get_data(as_text=True)
+
+
+def test_upholding_gives_back_the_items_the_member_holds(make_client_user, make_member,
+                                                         make_board):
+    client, cheat, board = make_client_user(), make_member(), make_board()
+    project = make_project(client, items=3)
+    answer_all(cheat, project, 1)
+    held = ops.next_assignment(cheat, project)
+    finding = fraud.report_fraud(client, project, cheat, "bot", BOT)
+    fraud.decide_finding(board, finding, upheld=True, note="Same label in one second, always.")
+
+    # The item the member held goes back to the others; an answer to it is refused.
+    with pytest.raises((Conflict, DomainError, Forbidden)):
+        ops.submit_answer(cheat, held, keep())
+    assert not Answer.select().where(Answer.item == held.item_id).exists()
+    other = make_member()
+    taken = [ops.next_assignment(other, project).item_id for _ in range(2)]
+    assert held.item_id in taken

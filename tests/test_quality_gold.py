@@ -266,3 +266,16 @@ def test_an_appeal_turned_down_counts_the_gold_again(make_client_user, make_memb
         ops.next_assignment(member, project)
     with pytest.raises(Conflict):
         quality.appeal_contest(member, decided, "Once more, the client did not read it.")
+
+
+def test_voided_gold_answers_count_for_nothing(make_client_user, make_member, make_board):
+    from coop.quality import fraud
+
+    client, member, board = make_client_user(), make_member(), make_board()
+    project, _answers = _cut_off(client, member)
+    assert scores.accuracy(member, project).n == 3
+    finding = fraud.report_fraud(client, project, member, "bot", "The same label, every second.")
+    fraud.decide_finding(board, finding, upheld=True, note="Upheld: answers came from a script.")
+    # The voided answers are no longer the member's work, good or bad.
+    assert scores.accuracy(member, project).n == 0
+    assert [p for p, _a in scores.accuracies(project)] == []

@@ -410,6 +410,11 @@ def _of_project(project: Project):
     return (Assignment.project + 0) == project.id
 
 
+def end_member_leases(project: Project, member: User, now: datetime) -> int:
+    """Give back the items the member holds on the project (their work there is stopped)."""
+    return _end_leases(_of_project(project) & (Assignment.member == member.id), now)
+
+
 def _end_leases(where, now: datetime) -> int:
     """Expire the active leases matching where, giving their items back; return how many."""
     ended = 0

@@ -31,6 +31,7 @@ from coop.projects.models import (
     EarningKind,
     Project,
 )
+from coop.projects.operations import end_member_leases
 from coop.quality.models import FindingState, FraudFinding, FraudKind
 from coop.quality.operations import _reason
 from ledger.entry import MAX_ITEMS
@@ -199,6 +200,9 @@ def decide_finding(board: User, finding: FraudFinding, *, upheld: bool,
         if finding.state != FindingState.OPEN:
             raise Conflict(_("The board has already decided this finding."))
         voided, taken = _void(finding, now) if upheld else (0, 0)
+        if upheld:
+            # Items the member holds now go back to others: no answer after the finding.
+            end_member_leases(finding.project, finding.member, now)
         FraudFinding.update(
             state=FindingState.UPHELD if upheld else FindingState.DISMISSED,
             decision_note=note, decided_at=now, answers_voided=voided, taken_back_cents=taken,

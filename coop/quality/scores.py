@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from peewee import JOIN, fn
 
 from coop.models import User
-from coop.projects.models import Answer, GoldState, Item, Project
+from coop.projects.models import Answer, AnswerState, GoldState, Item, Project
 
 Z95 = 1.959963984540054  # the normal quantile for a two-sided 95% interval
 
@@ -59,9 +59,10 @@ class Accuracy:
 
 
 def _counted(project: Project):
+    # A voided answer (fraud upheld) is no longer the member's work: it counts for nothing.
     return (Answer.project == project.id) & (Answer.gold_correct.is_null(False)) & (
         Item.gold_state == GoldState.ACTIVE
-    )
+    ) & (Answer.state != AnswerState.VOIDED)
 
 
 def accuracy(member: User, project: Project) -> Accuracy:
