@@ -31,6 +31,7 @@ def from_environment() -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("COOP_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_KEY_PREFIX": os.environ.get("COOP_RATELIMIT_KEY_PREFIX", "coop"),
         "LOGIN_RATE_LIMIT": os.environ.get("COOP_LOGIN_RATE_LIMIT", "10 per minute"),
+        "UPLOAD_RATE_LIMIT": os.environ.get("COOP_UPLOAD_RATE_LIMIT", "60 per hour"),
         "SESSION_COOKIE_SECURE": _env_bool("COOP_SECURE_COOKIES", True),
         "REMEMBER_COOKIE_SECURE": _env_bool("COOP_SECURE_COOKIES", True),
         "LEDGER_ORIGIN": os.environ.get("COOP_LEDGER_ORIGIN", "coop.example/ledger"),

@@ -182,3 +182,17 @@ def test_two_workers_share_the_limit_through_redis(served):
         if keys:
             store.delete(*keys)
         store.close()
+
+
+def test_posting_tasks_is_limited_per_account(app, make_client_user):
+    """A refused post keeps its files: the limit bounds what one account stores that way."""
+    limited = create_app({**app.config, "RATELIMIT_ENABLED": True, "UPLOAD_RATE_LIMIT": "2/hour"})
+    limited.test_client_class = app.test_client_class
+    client = make_client_user()
+    web = limited.test_client(user=client)
+    codes = [web.post("/tasks/new", data={"title": ""}).status_code for _ in range(3)]
+    assert codes[:2] != [429, 429] and codes[2] == 429
+    # Another account has its own count.
+    other = limited.test_client(user=make_client_user())
+    assert other.post("/tasks/new", data={"title": ""}).status_code != 429
+    assert web.get("/tasks/new").status_code == 200  # reading the form is not limited

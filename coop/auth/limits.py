@@ -29,3 +29,20 @@ def guessing_limits(view):
     per_account = limiter.limit(_limit, methods=["POST"], key_func=_account_key)
     per_address = limiter.limit(_limit, methods=["POST"])
     return per_address(per_account(view))
+
+
+def _upload_limit() -> str:
+    return current_app.config["UPLOAD_RATE_LIMIT"]
+
+
+def _user_key() -> str:
+    return f"user:{current_user.id}" if current_user.is_authenticated else "anonymous"
+
+
+def upload_limits(view):
+    """Limit POSTs that store files to COOP_UPLOAD_RATE_LIMIT per signed-in account.
+
+    A refused form keeps its files in the store (so the person need not pick them again); the
+    limit bounds how much one account can store through forms it never completes.
+    """
+    return limiter.limit(_upload_limit, methods=["POST"], key_func=_user_key)(view)

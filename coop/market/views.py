@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 
 from coop import files, kept_uploads, params
 from coop.auth.forms import EmptyForm
+from coop.auth.limits import upload_limits
 from coop.confirm import Confirmation, is_confirmed, render_confirmation
 from coop.delivery import operations as delivery_ops
 from coop.errors import DomainError, NotFound
@@ -90,6 +91,7 @@ def board():
 
 @bp.route("/tasks/new", methods=["GET", "POST"])
 @client_required
+@upload_limits
 def new_task():
     form = TaskForm()
     attached: list[files.StoredFile] = []
