@@ -156,3 +156,15 @@ def test_two_runs_of_one_issuing_record_each_statement_once(queued, year_ready):
     assert other == [1]
     subjects = [e.subject for e in _annual_events()]
     assert len(subjects) == 2 and len(set(subjects)) == 2
+
+
+def test_a_year_without_members_closes_and_queues_nothing(queued, world):  # noqa: F811
+    """Nobody worked nor held capital: no annual statement, so no job (and no error)."""
+    for member in (world["alice"], world["bob"]):
+        member.capital_cents = 0
+        member.save()
+    close(world["board"], "2025-12")
+    fiscal_year, job = year_close.close_and_queue(world["board"], 2025)
+    assert job is None and fiscal_year.year == 2025 and AnnualStatement.select().count() == 0
+    page = login_client(queued, world["board"]).get("/statements/years/2025")
+    assert page.status_code == 200 and not REFRESH.search(page.data)

@@ -246,13 +246,16 @@ def close_and_issue(actor: User | None, year: int, workers: int = 1,
     return fiscal_year
 
 
-def close_and_queue(actor: User | None, year: int) -> tuple[FiscalYear, Job]:
+def close_and_queue(actor: User | None, year: int) -> tuple[FiscalYear, Job | None]:
     """Close the fiscal year and queue the issuing of its annual PDFs (the board's button).
 
     The close itself is quick; rendering a PDF per member is not, so a worker does it while
-    the year's page shows how far it got.
+    the year's page shows how far it got. A year nobody worked in nor held capital has no
+    statement, and nothing is queued.
     """
     fiscal_year = close_year(actor, year)
+    if not pending_count(fiscal_year):
+        return fiscal_year, None
     return fiscal_year, queue_issuing(actor, fiscal_year)
 
 
