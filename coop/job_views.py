@@ -36,6 +36,10 @@ def _view(job: Job) -> JobView:
     if job.kind == JobKind.ISSUE_STATEMENTS:
         title = _("Issuing the statements of %(month)s", month=job.subject)
         back = url_for("statements.index"), _("Back to the statements")
+    elif job.kind == JobKind.ISSUE_ANNUAL:
+        year = int(job.subject.removeprefix("FY"))
+        title = _("Issuing the annual statements of the fiscal year %(year)s", year=year)
+        back = url_for("statements.year", year=year), _("Back to the fiscal year")
     elif job.kind == JobKind.IMPORT_ITEMS:
         project_id = int(job.subject.split(":")[1])
         title = _("Importing items")

@@ -356,6 +356,7 @@ class CapitalMovement(BaseModel):
 
 class JobKind(enum.StrEnum):
     ISSUE_STATEMENTS = "statements.issue"  # render and record a closed month's PDFs
+    ISSUE_ANNUAL = "statements.issue_annual"  # a closed fiscal year's annual statements
     IMPORT_ITEMS = "projects.import"  # a large upload of a project's items
     TICK = "tick"  # `coop tick`'s housekeeping, run periodically by the worker
     AGGREGATE = "quality.aggregate"  # a large project's aggregates, kept for its downloads

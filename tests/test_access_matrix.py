@@ -423,6 +423,7 @@ POST_ROUTES = [
     ("/statements/expenses/{expense}/delete", _allowed(BOARD_ONLY)),
     ("/settings/reapply", _allowed(SIGNED_IN_OK)),
     ("/statements/{month}/issue", {**BOARD_ONLY, B: 404}),  # the month is not closed
+    ("/statements/years/{year}/issue", {**BOARD_ONLY, B: 404}),  # the year is not closed
     ("/projects/new", _allowed(CLIENTS_ONLY)),
     ("/projects/{project}/items", _allowed({**CLIENTS_ONLY, OC: 404})),
     ("/projects/{project}/publish", _allowed({**CLIENTS_ONLY, OC: 404})),

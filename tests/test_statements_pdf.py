@@ -2,7 +2,8 @@
 identity, an issue date and a number; category labels in the statement's language; table
 headers repeated on every page; losses below the chart's line; chart labels of 7 pt or more;
 a tagged PDF (PDF/UA-1) that stays PDF/A-3b with its JSON attached, checked with poppler and
-pikepdf as a screen reader's software would read it."""
+pikepdf as a screen reader's software would read it. The annual statement is built the same
+way: the coop, the day the year closed, its number ("FY2024-0042"), tagged."""
 
 import io
 import re
@@ -27,13 +28,14 @@ from test_statements_close import (  # noqa: F401 - fixtures
 
 from coop.audit.events import events_for
 from coop.formats import money
-from coop.models import Earning, Event, TaskState
-from coop.statements import operations
-from coop.statements.models import Expense, Statement
+from coop.models import Earning, Event, Parameter, TaskState
+from coop.statements import operations, year_close
+from coop.statements.models import AnnualStatement, Expense, Statement
 from coop.statements.render import (
     CHART_FONT,
     LOSS,
     Bar,
+    StatementValues,
     bar_chart,
     render_statement,
     statement_html,
@@ -81,12 +83,16 @@ def test_issued_statements_carry_the_coop_an_issue_date_and_a_number(
         assert data["number"] == f"{MONTH}-{st.member_id:04d}"
         assert data["issued_on"] == issued_on.isoformat()
         numbers.add(data["number"])
-        text = pdftext(pdf, tmp_path)
+        text = plain(pdftext(pdf, tmp_path))
+        # Bob's is in French: "Relevé n° …" on top, "N° …" in every page's footer.
+        french = st.member_id == bob.id
+        number = f"Relevé n° {data['number']}" if french else f"Statement no. {data['number']}"
         for line in (IDENTITY["COOP_NAME"], IDENTITY["COOP_REGISTRATION"],
-                     "12 rue des Coopératives", "75011 Paris", f"Statement no. {data['number']}"):
+                     "12 rue des Coopératives", "75011 Paris", number):
             assert line in text, line
-        assert text.count(f"No. {data['number']}") == text.count("\f")  # every page's footer
-        if st.member_id != bob.id:
+        footer = f"{'N°' if french else 'No.'} {data['number']}"
+        assert text.count(footer) == text.count("\f")  # every page's footer
+        if not french:
             assert f"Issued on {issued_on.strftime('%b')} {issued_on.day}, {issued_on.year}" in text
     assert len(numbers) == 3
     # Bob's statement, in French, writes the date the French way.
@@ -247,3 +253,71 @@ def test_statements_are_tagged_for_screen_readers_and_stay_pdf_a_3b(
         (chart,) = [e for e in structure(doc) if e.S == "/Figure"]
         alt = str(chart.Alt)
         assert ("Mar 2025: €131.66" if locale == "en" else "131,66") in plain(alt)
+
+
+@pytest.fixture
+def closed_year(identified, example_month, make_board):  # noqa: F811 - fixtures
+    """The worked example's month as the last of fiscal year 2024 (April to March), closed."""
+    Parameter.create(key="fiscal_year_start_month", value=4)
+    board = make_board()
+    operations.close_and_issue(board, MONTH, now=AFTER)
+    year_close.close_and_issue(board, 2024)
+    return {**example_month, "board": board}
+
+
+def test_annual_statements_carry_the_coop_the_day_the_year_closed_and_a_number(
+    closed_year, tmp_path
+):
+    board, bob = closed_year["board"], closed_year["bob"]
+    (closed,) = [e for e in events_for("fiscal_year:2024") if e.kind == "fiscal_year.closed"]
+    issued_on = datetime.fromtimestamp(closed.unix_ns / 1e9, ZoneInfo("Europe/Paris")).date()
+    numbers = set()
+    for st in AnnualStatement.select():
+        _, pdf = year_close.annual_pdf(board, 2024, st.member_id)
+        data = attachment(pdf, tmp_path)
+        assert data["coop"]["name"] == IDENTITY["COOP_NAME"]
+        assert data["number"] == f"FY2024-{st.member_id:04d}"
+        assert data["issued_on"] == issued_on.isoformat()
+        numbers.add(data["number"])
+        text = pdftext(pdf, tmp_path)
+        for line in (IDENTITY["COOP_NAME"], IDENTITY["COOP_REGISTRATION"], "75011 Paris",
+                     f"Statement no. {data['number']}",
+                     f"Issued on {issued_on.strftime('%b')} {issued_on.day}, {issued_on.year}"):
+            assert line in text, line
+        # Every page's footer names the fiscal year and the number; nothing monthly is left.
+        assert text.count(f"Fiscal year 2024 · No. {data['number']}") == text.count("\f")
+        assert "the month's totals" not in text and "Month closed at" not in text
+        assert text.count("attached to this PDF as statement.json") == 1
+    assert len(numbers) == AnnualStatement.select().count() == 3  # one per member, none shared
+    _, pdf = year_close.annual_pdf(board, 2024, bob.id)
+    assert render_statement(StatementValues.from_data(attachment(pdf, tmp_path))) == pdf
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_annual_statements_are_tagged_like_the_monthly_ones(closed_year, tmp_path, locale):
+    board, bob = closed_year["board"], closed_year["bob"]
+    bob.locale = locale
+    bob.save()
+    fiscal_year = year_close.years.closed_year(2024)
+    statement = AnnualStatement.get(AnnualStatement.member == bob.id)
+    pdf = render_statement(year_close.annual_values(fiscal_year, statement, bob, locale))
+    if locale == "en":  # as issued: the same bytes as the stored PDF
+        assert pdf == year_close.annual_pdf(board, 2024, bob.id)[1]
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        assert doc.Root.MarkInfo.Marked is True
+        assert str(doc.Root.Lang) == locale
+        assert doc.Root.ViewerPreferences.DisplayDocTitle is True
+        assert "2024" in str(doc.docinfo.Title)
+        kinds = {str(e.S) for e in structure(doc)}
+        # The month-by-month table has a header row (repeated on every page it spans).
+        assert {"/Document", "/H1", "/H2", "/P", "/Table", "/THead", "/TBody", "/TR", "/TH",
+                "/TD"} <= kinds, kinds
+        meta = doc.open_metadata()
+        assert meta["pdfuaid:part"] == "1"
+        assert meta["pdfaid:part"] == "3" and meta["pdfaid:conformance"] == "B"
+    info = subprocess.run(["pdfinfo", str(pdf_file(pdf, tmp_path))], check=True,
+                          capture_output=True, text=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.M)
+    assert declares_pdfa_3b(pdf, tmp_path)
+    data = attachment(pdf, tmp_path)
+    assert (data["kind"], data["month"], data["fiscal_year"]) == ("annual", "FY2024", 2024)

@@ -55,10 +55,14 @@ def close_year_command(year):
 
     with database.connection_context(), _default_locale():
         try:
-            fiscal_year = year_close.close_and_issue(None, year, _workers())
+            fiscal_year = year_close.close_year(None, year)
+            count = year_close.pending_count(fiscal_year)
+            with click.progressbar(length=count, label=f"Issuing FY{year}") as bar:
+                year_close.issue_statements(fiscal_year, _workers(), bar.update)
         except DomainError as error:
             raise click.ClickException(error.message)
-    click.echo(f"Fiscal year {year} closed: totals SHA-256 {fiscal_year.totals_sha256}.")
+    click.echo(f"Fiscal year {year} closed: totals SHA-256 {fiscal_year.totals_sha256}, "
+               f"{count} annual PDF(s) issued.")
 
 
 @statements_group.command("render")

@@ -209,6 +209,12 @@ class YearView:
     refusal: str | None  # why the board cannot close it now
     close_url: str
     ledger_index: int | None = None
+    # The issuing of the annual PDFs once closed (a worker does it, as for a month's).
+    pending: int = 0  # annual PDFs not issued yet
+    issued: int = 0
+    job_url: str | None = None  # the issuing job, running or last run
+    job_active: bool = False  # a worker has it (or will); else the board may queue it again
+    issue_url: str = ""
 
 
 def year_view(actor: User, year: int) -> YearView:
@@ -230,8 +236,12 @@ def year_view(actor: User, year: int) -> YearView:
         totals, figures = data.totals, data.members
     else:
         figures = []
+    pending = year_close.pending_count(fiscal_year) if fiscal_year is not None else 0
+    job = year_close.issuing_job(year) if fiscal_year is not None else None
     for f in sorted(figures, key=lambda f: f["pseudonym"]):
-        mine = fiscal_year is not None and (actor.is_board or f["member_id"] == actor.id)
+        # Linked once every PDF is issued: a download before would only say to come back.
+        mine = (fiscal_year is not None and not pending
+                and (actor.is_board or f["member_id"] == actor.id))
         rows.append(YearMemberRow(
             f["pseudonym"], f["work_share_cents"], f["advances_cents"], f["balance_due_cents"],
             f["excess_carried_cents"], f["dividend_cents"],
@@ -247,4 +257,9 @@ def year_view(actor: User, year: int) -> YearView:
         refusal=year_close.close_refusal(year) if actor.is_board else None,
         close_url=url_for("statements.close_year", year=year),
         ledger_index=fiscal_year.ledger_index if fiscal_year else None,
+        pending=pending,
+        issued=len(figures) - pending if fiscal_year is not None else 0,
+        job_url=url_for("jobs.show", job_id=job.id) if job and actor.is_board else None,
+        job_active=job is not None and job.state in jobs.ACTIVE,
+        issue_url=url_for("statements.issue_year", year=year),
     )

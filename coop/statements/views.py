@@ -211,7 +211,7 @@ def issue(month):
 def year(year: int):
     """The fiscal year: its months, and its figures once closed (the board's preview before)."""
     view = queries.year_view(current_user, year_close.parse_year(year))
-    return render_template("statements/year.html", view=view)
+    return render_template("statements/year.html", view=view, issue_form=CloseForm())
 
 
 @bp.get("/years/<int:year>/members/<id:member_id>.pdf")
@@ -263,7 +263,21 @@ def close_year(year: int):
     if not CloseForm().validate_on_submit():
         flash(_("The form expired or was not sent by this site."), "error")
         return redirect(url_for("statements.year", year=year)), 400
-    year_close.close_and_issue(current_user, year)
-    flash(_("The fiscal year %(year)s is closed; its annual statements are issued.", year=year),
-          "success")
+    year_close.close_and_queue(current_user, year)
+    flash(_("The fiscal year %(year)s is closed; its annual statements are being issued.",
+            year=year), "success")
+    return redirect(url_for("statements.year", year=year))
+
+
+@bp.post("/years/<int:year>/issue")
+@board_required
+def issue_year(year: int):
+    """Queue again the issuing of a closed year's annual PDFs that are not issued yet."""
+    fiscal_year = year_close.years.closed_year(year_close.parse_year(year))
+    if fiscal_year is None:
+        raise NotFound(_("The fiscal year %(year)s is not closed.", year=year))
+    if not CloseForm().validate_on_submit():
+        flash(_("The form expired or was not sent by this site."), "error")
+        return redirect(url_for("statements.year", year=year)), 400
+    year_close.queue_issuing(current_user, fiscal_year)
     return redirect(url_for("statements.year", year=year))

@@ -3,8 +3,9 @@
 A year closes once every one of its months is closed, and years close in order. The year's
 result is the sum of its months' results less the loss the year before carried forward; it is
 split with the month's own code (`annual.compute_year`), frozen as canonical JSON with its
-SHA-256 on the ledger (`fiscal_year.closed`), and each member's annual statement is rendered by
-the statement renderer with its PDF's SHA-256 on the ledger (`statement.issued`).
+SHA-256 on the ledger (`fiscal_year.closed`). Each member's annual statement is then rendered
+by the statement renderer, in a worker (the board's close queues it, as a month's does), with
+its PDF's SHA-256 on the ledger (`statement.issued`).
 """
 
 from dataclasses import dataclass
@@ -14,26 +15,28 @@ import peewee
 from flask import current_app
 from flask_babel import gettext as _
 
-from coop import calendar
+from coop import calendar, jobs
 from coop import params as coop_params
 from coop.audit import events
 from coop.auth.roles import require_board_or_operator as _require_board
 from coop.capital import operations as capital
 from coop.db import write_transaction
 from coop.errors import Conflict, DomainError, NotFound
-from coop.models import User, utcnow
+from coop.models import Job, JobKind, User, utcnow
 from coop.statements import years
 from coop.statements.allocation import leftover_order
 from coop.statements.annual import compute_year, reconcile, year_period
 from coop.statements.models import AnnualStatement, FiscalYear, Period
 from coop.statements.operations import (
     _being_issued,
+    _coop_identity,
     _load_pdf,
     _member_locale,
     _store_pdf,
     _tz,
     _visible_member,
     holders_between,
+    statement_number,
     totals_sha256,
 )
 from coop.statements.render import StatementValues, canonical_json, render_jobs, statement_job
@@ -234,11 +237,63 @@ def close_year(actor: User | None, year: int) -> FiscalYear:
     return FiscalYear.get_by_id(fiscal_year.id)
 
 
-def close_and_issue(actor: User | None, year: int, workers: int = 1) -> FiscalYear:
-    """Close the fiscal year, then issue every member's annual statement."""
+def close_and_issue(actor: User | None, year: int, workers: int = 1,
+                    progress=None) -> FiscalYear:
+    """Close the fiscal year, then issue its annual statements here and now (the command line's
+    way)."""
     fiscal_year = close_year(actor, year)
-    issue_statements(fiscal_year, workers)
+    issue_statements(fiscal_year, workers, progress)
     return fiscal_year
+
+
+def close_and_queue(actor: User | None, year: int) -> tuple[FiscalYear, Job | None]:
+    """Close the fiscal year and queue the issuing of its annual PDFs (the board's button).
+
+    The close itself is quick; rendering a PDF per member is not, so a worker does it while
+    the year's page shows how far it got. A year nobody worked in nor held capital has no
+    statement, and nothing is queued.
+    """
+    fiscal_year = close_year(actor, year)
+    if not pending_count(fiscal_year):
+        return fiscal_year, None
+    return fiscal_year, queue_issuing(actor, fiscal_year)
+
+
+def queue_issuing(actor: User | None, fiscal_year: FiscalYear) -> Job:
+    """Queue the issuing of a closed year's annual PDFs not issued yet (once, however often).
+
+    :raises Conflict: every annual statement of the year is already issued.
+    """
+    _require_board(actor)
+    if not pending_count(fiscal_year):
+        raise Conflict(_("Every annual statement of %(year)s is already issued.",
+                         year=fiscal_year.year))
+    return jobs.submit(actor, JobKind.ISSUE_ANNUAL, year_period(fiscal_year.year), board=True)
+
+
+@jobs.handler(JobKind.ISSUE_ANNUAL)
+def _issue_job(job: Job, progress) -> str:
+    """Issue the year's PDFs not issued yet, reporting each; resumes where a dead run stopped."""
+    fiscal_year = years.closed_year(int(job.subject.removeprefix("FY")))
+    if fiscal_year is None:
+        raise NotFound(_("The fiscal year %(year)s is not closed.", year=job.subject[2:]))
+    total = AnnualStatement.select().where(AnnualStatement.fiscal_year == fiscal_year).count()
+    done = total - pending_count(fiscal_year)
+    progress(done, total)
+
+    def step(count: int) -> None:
+        nonlocal done
+        done += count
+        progress(done, total)
+
+    issue_statements(fiscal_year, current_app.config["RENDER_PROCESSES"], progress=step)
+    return _("%(count)s annual statement(s) of %(year)s issued.", count=total,
+             year=fiscal_year.year)
+
+
+def issuing_job(year: int) -> Job | None:
+    """Return the year's issuing job, running or last run (for the year's page)."""
+    return jobs.latest_job(JobKind.ISSUE_ANNUAL, year_period(year))
 
 
 # -- the annual statements ---------------------------------------------------------------
@@ -248,6 +303,15 @@ def _document_date(fiscal_year: FiscalYear) -> str:
     from coop.statements.operations import _document_date as month_end
 
     return month_end(fiscal_year.last_month)
+
+
+def _issued_on(fiscal_year: FiscalYear) -> str | None:
+    """Return the day the ledger recorded the year's close, in the coop's time zone."""
+    closing = [e for e in events.events_for(f"fiscal_year:{fiscal_year.year}")
+               if e.kind == "fiscal_year.closed"]
+    if not closing:
+        return None
+    return datetime.fromtimestamp(closing[-1].unix_ns / 1e9, _tz()).date().isoformat()
 
 
 def annual_values(fiscal_year: FiscalYear, statement: AnnualStatement, member: User,
@@ -261,6 +325,10 @@ def annual_values(fiscal_year: FiscalYear, statement: AnnualStatement, member: U
         "timezone": str(_tz()),
         "document_date": _document_date(fiscal_year),
         "draft": False,
+        "coop": _coop_identity(),
+        "issued_on": _issued_on(fiscal_year),
+        # Derived like a month's: one annual statement per member and year ("FY2025-0042").
+        "number": statement_number(year_period(fiscal_year.year), member.id),
         "member": {"id": member.id, "pseudonym": member.pseudonym, "name": member.name},
         "figures": statement.figures_data,
         "totals": fiscal_year.totals_data,
@@ -281,11 +349,19 @@ def pending(fiscal_year: FiscalYear) -> list[AnnualStatement]:
     ).order_by(AnnualStatement.id))
 
 
-def issue_statements(fiscal_year: FiscalYear, workers: int = 1) -> int:
+def pending_count(fiscal_year: FiscalYear) -> int:
+    """Return how many annual PDFs of a closed year are not issued yet."""
+    return AnnualStatement.select().where(
+        (AnnualStatement.fiscal_year == fiscal_year) & AnnualStatement.pdf_sha256.is_null()
+    ).count()
+
+
+def issue_statements(fiscal_year: FiscalYear, workers: int = 1, progress=None) -> int:
     """Render and record every annual statement of a closed year not issued yet; return how many.
 
     As for months: rendering runs outside any transaction, then each PDF is stored and its
-    SHA-256 recorded as `statement.issued` in its own, so an interrupted run resumes.
+    SHA-256 recorded as `statement.issued` in its own, so an interrupted run resumes, and a
+    second run racing the first records each statement once.
     """
     waiting = pending(fiscal_year)
     by_id = {str(st.id): st for st in waiting}
@@ -303,6 +379,8 @@ def issue_statements(fiscal_year: FiscalYear, workers: int = 1) -> int:
                               fiscal_year=fiscal_year.year, member=st.member.pseudonym,
                               pdf_sha256=sha)
         issued += 1
+        if progress is not None:
+            progress(1)
     return issued
 
 
@@ -337,10 +415,14 @@ def current_year(now: datetime | None = None) -> int:
 __all__ = [
     "annual_pdf",
     "close_and_issue",
+    "close_and_queue",
     "close_refusal",
     "close_year",
     "compute",
     "issue_statements",
+    "issuing_job",
     "next_year",
     "parse_year",
+    "pending_count",
+    "queue_issuing",
 ]
