@@ -214,8 +214,8 @@ def test_the_results_lead_with_when_they_were_recorded_and_what_the_proof_is_for
     lead = re.search(r'<p class="receipt-lead">(.*?)</p>', page.get_data(as_text=True), re.S)
     assert lead, "the results section has no lead sentence"
     text = " ".join(lead.group(1).split())
-    assert f"entry #{last} of the public ledger" in text
-    assert "lets anyone check every row without trusting the coop" in text
+    assert f"entrée n° {last} du registre public" in text.replace("\xa0", " ")
+    assert "permet à chacun de vérifier chaque ligne sans avoir à faire confiance" in text
     with app.test_request_context():
         assert ns_date(recorded_ns(last), locale="fr", zone="Europe/Paris") in text
     assert "heure d’Europe centrale" in text

@@ -63,8 +63,9 @@ def test_the_lead_sentence_gives_a_french_reader_a_french_date_and_zone(receipt_
     lead = _lead(page("fr"))
     assert "4 déc. 2026" in lead and "09:14" in lead
     assert "heure d’Europe centrale" in lead
-    assert f"#{event.ledger_index}" in lead
-    assert "Dec 4" not in lead and "AM" not in lead
+    assert f"entrée n° {event.ledger_index} du registre public" in lead.replace("\xa0", " ")
+    assert "sans avoir à faire confiance à la coopérative" in lead
+    assert "Dec 4" not in lead and "AM" not in lead and "Delivered" not in lead
 
 
 def test_the_details_fold_keeps_the_hashes_time_sources_and_proof(receipt_page):
