@@ -105,7 +105,7 @@ def locust(port: int, users: int, seconds: float, classes: list[str], prefix: Pa
             "by_request": by_name}  # fmt: skip
 
 
-def wait_until_up(port: int, server: subprocess.Popen) -> None:
+def wait_until_up(port: int, server: subprocess.Popen, log_path: Path) -> None:
     for _ in range(600):
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
@@ -115,7 +115,7 @@ def wait_until_up(port: int, server: subprocess.Popen) -> None:
                 break
             time.sleep(0.1)
     server.kill()
-    sys.exit("coop serve did not start:\n" + server.stderr.read().decode()[-2000:])
+    sys.exit("coop serve did not start:\n" + log_path.read_text()[-2000:])
 
 
 def bench(url: str, instance: Path, args, workers: int, redis: str | None) -> dict:
@@ -124,11 +124,13 @@ def bench(url: str, instance: Path, args, workers: int, redis: str | None) -> di
     env.update(LOAD_PROJECT=str(project), LOAD_PASSWORD=projects_bench.PASSWORD)
     port = projects_bench.free_port()
     coop = str(Path(sys.executable).with_name("coop"))
+    # The server logs a line per request: to a file, since an unread pipe fills and blocks it.
+    log_path = instance / "server.log"
     server = subprocess.Popen([coop, "serve", "--port", str(port), "--workers", str(workers)],
                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)  # fmt: skip
+                              stderr=open(log_path, "wb"))  # fmt: skip
     try:
-        wait_until_up(port, server)
+        wait_until_up(port, server, log_path)
         out = {"workers": workers}
         out["trivial"] = locust(port, args.users, args.trivial_seconds, ["Trivial"],
                                 instance / "trivial", env)

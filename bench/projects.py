@@ -462,8 +462,10 @@ def serve(url: str, instance: Path, port: int):
                COOP_NTP_SERVERS="", COOP_SECURE_COOKIES="0",
                COOP_LOGIN_RATE_LIMIT="100000 per minute", PYTHONPATH=str(ROOT))  # fmt: skip
     coop = Path(sys.executable).with_name("coop")
+    # The server logs a line per request: to a file, since an unread pipe fills and blocks it.
+    log = open(instance / "server.log", "wb")
     server = subprocess.Popen([str(coop), "serve", "--port", str(port)], env=env, cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+                              stdout=subprocess.DEVNULL, stderr=log)  # fmt: skip
     for _ in range(200):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -471,7 +473,7 @@ def serve(url: str, instance: Path, port: int):
         except OSError:
             time.sleep(0.1)
     server.kill()
-    sys.exit("coop serve did not start:\n" + server.stderr.read().decode()[-2000:])
+    sys.exit("coop serve did not start:\n" + (instance / "server.log").read_text()[-2000:])
 
 
 def bench(url: str, instance: Path, args) -> dict:
