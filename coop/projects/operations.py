@@ -383,12 +383,17 @@ def _items_through(index: str) -> str:
 
 
 def _first_free_item(project: Project, member: User, gold: bool) -> int | None:
-    """Return the id of the first item wanting answers that the member has not had, if any."""
+    """Return the id of the first item wanting answers that the member has not had, if any.
+
+    The member's past leases are found through the member's index: the unary + keeps SQLite's
+    planner (no statistics) off the project's index, which read every lease of the project
+    (46 ms per next item at 282,000 answers). PostgreSQL plans it by its statistics.
+    """
     p = database.param
     sql = (
         f"SELECT id FROM {_items_through('item_free')} WHERE project_id = {p} AND free > 0"  # noqa: S608 - no value interpolated
         f" AND gold_state {'<>' if gold else '='} '' AND id NOT IN (SELECT item_id FROM"
-        f" assignment WHERE project_id = {p} AND member_id = {p}) ORDER BY id LIMIT 1"
+        f" assignment WHERE +project_id = {p} AND member_id = {p}) ORDER BY id LIMIT 1"
     )
     row = database.execute_sql(sql, (project.id, project.id, member.id)).fetchone()
     return None if row is None else row[0]
