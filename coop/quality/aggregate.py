@@ -24,7 +24,7 @@ import difflib
 import enum
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,12 +66,12 @@ class Vote:
 NOTHING = Vote(None, 0.0, 0)
 
 
-def majority_vote(answers: Iterable[dict]) -> Vote:
+def majority_vote(answers: Iterable[dict], key_of: Callable[[dict], str] = answer_key) -> Vote:
     """Return the answer most members gave (without reasons), ties to the first given."""
     first: dict[str, dict] = {}
     counts: Counter[str] = Counter()
     for answer in answers:
-        key = answer_key(answer)
+        key = key_of(answer)
         counts[key] += 1
         if key not in first:
             first[key] = _kept(answer)
@@ -106,7 +106,8 @@ def most_similar(answers: Iterable[dict]) -> Vote:
 Given = Sequence[tuple[str, dict]]  # an item's answers: (member, answer), in the order given
 
 
-def dawid_skene_votes(items: Sequence[Given], **options) -> list[Vote]:
+def dawid_skene_votes(items: Sequence[Given], key_of: Callable[[dict], str] = answer_key,
+                      **options) -> list[Vote]:
     """Return the Dawid–Skene answer of each item, learnt from all the items' answers together.
 
     `options` go to dawid_skene.fit (tol, max_iter).
@@ -119,7 +120,7 @@ def dawid_skene_votes(items: Sequence[Given], **options) -> list[Vote]:
     for i, given in enumerate(items):
         here: dict[int, dict] = {}
         for member, answer in given:
-            key = answer_key(answer)
+            key = key_of(answer)
             code = labels.setdefault(key, len(labels))
             if code == len(shown):
                 shown.append(_kept(answer))
@@ -147,9 +148,29 @@ def dawid_skene_votes(items: Sequence[Given], **options) -> list[Vote]:
     return votes
 
 
+def _keys_once() -> Callable[[dict], str]:
+    """Return answer_key remembering the key of each answer object it was given.
+
+    Equal answers read for one download share one object (coop/quality/results.py), so
+    300,000 answers hold a handful of distinct ones: their keys are encoded once each. The
+    object is kept beside its key, so its id cannot be reused by another while remembered.
+    """
+    seen: dict[int, tuple[dict, str]] = {}
+
+    def key_of(answer: dict) -> str:
+        hit = seen.get(id(answer))
+        if hit is None:
+            hit = seen[id(answer)] = (answer, answer_key(answer))
+        return hit[1]
+
+    return key_of
+
+
 def aggregate(method: Method, items: Sequence[Given]) -> list[Vote]:
     """Return the aggregated answer of each item by the method, in the items' order."""
+    key_of = _keys_once()
     if method is Method.DAWID_SKENE:
-        return dawid_skene_votes(items)
-    one = most_similar if method is Method.MOST_SIMILAR else majority_vote
-    return [one(answer for _member, answer in given) for given in items]
+        return dawid_skene_votes(items, key_of)
+    if method is Method.MOST_SIMILAR:
+        return [most_similar(answer for _member, answer in given) for given in items]
+    return [majority_vote((answer for _member, answer in given), key_of) for given in items]

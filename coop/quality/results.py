@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from flask_babel import gettext as _
 
+from coop.db import database
 from coop.errors import DomainError
 from coop.models import User
 from coop.projects.models import UNCOUNTED, Answer, Item, Project
@@ -76,10 +77,12 @@ def item_votes(project: Project, method: Method, below: int | None = None,
     """
     query = counted_answers(project, below, through).select(
         Answer.item, User.pseudonym, Answer.data
-    ).join(User, on=(Answer.member == User.id))
+    ).join(User, on=(Answer.member == User.id)).order_by(Answer.ledger_index, Answer.id)
     parsed: dict[str, dict] = {}
     by_item: dict[int, list[tuple[str, dict]]] = {}
-    for item_id, member, data in query.order_by(Answer.ledger_index, Answer.id).tuples():
+    # Through the driver's cursor: peewee's conversion of each value was a third of the time
+    # of aggregating 282,000 answers (the columns are an integer and two texts as stored).
+    for item_id, member, data in database.execute_sql(*query.sql()):
         answer = parsed.get(data)
         if answer is None:
             answer = parsed[data] = json.loads(data)
