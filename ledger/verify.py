@@ -33,7 +33,7 @@ from .entry import (
     rfc3339_ns,
 )
 from .interval import CheckedStamp, Interval, check_stamps, interval_json, intervals_for, time_flag
-from .merkle import _LEAF, _NODE, EMPTY_ROOT, InvalidProof, leaf_hash, node_hash, verify_inclusion
+from .merkle import _LEAF, EMPTY_ROOT, InvalidProof, leaf_hash, node_hash, verify_inclusion
 from .note import Checkpoint, InvalidNote, Verifier, open_checkpoint
 from .witness.cosignature import CosignatureVerifier, check_witnesses
 
@@ -62,6 +62,9 @@ _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 # Below this many entries one process is faster than starting workers.
 _PARALLEL_MIN = 50_000
 _CHUNK_LOG2 = 16
+# Entries checked per batch by ChainChecker.scan: bounds the memory of the batch's hashes.
+_SCAN_BATCH = 1 << 14
+_node = hashlib.sha256
 
 
 class LedgerTampered(Exception):
@@ -96,33 +99,47 @@ class ChainChecker:
     def scan(self, buf: Any, start: int = 0, stop: int | None = None) -> None:
         """Check the length-prefixed entries in buf[start:stop], as add() would, faster.
 
-        The same checks as add() with strict=False, inlined: verifying a big export is
-        mostly this loop.
+        The same checks as add() with strict=False, naming the same first bad entry. Verifying
+        a big export is mostly this loop, so only what must be done per entry is done in it
+        (hash, grammar, index, time); the prev links and the tree are checked per batch with
+        a few calls into C (hexlify, join, comparisons of whole batches, one comprehension per
+        tree level).
         """
         if self.strict:
             for raw in _read_length_prefixed(buf[start:stop]):
                 self.add(raw)
             return
         stop = len(buf) if stop is None else stop
-        unpack, leaf_hasher, node_hasher = _LENGTH.unpack_from, _LEAF.copy, _NODE.copy
+        # Entries are hashed and matched in place: no copy of each entry's bytes.
+        view = memoryview(buf)
+        try:
+            pos = start
+            while pos < stop:
+                pos = self._scan_batch(buf, view, pos, stop)
+        finally:
+            view.release()
+
+    def _scan_batch(self, buf: Any, view: memoryview, pos: int, stop: int) -> int:
+        """Check up to _SCAN_BATCH entries from byte pos; return where the next one starts."""
+        unpack, leaf_hasher = _LENGTH.unpack_from, _LEAF.copy
         tail, head, marker = _TAIL.fullmatch, _HEAD, b',"index":'
         # The top-level marker starts a tail of at least _TAIL_MIN bytes, which holds no
         # other marker: searching back from there finds the same one, sooner.
         short = _TAIL_MIN - len(marker)
-        # Entries are hashed and matched in place: no copy of each entry's bytes.
-        view = memoryview(buf)
-        frontier = self._frontier
-        index, prev, last_ns = self.size, self._prev, self._unix_ns
-        pos = start
+        first = index = self.size
+        last_ns, end = self._unix_ns, index + _SCAN_BATCH
+        leaves: list[bytes] = []
+        prevs: list[bytes] = []
+        add_leaf, add_prev = leaves.append, prevs.append
         try:
-            while pos < stop:
+            while pos < stop and index < end:
                 body = pos + 4
                 pos = body + unpack(buf, pos)[0]
                 if pos > stop:
                     raise LedgerTampered(index, "export is truncated inside an entry")
                 h = leaf_hasher()
                 h.update(view[body:pos])
-                leaf = h.digest()
+                add_leaf(h.digest())
                 at = buf.rfind(marker, body, pos - short)
                 ok = at > body and buf.find(head, body, body + len(head)) == body
                 m = tail(buf, at, pos) if ok else None
@@ -131,27 +148,50 @@ class ChainChecker:
                 got_index, got_prev, unix_ns = m.group(1, 3, 4)
                 if int(got_index) != index:
                     raise LedgerTampered(index, f"entry says it is index {int(got_index)}")
-                if got_prev != prev:
-                    raise LedgerTampered(
-                        index, f"prev does not match the leaf hash of entry {index - 1}"
-                    )
+                add_prev(got_prev)
                 unix_ns = int(unix_ns)
                 if unix_ns < last_ns:
                     raise LedgerTampered(index, "timestamp is earlier than the previous entry's")
-                last_ns, prev = unix_ns, leaf.hex().encode()
-                level = 0
-                while frontier and frontier[-1][0] == level:
-                    n = node_hasher()
-                    n.update(frontier.pop()[1])
-                    n.update(leaf)
-                    leaf = n.digest()
-                    level += 1
-                frontier.append((level, leaf))
+                last_ns = unix_ns
                 index += 1
-        finally:
-            # Keep the checker consistent with the entries that passed.
-            self.size, self._prev, self._unix_ns = index, prev, last_ns
-            view.release()
+        except LedgerTampered:
+            # A broken link before the entry that failed is the first fault: report it.
+            self._check_links(first, leaves, prevs)
+            raise
+        self._check_links(first, leaves, prevs)
+        self._fold(leaves)
+        self.size, self._unix_ns = index, last_ns
+        if leaves:
+            self._prev = binascii.hexlify(leaves[-1])
+        return pos
+
+    def _check_links(self, first: int, leaves: list[bytes], prevs: list[bytes]) -> None:
+        """Check that each entry's prev is the hex leaf hash of the one before it."""
+        if not prevs:
+            return
+        expected = self._prev + binascii.hexlify(b"".join(leaves[: len(prevs) - 1]))
+        got = b"".join(prevs)
+        if got != expected:
+            at = next(i for i in range(len(prevs)) if got[64 * i : 64 * i + 64]
+                      != expected[64 * i : 64 * i + 64])  # fmt: skip
+            raise LedgerTampered(
+                first + at, f"prev does not match the leaf hash of entry {first + at - 1}"
+            )
+
+    def _fold(self, leaves: list[bytes]) -> None:
+        """Add leaf hashes to the tree a level at a time (the same tree as push())."""
+        pending = dict(self._frontier)  # level -> the complete subtree waiting for a sibling
+        level, nodes = 0, leaves
+        while nodes:
+            left = pending.pop(level, None)
+            if left is not None:
+                nodes = [left, *nodes]
+            if len(nodes) % 2:
+                pending[level] = nodes.pop()
+            pairs = iter(nodes)
+            nodes = [_node(b"\x01" + a + b).digest() for a, b in zip(pairs, pairs, strict=False)]
+            level += 1
+        self._frontier = sorted(pending.items(), reverse=True)
 
     def check_fields(self, index: int, raw: bytes) -> None:
         """Check an entry's own fields against the chain so far."""
