@@ -47,6 +47,8 @@ def measure(folder: Path, root: Path, runs: int) -> dict:
     work = Path(f"{folder}-copy")
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(folder, work)
+    # The ledger's signing key lies beside the folder (bench/projects.py's layout).
+    shutil.copy(f"{folder}-ledger_key", f"{work}-ledger_key")
     project_id = json.loads((work / "ids.json").read_text())["project"]
     app = b.app_for(f"sqlite:///{work}/coop.db", str(work))
     out: dict = {"code": str(root)}

@@ -89,6 +89,26 @@ def is_sqlite() -> bool:
     return isinstance(database.obj, peewee.SqliteDatabase)
 
 
+# SQLite has one writer at a time. Threads of one process that want it wait on this lock,
+# woken the moment it is free, instead of in SQLite's busy handler, which sleeps in growing
+# steps (up to 100 ms) and retries: with 8 threads answering items, that sleeping was most of
+# the answers' latency (bench/projects.py). Other processes (the job worker, `coop tick`)
+# still meet at SQLite's own lock.
+_SQLITE_WRITER = threading.Lock()
+
+
+@contextmanager
+def _sqlite_writer_turn():
+    """Wait for this process's turn to write, at most busy_timeout: past it, go on to SQLite's
+    lock, whose own wait then fails as before ("database is locked") rather than hang."""
+    held = _SQLITE_WRITER.acquire(timeout=SQLITE_PRAGMAS["busy_timeout"] / 1000)
+    try:
+        yield
+    finally:
+        if held:
+            _SQLITE_WRITER.release()
+
+
 @contextmanager
 def write_transaction():
     """Open a transaction that takes the write lock at once.
@@ -101,7 +121,7 @@ def write_transaction():
     outermost = database.transaction_depth() == 0
     try:
         if is_sqlite() and outermost:
-            with database.atomic("IMMEDIATE") as txn:
+            with _sqlite_writer_turn(), database.atomic("IMMEDIATE") as txn:
                 yield txn
         else:
             with database.atomic() as txn:
