@@ -697,18 +697,36 @@ class Next:
 
 
 def answer_and_next(member: User, assignment: Assignment, form) -> tuple[Answer, Next]:
-    """Store an answer, then lease the next item.
+    """Store an answer, then lease the next item, in one write transaction: one turn at the
+    write lock per answer, not two (the next lease is a savepoint inside it).
 
     :raises BreakNeeded: after the answer is stored, when a break comes before the next item.
     """
-    answer = submit_answer(member, assignment, form)
-    return answer, _next(member, assignment.project)
+    with write_transaction():
+        answer = submit_answer(member, assignment, form)
+        following, pause = _next_or_pause(member, assignment.project)
+    if pause is not None:
+        raise pause
+    return answer, following
 
 
 def skip_and_next(member: User, assignment: Assignment, reason: str) -> Next:
-    """Skip an item, then lease the next one."""
-    skip_item(member, assignment, reason)
-    return _next(member, assignment.project)
+    """Skip an item, then lease the next one, in one write transaction."""
+    with write_transaction():
+        skip_item(member, assignment, reason)
+        following, pause = _next_or_pause(member, assignment.project)
+    if pause is not None:
+        raise pause
+    return following
+
+
+def _next_or_pause(member: User, project: Project) -> tuple[Next, exposure.BreakNeeded | None]:
+    """Lease the next item; a break that comes first is returned, not raised, so the answer
+    or skip before it still commits (the lease's savepoint alone is undone)."""
+    try:
+        return _next(member, project), None
+    except exposure.BreakNeeded as pause:
+        return Next(None), pause
 
 
 def _next(member: User, project: Project) -> Next:
