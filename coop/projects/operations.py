@@ -10,6 +10,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -696,13 +697,23 @@ class Next:
     reason: str = ""
 
 
+def _answer_then_lease():
+    """The transaction an answer (or skip) and the next lease share, where they share one.
+
+    SQLite has one writer: one turn at its write lock per answer, not two (the lease is a
+    savepoint inside). On PostgreSQL the answer commits on its own, releasing the ledger's
+    append lock (an advisory lock held to commit) before the next lease is chosen, so that
+    other answers append meanwhile.
+    """
+    return write_transaction() if is_sqlite() else nullcontext()
+
+
 def answer_and_next(member: User, assignment: Assignment, form) -> tuple[Answer, Next]:
-    """Store an answer, then lease the next item, in one write transaction: one turn at the
-    write lock per answer, not two (the next lease is a savepoint inside it).
+    """Store an answer, then lease the next item.
 
     :raises BreakNeeded: after the answer is stored, when a break comes before the next item.
     """
-    with write_transaction():
+    with _answer_then_lease():
         answer = submit_answer(member, assignment, form)
         following, pause = _next_or_pause(member, assignment.project)
     if pause is not None:
@@ -711,8 +722,8 @@ def answer_and_next(member: User, assignment: Assignment, form) -> tuple[Answer,
 
 
 def skip_and_next(member: User, assignment: Assignment, reason: str) -> Next:
-    """Skip an item, then lease the next one, in one write transaction."""
-    with write_transaction():
+    """Skip an item, then lease the next one."""
+    with _answer_then_lease():
         skip_item(member, assignment, reason)
         following, pause = _next_or_pause(member, assignment.project)
     if pause is not None:
