@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import mmap
+import operator
 import os
 import re
 import struct
@@ -126,17 +127,18 @@ class ChainChecker:
         # The top-level marker starts a tail of at least _TAIL_MIN bytes, which holds no
         # other marker: searching back from there finds the same one, sooner.
         short = _TAIL_MIN - len(marker)
-        first = index = self.size
-        last_ns, end = self._unix_ns, index + _SCAN_BATCH
+        first = self.size
         leaves: list[bytes] = []
-        prevs: list[bytes] = []
-        add_leaf, add_prev = leaves.append, prevs.append
+        fields: list[tuple[bytes, bytes, bytes]] = []  # each entry's index, prev and unix_ns
+        add_leaf, add_fields = leaves.append, fields.append
         try:
-            while pos < stop and index < end:
+            for _ in range(_SCAN_BATCH):
+                if pos >= stop:
+                    break
                 body = pos + 4
                 pos = body + unpack(buf, pos)[0]
                 if pos > stop:
-                    raise LedgerTampered(index, "export is truncated inside an entry")
+                    raise LedgerTampered(first + len(fields), "export is truncated inside an entry")
                 h = leaf_hasher()
                 h.update(view[body:pos])
                 add_leaf(h.digest())
@@ -144,39 +146,47 @@ class ChainChecker:
                 ok = at > body and buf.find(head, body, body + len(head)) == body
                 m = tail(buf, at, pos) if ok else None
                 if m is None:
-                    raise LedgerTampered(index, "entry bytes do not follow the entry format")
-                got_index, got_prev, unix_ns = m.group(1, 3, 4)
-                if int(got_index) != index:
-                    raise LedgerTampered(index, f"entry says it is index {int(got_index)}")
-                add_prev(got_prev)
-                unix_ns = int(unix_ns)
-                if unix_ns < last_ns:
-                    raise LedgerTampered(index, "timestamp is earlier than the previous entry's")
-                last_ns = unix_ns
-                index += 1
+                    raise LedgerTampered(
+                        first + len(fields), "entry bytes do not follow the entry format"
+                    )
+                add_fields(m.group(1, 3, 4))
         except LedgerTampered:
-            # A broken link before the entry that failed is the first fault: report it.
-            self._check_links(first, leaves, prevs)
+            # A fault in an entry before the one that failed here comes first: report it.
+            self._check_fields(first, leaves, fields)
             raise
-        self._check_links(first, leaves, prevs)
+        self._check_fields(first, leaves, fields)
         self._fold(leaves)
-        self.size, self._unix_ns = index, last_ns
-        if leaves:
-            self._prev = binascii.hexlify(leaves[-1])
         return pos
 
-    def _check_links(self, first: int, leaves: list[bytes], prevs: list[bytes]) -> None:
-        """Check that each entry's prev is the hex leaf hash of the one before it."""
-        if not prevs:
+    def _check_fields(self, first: int, leaves: list[bytes], fields: list[tuple]) -> None:
+        """Check the index, prev link and time of the entries from index first, as add() does
+        one by one, with a few calls into C per batch; raise for the first fault, in add()'s
+        order (index, then prev, then time, for the earliest entry)."""
+        n = len(fields)
+        if not n:
             return
-        expected = self._prev + binascii.hexlify(b"".join(leaves[: len(prevs) - 1]))
-        got = b"".join(prevs)
-        if got != expected:
-            at = next(i for i in range(len(prevs)) if got[64 * i : 64 * i + 64]
+        indexes, prevs, times = zip(*fields, strict=True)
+        faults = []
+        got = list(map(int, indexes))
+        if got != list(range(first, first + n)):
+            at = next(i for i in range(n) if got[i] != first + i)
+            faults.append((at, 0, f"entry says it is index {got[at]}"))
+        expected = self._prev + binascii.hexlify(b"".join(leaves[: n - 1]))
+        joined = b"".join(prevs)
+        if joined != expected:
+            at = next(i for i in range(n) if joined[64 * i : 64 * i + 64]
                       != expected[64 * i : 64 * i + 64])  # fmt: skip
-            raise LedgerTampered(
-                first + at, f"prev does not match the leaf hash of entry {first + at - 1}"
-            )
+            faults.append((at, 1, f"prev does not match the leaf hash of entry {first + at - 1}"))
+        stamps = list(map(int, times))
+        earlier = [self._unix_ns, *stamps[:-1]]
+        if any(map(operator.gt, earlier, stamps)):
+            at = next(i for i in range(n) if earlier[i] > stamps[i])
+            faults.append((at, 2, "timestamp is earlier than the previous entry's"))
+        if faults:
+            at, _order, reason = min(faults)
+            raise LedgerTampered(first + at, reason)
+        self.size, self._unix_ns = first + n, stamps[-1]
+        self._prev = binascii.hexlify(leaves[n - 1])
 
     def _fold(self, leaves: list[bytes]) -> None:
         """Add leaf hashes to the tree a level at a time (the same tree as push())."""
