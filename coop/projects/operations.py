@@ -614,7 +614,8 @@ def submit_answer(member: User, assignment: Assignment, form) -> Answer:
             Project.id == project.id
         ).execute()
         project.answers_count += 1  # read under the lock above: now the count with this one
-        item = assignment.item  # read once, for its gold answer and its external id
+        # Read after the update above (not a cached assignment.item): its counts are current.
+        item = Item.get_by_id(assignment.item_id)
         stored = Answer.create(
             assignment=assignment.id,
             item=assignment.item_id,
@@ -648,7 +649,10 @@ def submit_answer(member: User, assignment: Assignment, form) -> Answer:
             # A test answer is paid at once, right or wrong: nobody reviews a member's test.
             _accept(project, [stored.id], now, auto=True)
             return Answer.get_by_id(stored.id)
-        _finish_if_done(project, now)
+        if item.free == 0 and item.active_count == 0:
+            # Only the last answer an item wants can finish the project: the others skip
+            # the two reads (read above, after this answer's update of the item).
+            _finish_if_done(project, now)
         _pause_if_below_floor(project)
     return stored
 
