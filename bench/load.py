@@ -126,12 +126,14 @@ def bench(url: str, instance: Path, args, workers: int, redis: str | None) -> di
     coop = str(Path(sys.executable).with_name("coop"))
     # The server logs a line per request: to a file, since an unread pipe fills and blocks it.
     log_path = instance / "server.log"
-    server = subprocess.Popen([coop, "serve", "--port", str(port), "--workers", str(workers)],
+    threads = args.pg_threads if redis else 8
+    server = subprocess.Popen([coop, "serve", "--port", str(port), "--workers", str(workers),
+                               "--threads", str(threads)],
                               env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
                               stderr=open(log_path, "wb"))  # fmt: skip
     try:
         wait_until_up(port, server, log_path)
-        out = {"workers": workers}
+        out = {"workers": workers, "threads": threads}
         out["trivial"] = locust(port, args.users, args.trivial_seconds, ["Trivial"],
                                 instance / "trivial", env)
         out["mixed"] = locust(port, args.users, args.seconds, ["Member", "Client", "Reader"],
@@ -152,6 +154,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--trivial-seconds", type=float, default=20)
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--pg-threads", type=int, default=8,
+                        help="threads per process of the PostgreSQL run's 4 (coop serve --threads)")
     args = parser.parse_args()
     result: dict = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
