@@ -213,46 +213,6 @@ class ResultRow:
     confidence: float = 0.0
     method: str = ""
 
-    def csv_fields(self) -> list[str]:
-        """Return the row as CSV cells (answers as their canonical JSON text)."""
-        return [
-            self.external_id,
-            answer_bytes(self.answer).decode("utf-8"),
-            self.member,
-            str(self.seconds),
-            str(self.status),
-            str(self.ledger_index),
-            self.timestamp,
-            str(self.uncertainty_ms),
-            self.answer_sha256,
-            self.bounded_after,
-            self.bounded_before,
-            "true" if self.gold else "false",
-            "" if self.aggregate is None else answer_bytes(self.aggregate).decode("utf-8"),
-            f"{self.confidence:.4f}",
-            self.method,
-        ]
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the row as a JSON Lines object (answers as objects)."""
-        return {
-            "external_id": self.external_id,
-            "answer": dict(self.answer),
-            "member": self.member,
-            "seconds": self.seconds,
-            "status": str(self.status),
-            "ledger_index": self.ledger_index,
-            "timestamp": self.timestamp,
-            "uncertainty_ms": self.uncertainty_ms,
-            "answer_sha256": self.answer_sha256,
-            "bounded_after": self.bounded_after or None,
-            "bounded_before": self.bounded_before or None,
-            "gold": self.gold,
-            "aggregate": None if self.aggregate is None else dict(self.aggregate),
-            "confidence": round(self.confidence, 4),
-            "method": self.method,
-        }
-
 
 def bound_text(unix_ns: int | None) -> str:
     """Return a bound as a results row writes it: RFC 3339 with nanoseconds, "" for none."""
